@@ -1,0 +1,17 @@
+"""TacitKB core: store, embed, index, search and QA analytics. Knows nothing of Streamlit."""
+
+from kb.kb import KnowledgeBase, default_home
+from kb.models import Entry, Hit, KBError, Link, NotFoundError, Revision
+from kb.search import SearchFilters
+
+__all__ = [
+    "Entry",
+    "Hit",
+    "KBError",
+    "KnowledgeBase",
+    "Link",
+    "NotFoundError",
+    "Revision",
+    "SearchFilters",
+    "default_home",
+]

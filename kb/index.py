@@ -1,0 +1,175 @@
+"""The FAISS index: a cache of the stored vectors, saved atomically and rebuilt from the store when in doubt.
+
+Index type by size: below `EXACT_LIMIT` vectors an exact inner-product index (IndexFlatIP), above it an
+inverted-file index (IndexIVFFlat, nlist ~ 4*sqrt(n), trained on a fixed-seed sample) searched with
+`nprobe` lists. Filtered searches pass an id selector and probe every list, so a selective filter is
+exact and complete whatever the index type.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from kb.models import KBError
+
+EXACT_LIMIT = 50_000
+DEFAULT_NPROBE = 32
+TRAIN_SAMPLE = 50_000
+RANDOM_STATE = 0
+
+
+@dataclass
+class IndexMeta:
+    """What an index file reflects: model fingerprint, store version, vector count, index kind."""
+
+    fingerprint: str
+    version: int
+    count: int
+    kind: str
+    dim: int
+    nprobe: int = DEFAULT_NPROBE
+
+
+class VectorIndex:
+    """A FAISS index keyed by entry sequence numbers (KB-000123 -> 123)."""
+
+    def __init__(self, index: faiss.Index, meta: IndexMeta) -> None:
+        self.index = index
+        self.meta = meta
+
+    # -- building ---------------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        seqs: np.ndarray,
+        matrix: np.ndarray,
+        *,
+        fingerprint: str,
+        dim: int,
+        version: int,
+        exact_limit: int = EXACT_LIMIT,
+        nprobe: int = DEFAULT_NPROBE,
+    ) -> VectorIndex:
+        """Return a new index over these vectors, exact or IVF depending on their number."""
+        n = int(len(seqs))
+        if n and matrix.shape[1] != dim:
+            raise KBError(f"stored vectors have dimension {matrix.shape[1]}, the model has {dim}")
+        if n <= exact_limit:
+            index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+            kind = "flat"
+        else:
+            nlist = int(4 * math.sqrt(n))
+            quantizer = faiss.IndexFlatIP(dim)
+            ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            ivf.cp.seed = RANDOM_STATE
+            rng = np.random.default_rng(RANDOM_STATE)
+            sample = (
+                matrix if n <= TRAIN_SAMPLE else matrix[np.sort(rng.choice(n, TRAIN_SAMPLE, replace=False))]
+            )
+            ivf.train(np.ascontiguousarray(sample, dtype=np.float32))
+            ivf.nprobe = nprobe
+            index = ivf
+            kind = "ivf"
+        if n:
+            index.add_with_ids(np.ascontiguousarray(matrix, dtype=np.float32), seqs.astype(np.int64))
+        return cls(index, IndexMeta(fingerprint, version, n, kind, dim, nprobe))
+
+    # -- changing ---------------------------------------------------------------------------------
+
+    def upsert(self, seqs: np.ndarray, matrix: np.ndarray) -> None:
+        """Add vectors, replacing any already held for the same ids."""
+        if not len(seqs):
+            return
+        self.remove(seqs)
+        self.index.add_with_ids(
+            np.ascontiguousarray(matrix, dtype=np.float32), np.asarray(seqs, dtype=np.int64)
+        )
+        self.meta.count = int(self.index.ntotal)
+
+    def remove(self, seqs: np.ndarray) -> None:
+        """Remove vectors by id (ids not present are ignored)."""
+        if not len(seqs):
+            return
+        self.index.remove_ids(faiss.IDSelectorBatch(np.asarray(seqs, dtype=np.int64)))
+        self.meta.count = int(self.index.ntotal)
+
+    # -- searching --------------------------------------------------------------------------------
+
+    def search(
+        self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (seqs, similarities) of the k nearest vectors, optionally only among allowed ids."""
+        if self.index.ntotal == 0 or k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
+        k = min(k, int(self.index.ntotal))
+        if allowed is None:
+            scores, ids = self.index.search(query, k)
+        else:
+            if not len(allowed):
+                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            if self.meta.kind == "ivf":
+                # Probe every list: with a filter, completeness matters more than speed.
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=self.index.nlist)
+            else:
+                params = faiss.SearchParameters(sel=selector)
+            scores, ids = self.index.search(query, min(k, len(allowed)), params=params)
+        keep = ids[0] >= 0
+        seqs, sims = ids[0][keep], scores[0][keep]
+        # Ties break by id so that the same data always gives the same order.
+        order = np.lexsort((seqs, -sims))
+        return seqs[order], sims[order]
+
+    # -- persistence ------------------------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        """Write the index and its meta atomically (temp file, fsync, rename)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, faiss.serialize_index(self.index).tobytes())
+        _atomic_write(meta_path(path), json.dumps(asdict(self.meta), indent=2).encode())
+
+    @classmethod
+    def load(cls, path: Path) -> VectorIndex:
+        """Read an index and its meta, or raise KBError saying what is wrong with the files."""
+        mpath = meta_path(path)
+        if not path.exists():
+            raise KBError(f"index file {path} is missing")
+        if not mpath.exists():
+            raise KBError(f"index meta file {mpath} is missing")
+        try:
+            meta = IndexMeta(**json.loads(mpath.read_text()))
+        except (ValueError, TypeError) as exc:
+            raise KBError(f"index meta file {mpath} is unreadable: {exc}") from exc
+        try:
+            raw = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+            index = faiss.deserialize_index(raw)
+        except RuntimeError as exc:
+            raise KBError(f"index file {path} is unreadable (truncated or corrupt)") from exc
+        if int(index.ntotal) != meta.count:
+            raise KBError(f"index file {path} holds {index.ntotal} vectors, its meta says {meta.count}")
+        if meta.kind == "ivf":
+            index.nprobe = meta.nprobe
+        return cls(index, meta)
+
+
+def meta_path(path: Path) -> Path:
+    """Return the path of the JSON file that describes an index file."""
+    return path.with_suffix(path.suffix + ".json")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

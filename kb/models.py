@@ -1,0 +1,166 @@
+"""The records TacitKB keeps and returns: entries, links, revisions, search hits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ENTRY_TYPES: tuple[str, ...] = (
+    "cue",
+    "know_how",
+    "deviation",
+    "fix",
+    "lesson",
+    "document",
+    "doc_chunk",
+)
+LINK_RELATIONS: tuple[str, ...] = ("fixed_by", "duplicate_of", "related", "chunk_of")
+STATUSES: tuple[str, ...] = ("active", "retired")
+SEVERITIES: tuple[str, ...] = ("minor", "major", "critical")
+
+# Plain text columns a caller may set; everything else goes to `fields` (JSON).
+TEXT_FIELDS: tuple[str, ...] = (
+    "ext_id",
+    "type",
+    "title",
+    "text",
+    "process",
+    "step",
+    "site",
+    "scale",
+    "equipment",
+    "batch",
+    "occurred_at",
+    "severity",
+    "root_cause",
+    "author",
+)
+EDITABLE_FIELDS: tuple[str, ...] = (*TEXT_FIELDS, "tags", "fields")
+
+# Longest text one entry holds; longer text is split into linked chunks.
+MAX_TEXT_CHARS = 8000
+
+
+@dataclass
+class Entry:
+    """One piece of captured knowledge: a cue, know-how, deviation, fix, lesson or document chunk."""
+
+    type: str
+    text: str
+    title: str = ""
+    id: str = ""
+    ext_id: str | None = None
+    process: str | None = None
+    step: str | None = None
+    site: str | None = None
+    scale: str | None = None
+    equipment: str | None = None
+    batch: str | None = None
+    occurred_at: str | None = None
+    severity: str | None = None
+    root_cause: str | None = None
+    author: str | None = None
+    tags: list[str] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+    updated_at: str = ""
+    status: str = "active"
+    revision: int = 0
+    content_hash: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the entry as a plain dict (JSON-ready)."""
+        return asdict(self)
+
+    def search_text(self) -> str:
+        """Return the text that is embedded and keyword-indexed for this entry."""
+        parts = [self.title, self.text]
+        return "\n".join(p for p in parts if p)
+
+    def compute_hash(self) -> str:
+        """Return a sha256 over the content that defines this entry (not ids or times)."""
+        payload = {k: getattr(self, k) for k in (*TEXT_FIELDS, "tags", "fields") if k not in ("author",)}
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Link:
+    """A typed, directed relation between two entries (deviation fixed_by fix, chunk_of document...)."""
+
+    source: str
+    relation: str
+    target: str
+    author: str | None = None
+    created_at: str = ""
+    note: str | None = None
+
+
+@dataclass
+class Revision:
+    """One step of an entry's append-only history: who changed what, when and why."""
+
+    entry_id: str
+    revision: int
+    action: str  # create | edit | retire | restore
+    author: str | None
+    at: str
+    reason: str | None
+    changes: dict[str, dict[str, Any]]  # field -> {"old": ..., "new": ...}
+
+
+@dataclass
+class Hit:
+    """One search result with the evidence for why it matched."""
+
+    entry: Entry
+    score: float
+    rank: int
+    keyword_rank: int | None = None
+    semantic_rank: int | None = None
+    semantic_score: float | None = None
+    snippet: str = ""
+    links: list[Link] = field(default_factory=list)
+
+    @property
+    def why(self) -> str:
+        """Return a one-line human explanation of the match."""
+        parts = []
+        if self.keyword_rank is not None:
+            parts.append(f"keyword rank {self.keyword_rank}")
+        if self.semantic_rank is not None:
+            sim = f" (similarity {self.semantic_score:.2f})" if self.semantic_score is not None else ""
+            parts.append(f"semantic rank {self.semantic_rank}{sim}")
+        return ", ".join(parts) or "filter match"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the hit as a flat JSON-ready dict (the CLI's --json shape)."""
+        e = self.entry
+        return {
+            "id": e.id,
+            "ext_id": e.ext_id,
+            "type": e.type,
+            "title": e.title,
+            "score": round(self.score, 6),
+            "rank": self.rank,
+            "process": e.process,
+            "step": e.step,
+            "site": e.site,
+            "occurred_at": e.occurred_at,
+            "snippet": self.snippet,
+            "keyword_rank": self.keyword_rank,
+            "semantic_rank": self.semantic_rank,
+            "semantic_score": None if self.semantic_score is None else round(self.semantic_score, 6),
+            "why": self.why,
+            "links": [asdict(link) for link in self.links],
+        }
+
+
+class KBError(Exception):
+    """A problem the user can fix: the message names the file, row, field or argument."""
+
+
+class NotFoundError(KBError):
+    """An id that names no entry."""
