@@ -15,7 +15,7 @@ from kb.embed import Embedder, load_embedder
 from kb.index import EXACT_LIMIT, VectorIndex, meta_path
 from kb.models import MAX_TEXT_CHARS, Entry, Hit, KBError, Link, Revision
 from kb.search import SearchFilters, hybrid_search
-from kb.store import Store, format_id, parse_id
+from kb.store import Store, default_title, format_id, parse_id
 
 DB_NAME = "tacitkb.db"
 INDEX_NAME = "index.faiss"
@@ -39,6 +39,7 @@ class WriteResult:
     added: list[Entry] = field(default_factory=list)
     updated: list[Entry] = field(default_factory=list)
     duplicates: list[tuple[int, Entry]] = field(default_factory=list)  # (position in batch, existing entry)
+    outcomes: list[tuple[str, Entry]] = field(default_factory=list)  # per input: added/updated/duplicate
 
     def summary(self) -> dict[str, int]:
         """Return the counts as a dict."""
@@ -207,22 +208,29 @@ class KnowledgeBase:
         result = WriteResult()
         new: list[Entry] = []
         changed: list[tuple[Entry, Entry]] = []
+        plan: list[tuple[str, Entry]] = []
         seen: dict[str, int] = {}
         for position, draft in enumerate(drafts):
+            draft.title = draft.title or default_title(draft.text)
             digest = draft.compute_hash()
+            if digest in seen:
+                result.duplicates.append((position, drafts[seen[digest]]))
+                plan.append(("duplicate", drafts[seen[digest]]))
+                continue
+            seen[digest] = position
             previous = self.store.find_by_ext_id(draft.ext_id) if draft.ext_id else None
             if previous is not None and previous.status == "active" and previous.content_hash != digest:
                 changed.append((previous, draft))
+                plan.append(("updated", draft))
                 continue
             existing = previous if previous is not None and previous.content_hash == digest else None
             existing = existing or self.store.find_by_hash(digest)
             if existing is not None:
                 result.duplicates.append((position, existing))
-            elif digest in seen:
-                result.duplicates.append((position, drafts[seen[digest]]))
+                plan.append(("duplicate", existing))
             else:
-                seen[digest] = position
                 new.append(draft)
+                plan.append(("added", draft))
         chunk_plan = [(d, split_long_text(d.text)) for d in new]
         texts = [d.search_text() for d in new] + [c for _, chunks in chunk_plan for c in chunks]
         texts += [d.search_text() for _, d in changed]
@@ -255,6 +263,9 @@ class KnowledgeBase:
                 result.updated.append(updated)
             self.store.put_vectors(pairs, fingerprint)
             result.added[:0] = stored
+        # Drafts were stored in place (ids set), so the plan now points at stored entries.
+        updated_by_draft = {id(d): u for (_, d), u in zip(changed, result.updated, strict=True)}
+        result.outcomes = [(kind, updated_by_draft.get(id(e), e)) for kind, e in plan]
         self._index_changed(pairs)
         return result
 

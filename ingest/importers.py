@@ -1,0 +1,372 @@
+"""CSV and JSONL importers: rows -> validated Entry drafts plus rejects that name the row and field.
+
+Valid rows are written in one transaction; rejected rows are saved to a reject file beside the import
+report, so nothing the user handed in is lost.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from kb.kb import KnowledgeBase
+from kb.models import ENTRY_TYPES, SEVERITIES, TEXT_FIELDS, Entry, KBError
+
+MAX_FIELD_CHARS = 1_000_000
+RECORD_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_SURROGATE = re.compile(r"[\udc80-\udcff]")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%Y%m%d")
+
+
+@dataclass
+class RowReject:
+    """One row that could not be imported, with the reason and the row as it was."""
+
+    row: int
+    field: str | None
+    message: str
+    raw: dict[str, Any] | str
+
+    def describe(self, path: Path) -> str:
+        """Return a one-line message naming the file, row and field."""
+        where = f"{path.name}, row {self.row}" + (f", field '{self.field}'" if self.field else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ParsedRecords:
+    """The result of reading a record file: drafts with their row numbers, and rejects."""
+
+    path: Path
+    drafts: list[tuple[int, Entry]] = field(default_factory=list)
+    rejects: list[RowReject] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """What an import did, for people (summary) and machines (JSON)."""
+
+    file: str
+    rows: int
+    added: int
+    updated: int
+    duplicates: int
+    rejected: int
+    rejects_file: str | None
+    report_file: str | None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as a JSON-ready dict."""
+        return asdict(self)
+
+
+def normalise_header(name: str) -> str:
+    """Return a column name as a schema field name would be spelled (lower case, underscores)."""
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def parse_mapping(pairs: list[str]) -> dict[str, str]:
+    """Return {field: column} from FIELD=COLUMN strings, rejecting unknown fields by name."""
+    mapping: dict[str, str] = {}
+    allowed = (*TEXT_FIELDS, "tags")
+    for pair in pairs:
+        if "=" not in pair:
+            raise KBError(f"argument '--map': '{pair}' is not FIELD=COLUMN")
+        key, column = (part.strip() for part in pair.split("=", 1))
+        if key not in allowed:
+            raise KBError(f"argument '--map': unknown field '{key}' (fields: {', '.join(allowed)})")
+        mapping[key] = column
+    return mapping
+
+
+def parse_date(value: str) -> str:
+    """Return a date or timestamp in ISO 8601 (UTC for timestamps), or raise ValueError."""
+    text = value.strip()
+    try:
+        if len(text) > 10 and ("T" in text or " " in text[10:11]):
+            stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if stamp.tzinfo is not None:
+                stamp = stamp.astimezone(UTC).replace(tzinfo=None)
+            return stamp.isoformat(timespec="seconds")
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise ValueError(f"'{value}' is not a date (use YYYY-MM-DD or ISO 8601)")
+
+
+def record_to_entry(record: dict[str, Any], mapping: dict[str, str], default_type: str | None) -> Entry:
+    """Return an Entry from one source record, or raise KBError naming the field."""
+    by_field: dict[str, Any] = {}
+    used: set[str] = set()
+    normalised = {normalise_header(k): k for k in record}
+    for name in (*TEXT_FIELDS, "tags", "fields"):
+        column = mapping.get(name)
+        if column is None and name in normalised:
+            column = normalised[name]
+        if column is None:
+            continue
+        if column not in record:
+            raise KBError(f"field '{name}': mapped column '{column}' is not in the file")
+        used.add(column)
+        by_field[name] = record[column]
+    extra = {k: v for k, v in record.items() if k not in used and v not in (None, "")}
+
+    values: dict[str, Any] = {}
+    for name, value in by_field.items():
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise KBError(f"field '{name}': invalid UTF-8 bytes")
+        if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+            raise KBError(f"field '{name}': {len(value)} characters, over the limit of {MAX_FIELD_CHARS}")
+        if name in ("tags", "fields"):
+            continue
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            value = str(value)
+        value = value.strip()
+        if value:
+            values[name] = value
+    for key, value in extra.items():
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise KBError(f"field '{key}': invalid UTF-8 bytes")
+
+    entry_type = (values.get("type") or default_type or "").strip().lower().replace(" ", "_")
+    if not entry_type:
+        raise KBError("field 'type': missing (add a type column or pass --type)")
+    if entry_type not in ENTRY_TYPES:
+        raise KBError(f"field 'type': unknown type '{entry_type}' (expected one of {', '.join(ENTRY_TYPES)})")
+    values["type"] = entry_type
+    if not values.get("text"):
+        raise KBError("field 'text': empty or whitespace-only text")
+    if "occurred_at" in values:
+        try:
+            values["occurred_at"] = parse_date(values["occurred_at"])
+        except ValueError as exc:
+            raise KBError(f"field 'occurred_at': {exc}") from exc
+    if "severity" in values:
+        severity = values["severity"].lower()
+        if severity not in SEVERITIES:
+            raise KBError(f"field 'severity': '{values['severity']}' is not one of {', '.join(SEVERITIES)}")
+        values["severity"] = severity
+    tags = _parse_tags(by_field.get("tags"))
+    fields_value = by_field.get("fields")
+    fields_obj: dict[str, Any] = {}
+    if isinstance(fields_value, dict):
+        fields_obj = dict(fields_value)
+    elif isinstance(fields_value, str) and fields_value.strip():
+        try:
+            fields_obj = json.loads(fields_value)
+        except ValueError as exc:
+            raise KBError(f"field 'fields': not a JSON object ({exc})") from exc
+        if not isinstance(fields_obj, dict):
+            raise KBError("field 'fields': not a JSON object")
+    fields_obj.update(extra)
+    return Entry(**values, tags=tags, fields=fields_obj)
+
+
+def _parse_tags(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, list):
+        return [str(t).strip() for t in value if str(t).strip()]
+    text = str(value).strip()
+    if text.startswith("["):
+        try:
+            return [str(t).strip() for t in json.loads(text) if str(t).strip()]
+        except ValueError as exc:
+            raise KBError(f"field 'tags': not a JSON list ({exc})") from exc
+    return [t.strip() for t in re.split(r"[;,|]", text) if t.strip()]
+
+
+def read_records(path: Path, *, mapping: dict[str, str] | None = None, default_type: str | None = None) -> ParsedRecords:
+    """Read a CSV or JSONL file into entry drafts and row-level rejects."""
+    path = Path(path)
+    fmt = RECORD_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise KBError(f"{path}: unsupported record format '{path.suffix}' (expected {', '.join(RECORD_FORMATS)})")
+    if not path.is_file():
+        raise KBError(f"{path}: no such file")
+    # surrogateescape keeps undecodable bytes visible so that only the rows holding them are rejected.
+    text = path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
+    parsed = ParsedRecords(path)
+    mapping = mapping or {}
+    rows = _csv_rows(text, parsed) if fmt == "csv" else _jsonl_rows(text, parsed)
+    for row_no, record in rows:
+        try:
+            parsed.drafts.append((row_no, record_to_entry(record, mapping, default_type)))
+        except KBError as exc:
+            name = re.match(r"field '([^']+)'", str(exc))
+            message = str(exc).split(": ", 1)[1] if name else str(exc)
+            parsed.rejects.append(RowReject(row_no, name.group(1) if name else None, message, record))
+    parsed.rejects.sort(key=lambda r: r.row)
+    return parsed
+
+
+def _csv_rows(text: str, parsed: ParsedRecords) -> list[tuple[int, dict[str, Any]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise KBError(f"{parsed.path}: the file is empty (no header row)") from exc
+    except csv.Error as exc:
+        raise KBError(f"{parsed.path}: the header row is not valid CSV ({exc})") from exc
+    header = [h.strip() for h in header]
+    if not any(header):
+        raise KBError(f"{parsed.path}: the header row is empty")
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise KBError(f"{parsed.path}: column '{dupes[0]}' appears more than once in the header")
+    parsed.columns = header
+    rows: list[tuple[int, dict[str, Any]]] = []
+    row_no = 1
+    while True:
+        row_no += 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            parsed.rejects.append(RowReject(row_no, None, f"malformed CSV ({exc})", {}))
+            continue
+        if not values or all(not v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            raw = dict(zip(header, values, strict=False))
+            parsed.rejects.append(
+                RowReject(row_no, None, f"has {len(values)} values, the header has {len(header)} columns", raw)
+            )
+            continue
+        rows.append((row_no, dict(zip(header, values, strict=True))))
+    return rows
+
+
+def _jsonl_rows(text: str, parsed: ParsedRecords) -> list[tuple[int, dict[str, Any]]]:
+    rows: list[tuple[int, dict[str, Any]]] = []
+    columns: dict[str, None] = {}
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if _SURROGATE.search(line):
+            parsed.rejects.append(RowReject(line_no, None, "invalid UTF-8 bytes", line))
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            parsed.rejects.append(RowReject(line_no, None, f"not valid JSON ({exc})", line))
+            continue
+        if not isinstance(record, dict):
+            parsed.rejects.append(RowReject(line_no, None, "not a JSON object", line))
+            continue
+        columns.update(dict.fromkeys(record))
+        rows.append((line_no, record))
+    parsed.columns = list(columns)
+    return rows
+
+
+def write_rejects(parsed: ParsedRecords, out: Path) -> Path:
+    """Write rejected rows with their row number, field and reason (CSV keeps the source columns)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        columns = ["_row", "_field", "_error", *parsed.columns]
+        with out.open("w", newline="", encoding="utf-8", errors="surrogateescape") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            for r in parsed.rejects:
+                raw = r.raw if isinstance(r.raw, dict) else {}
+                writer.writerow({"_row": r.row, "_field": r.field or "", "_error": r.message, **raw})
+    else:
+        with out.open("w", encoding="utf-8", errors="surrogateescape") as fh:
+            for r in parsed.rejects:
+                fh.write(json.dumps({"_row": r.row, "_field": r.field, "_error": r.message, "record": r.raw}, ensure_ascii=False) + "\n")
+    return out
+
+
+def import_records(
+    kb: KnowledgeBase,
+    path: Path,
+    *,
+    mapping: dict[str, str] | None = None,
+    default_type: str | None = None,
+    author: str | None = None,
+    reports_dir: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import a CSV or JSONL file: valid rows in one transaction, rejects saved beside the report."""
+    path = Path(path)
+    parsed = read_records(path, mapping=mapping, default_type=default_type)
+    result = kb.add_many([d for _, d in parsed.drafts], author=author, reason=f"import of {path.name}", progress=progress)
+    records = [
+        {"row": row_no, "id": entry.id or None, "ext_id": draft.ext_id, "status": kind}
+        for (row_no, draft), (kind, entry) in zip(parsed.drafts, result.outcomes, strict=True)
+    ]
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    reports_dir = reports_dir or kb.home / "imports"
+    base = reports_dir / f"{path.stem}-{stamp}"
+    rejects_file = None
+    if parsed.rejects:
+        suffix = ".rejects.csv" if path.suffix.lower() == ".csv" else ".rejects.jsonl"
+        rejects_file = str(write_rejects(parsed, base.with_name(base.name + suffix)))
+    report = ImportReport(
+        file=str(path),
+        rows=len(parsed.drafts) + len(parsed.rejects),
+        added=sum(1 for r in records if r["status"] == "added"),
+        updated=sum(1 for r in records if r["status"] == "updated"),
+        duplicates=sum(1 for r in records if r["status"] == "duplicate"),
+        rejected=len(parsed.rejects),
+        rejects_file=rejects_file,
+        report_file=str(base.with_name(base.name + ".report.json")),
+        records=records,
+        errors=[r.describe(path) for r in parsed.rejects],
+    )
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    Path(report.report_file).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    return report
+
+
+def import_links(kb: KnowledgeBase, path: Path, *, author: str | None = None) -> dict[str, Any]:
+    """Import links from a CSV with source, relation, target columns (entry ids or ext_ids)."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = {normalise_header(h): h for h in reader.fieldnames or []}
+    source_col = header.get("source_ext_id") or header.get("source")
+    target_col = header.get("target_ext_id") or header.get("target")
+    relation_col = header.get("relation")
+    if not (source_col and target_col and relation_col):
+        raise KBError(f"{path}: a links file needs columns source (or source_ext_id), relation, target (or target_ext_id)")
+    added, errors = 0, []
+    for row_no, row in enumerate(reader, start=2):
+        try:
+            source = _resolve(kb, row[source_col])
+            target = _resolve(kb, row[target_col])
+            kb.link(source, row[relation_col].strip(), target, author=author)
+            added += 1
+        except KBError as exc:
+            errors.append(f"{path.name}, row {row_no}: {exc}")
+    return {"file": str(path), "linked": added, "errors": errors}
+
+
+def _resolve(kb: KnowledgeBase, ref: str) -> str:
+    """Return the entry id for an id or an ext_id."""
+    ref = (ref or "").strip()
+    if re.fullmatch(r"(?i)KB-\d+", ref):
+        return kb.get(ref).id
+    entry = kb.store.find_by_ext_id(ref)
+    if entry is None:
+        raise KBError(f"no entry with id or ext_id '{ref}'")
+    return entry.id

@@ -1,0 +1,616 @@
+"""Deterministic clustering of deviation embeddings, c-TF-IDF labels and stable cluster identities.
+
+Pure functions over numpy arrays and plain lists: no model, no entry store. The caller embeds the
+deviation texts (L2-normalised float32 vectors) and passes ids, vectors and texts in.
+
+Method (see docs/drift.md):
+1. Sort by entry id, so the result does not depend on input order.
+2. PCA to at most 50 dimensions (exact SVD, no randomness) and re-normalise: k-means on unit
+   vectors approximates cosine (spherical) k-means, and 50 dimensions keep it fast.
+3. k-means for each k on a candidate grid; pick k by the mean cosine silhouette on a fixed-seed
+   sample of at most 2,000 points (ties go to the smaller k).
+4. Clusters smaller than ``min_cluster_size`` are dissolved into the nearest kept cluster.
+5. Outliers: a member whose cosine to its cluster centroid (in the original space) is far below
+   the cluster's typical cosine (median - 3 robust SD) or below ``min_similarity`` goes to the
+   explicit "unclustered" remainder.
+6. Labels: class-based TF-IDF over member texts; representatives: members closest to the centroid.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+CLUSTER_ID_PREFIX = "C-"
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+# Words that appear in nearly every deviation narrative and so say nothing about the problem.
+DOMAIN_STOP_WORDS: frozenset[str] = frozenset(
+    _words(
+        """
+    deviation deviations deviated batch batches lot lots sop sops record records recorded per
+    procedure procedures observed noted found reported report reports event events occurred occur
+    issue issues dev devs br ebr mbr ref reference number no nr id date time day days week weeks
+    month months year years am pm approx approximately ca within also due result resulted
+    product products potential potentially
+    """
+    )
+)
+# Units and unit-like tokens: a label "ml min" is noise (numbers are dropped by the tokenizer).
+UNIT_STOP_WORDS: frozenset[str] = frozenset(
+    _words(
+        """
+    ml l ul µl μl mg g kg ug µg μg ng pg um µm μm nm mm cm m min mins minute minutes h hr hrs hour hours
+    sec secs second seconds s rpm psi bar mbar kpa pa c degc deg degrees f pct percent x vvm lpm
+    mol mmol mm umol mosm mosmol iu cfu eu tu vg gc kda da ppm ppb
+    """
+    )
+)
+
+_TOKEN_RE = re.compile(r"(?u)\b[^\W_][\w\-]*[^\W_]\b|\b[^\W\d_]\b")
+
+
+def _tokenize(text: str) -> list[str]:
+    """Split lower-cased text into word tokens, dropping numbers and id-like codes."""
+    out = []
+    for tok in _TOKEN_RE.findall(text.lower()):
+        tok = tok.strip("-")
+        if len(tok) < 2:
+            continue
+        digits = sum(ch.isdigit() for ch in tok)
+        # Numbers, lot codes (B12345, 2024-001) carry no meaning across documents; keep p24, co2.
+        if digits and digits * 2 >= len(tok):
+            continue
+        out.append(tok)
+    return out
+
+
+@dataclass
+class DeviationCluster:
+    """One group of similar deviations: id, top terms, members, representatives and centroid."""
+
+    id: str
+    label: list[str]
+    size: int
+    member_ids: list[str]
+    representative_ids: list[str]
+    centroid: np.ndarray = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the cluster as a JSON-ready dict (centroid left out)."""
+        return {
+            "id": self.id,
+            "label": list(self.label),
+            "size": self.size,
+            "member_ids": list(self.member_ids),
+            "representative_ids": list(self.representative_ids),
+        }
+
+
+@dataclass
+class ClusterEvent:
+    """A change between two clustering runs: merge, split, new or vanished."""
+
+    kind: str  # merge | split | new | vanished
+    old_ids: list[str]
+    new_ids: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the event as a JSON-ready dict."""
+        return {"kind": self.kind, "old_ids": list(self.old_ids), "new_ids": list(self.new_ids)}
+
+
+@dataclass
+class ClusterResult:
+    """The outcome of one clustering run: clusters, the unclustered remainder, parameters, timings."""
+
+    clusters: list[DeviationCluster]
+    unclustered_ids: list[str]
+    params: dict[str, Any]
+    timings: dict[str, float]
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+    events: list[ClusterEvent] = field(default_factory=list)
+    # Highest cluster number ever handed out along this chain of runs (so ids are never reused).
+    last_id_number: int = 0
+    run_id: str | None = None
+    created_at: str | None = None
+    fingerprint: str | None = None
+    entry_type: str | None = None
+
+    @property
+    def n_items(self) -> int:
+        """Return the number of items clustered (members plus unclustered)."""
+        return sum(c.size for c in self.clusters) + len(self.unclustered_ids)
+
+    def cluster_of(self) -> dict[str, str]:
+        """Return a map from entry id to cluster id (unclustered entries are absent)."""
+        return {mid: c.id for c in self.clusters for mid in c.member_ids}
+
+    def get(self, cluster_id: str) -> DeviationCluster:
+        """Return the cluster with this id, or raise KeyError."""
+        for c in self.clusters:
+            if c.id == cluster_id:
+                return c
+        raise KeyError(cluster_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as a JSON-ready dict (centroids left out)."""
+        return {
+            "run_id": self.run_id,
+            "created_at": self.created_at,
+            "fingerprint": self.fingerprint,
+            "entry_type": self.entry_type,
+            "n_items": self.n_items,
+            "clusters": [c.to_dict() for c in self.clusters],
+            "unclustered_ids": list(self.unclustered_ids),
+            "params": self.params,
+            "diagnostics": self.diagnostics,
+            "timings": self.timings,
+            "events": [e.to_dict() for e in self.events],
+            "last_id_number": self.last_id_number,
+        }
+
+
+def format_cluster_id(number: int) -> str:
+    """Return the cluster id for a number (C-001)."""
+    return f"{CLUSTER_ID_PREFIX}{number:03d}"
+
+
+def parse_cluster_id(cluster_id: str) -> int:
+    """Return the number inside a cluster id (0 if it has none)."""
+    tail = cluster_id[len(CLUSTER_ID_PREFIX) :] if cluster_id.startswith(CLUSTER_ID_PREFIX) else ""
+    return int(tail) if tail.isdigit() else 0
+
+
+def default_min_cluster_size(n: int) -> int:
+    """Return the default smallest cluster for n items: max(3, round(sqrt(n) / 2))."""
+    # Grows slowly with the corpus: 5 for 100 items, 16 for 1,000, 50 for 10,000.
+    return max(3, int(round(math.sqrt(max(n, 0)) / 2)))
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return x / norms
+
+
+def _candidate_ks(k_min: int, k_max: int, max_candidates: int) -> list[int]:
+    """Return the k grid: every k when the range is short, else a geometric grid."""
+    if k_max <= k_min:
+        return [k_min]
+    if k_max - k_min + 1 <= max_candidates:
+        return list(range(k_min, k_max + 1))
+    grid = np.geomspace(k_min, k_max, num=max_candidates)
+    return sorted({int(round(g)) for g in grid} | {k_min, k_max})
+
+
+def _silhouette(x: np.ndarray, labels: np.ndarray) -> float:
+    """Return the mean silhouette (cosine distance on unit vectors), or -1 when undefined."""
+    from sklearn.metrics import silhouette_score
+
+    n_labels = len(np.unique(labels))
+    if n_labels < 2 or n_labels >= len(labels):
+        return -1.0
+    return float(silhouette_score(x, labels, metric="cosine"))
+
+
+def cluster_deviations(
+    ids: Sequence[str],
+    vectors: np.ndarray,
+    texts: Sequence[str],
+    *,
+    random_state: int = 0,
+    min_cluster_size: int | None = None,
+    n_clusters: int | None = None,
+    max_clusters: int = 60,
+    pca_dims: int = 50,
+    max_k_candidates: int = 14,
+    silhouette_sample: int = 2000,
+    n_init: int = 3,
+    outlier_mad: float = 3.0,
+    min_similarity: float = 0.0,
+    n_representatives: int = 3,
+    n_label_terms: int = 5,
+    extra_stop_words: Sequence[str] = (),
+) -> ClusterResult:
+    """Cluster L2-normalised vectors deterministically (k-means, k by silhouette) with an outlier remainder."""
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    ids = list(ids)
+    texts = list(texts)
+    x_in = np.asarray(vectors, dtype=np.float32)
+    n = len(ids)
+    if x_in.ndim != 2 or x_in.shape[0] != n or len(texts) != n:
+        raise ValueError(
+            f"ids ({n}), vectors {tuple(x_in.shape)} and texts ({len(texts)}) must describe the same items"
+        )
+    if len(set(ids)) != n:
+        raise ValueError("ids must be unique")
+    if n and not np.all(np.isfinite(x_in)):
+        raise ValueError("vectors contain NaN or infinite values")
+    mcs = default_min_cluster_size(n) if min_cluster_size is None else int(min_cluster_size)
+    if mcs < 1:
+        raise ValueError("min_cluster_size must be at least 1")
+    params: dict[str, Any] = {
+        "method": "pca+kmeans(silhouette)+mad-outliers",
+        "random_state": random_state,
+        "min_cluster_size": mcs,
+        "n_clusters": n_clusters,
+        "max_clusters": max_clusters,
+        "pca_dims": pca_dims,
+        "max_k_candidates": max_k_candidates,
+        "silhouette_sample": silhouette_sample,
+        "n_init": n_init,
+        "outlier_mad": outlier_mad,
+        "min_similarity": min_similarity,
+        "n_representatives": n_representatives,
+        "n_label_terms": n_label_terms,
+        "extra_stop_words": sorted(set(extra_stop_words)),
+        "versions": _versions(),
+    }
+
+    # Sort by id first: the same set of items gives the same clusters whatever order it came in.
+    order = sorted(range(n), key=lambda i: ids[i])
+    ids = [ids[i] for i in order]
+    texts = [texts[i] for i in order]
+    x = _normalise(x_in[order].astype(np.float64))
+    timings["prepare"] = time.perf_counter() - t0
+
+    if n == 0 or n < mcs:
+        timings["total"] = time.perf_counter() - t0
+        return ClusterResult(
+            [], ids, params, _round(timings), {"k": 0, "unclustered_share": 1.0 if n else 0.0}
+        )
+
+    # PCA: exact SVD (no random projections), so the reduced space depends only on the data.
+    t = time.perf_counter()
+    dims = min(pca_dims, x.shape[1], n)
+    if dims < x.shape[1]:
+        pca = PCA(n_components=dims, svd_solver="full")
+        z = pca.fit_transform(x)
+        explained = float(np.sum(pca.explained_variance_ratio_))
+    else:
+        z = x - x.mean(axis=0)
+        explained = 1.0
+    z = _normalise(z)
+    timings["reduce"] = time.perf_counter() - t
+
+    # Choose k.
+    t = time.perf_counter()
+    k_cap = max(1, min(max_clusters, n // mcs))
+    sample_idx = np.arange(n)
+    if n > silhouette_sample:
+        sample_idx = np.sort(np.random.default_rng(random_state).choice(n, silhouette_sample, replace=False))
+    scores: dict[int, float] = {}
+    fits: dict[int, np.ndarray] = {}
+    if n_clusters is not None:
+        candidates = [max(1, min(int(n_clusters), n))]
+    else:
+        candidates = _candidate_ks(min(2, k_cap), k_cap, max_k_candidates)
+    for k in candidates:
+        if k == 1:
+            labels = np.zeros(n, dtype=np.int64)
+        else:
+            km = KMeans(n_clusters=k, n_init=n_init, random_state=random_state, max_iter=300)
+            labels = km.fit_predict(z).astype(np.int64)
+        fits[k] = labels
+        scores[k] = _silhouette(z[sample_idx], labels[sample_idx]) if len(candidates) > 1 else float("nan")
+    # Highest silhouette wins; on a tie the smaller k (fewer, broader clusters are easier to review).
+    best_k = min(candidates, key=lambda k: (-scores[k] if not math.isnan(scores[k]) else 0.0, k))
+    labels = fits[best_k]
+    timings["select_k"] = time.perf_counter() - t
+
+    # Dissolve clusters below the minimum size into the nearest kept cluster, then flag outliers.
+    t = time.perf_counter()
+    labels = _dissolve_small(z, labels, mcs)
+    keep_mask = labels >= 0
+    member_sims = np.full(n, -1.0)
+    final_labels = np.full(n, -1, dtype=np.int64)
+    outlier_thresholds: list[float] = []
+    for lab in np.unique(labels[keep_mask]):
+        idx = np.flatnonzero(labels == lab)
+        cen = x[idx].mean(axis=0)
+        cen /= np.linalg.norm(cen) or 1.0
+        sims = x[idx] @ cen
+        med = float(np.median(sims))
+        mad = float(np.median(np.abs(sims - med)))
+        thr = max(min_similarity, med - outlier_mad * 1.4826 * mad)
+        outlier_thresholds.append(round(thr, 6))
+        kept = idx[sims >= thr]
+        final_labels[kept] = lab
+        member_sims[idx] = sims
+    # A cluster trimmed below the minimum size by outlier removal is not a recurring problem.
+    for lab in np.unique(final_labels[final_labels >= 0]):
+        if np.sum(final_labels == lab) < mcs:
+            final_labels[final_labels == lab] = -1
+    timings["outliers"] = time.perf_counter() - t
+
+    # Build clusters: centroid in the ORIGINAL space (PCA bases differ between runs, so only
+    # original-space centroids can be compared by match_to_previous).
+    t = time.perf_counter()
+    groups = []
+    for lab in np.unique(final_labels[final_labels >= 0]):
+        idx = np.flatnonzero(final_labels == lab)
+        groups.append(idx)
+    # Order: biggest first, ties by first member id, so numbering is deterministic.
+    groups.sort(key=lambda idx: (-len(idx), ids[idx[0]]))
+    member_texts = [[texts[i] for i in idx] for idx in groups]
+    labels_terms = ctfidf_labels(member_texts, n_terms=n_label_terms, extra_stop_words=extra_stop_words)
+    clusters: list[DeviationCluster] = []
+    for num, (idx, terms) in enumerate(zip(groups, labels_terms, strict=True), start=1):
+        cen = x[idx].mean(axis=0)
+        cen /= np.linalg.norm(cen) or 1.0
+        sims = x[idx] @ cen
+        rep_order = sorted(range(len(idx)), key=lambda j: (-round(float(sims[j]), 9), ids[idx[j]]))
+        clusters.append(
+            DeviationCluster(
+                id=format_cluster_id(num),
+                label=terms,
+                size=len(idx),
+                member_ids=[ids[i] for i in idx],
+                representative_ids=[ids[idx[j]] for j in rep_order[:n_representatives]],
+                centroid=cen.astype(np.float32),
+            )
+        )
+    unclustered = [ids[i] for i in np.flatnonzero(final_labels < 0)]
+    timings["label"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+    diagnostics = {
+        "k": best_k,
+        "n_clusters": len(clusters),
+        "silhouette": {str(k): (None if math.isnan(v) else round(v, 6)) for k, v in scores.items()},
+        "pca_explained_variance": round(explained, 6),
+        "pca_dims": dims,
+        "unclustered_share": round(len(unclustered) / n, 6),
+        "outlier_thresholds": outlier_thresholds,
+    }
+    return ClusterResult(
+        clusters=clusters,
+        unclustered_ids=unclustered,
+        params=params,
+        timings=_round(timings),
+        diagnostics=diagnostics,
+        last_id_number=len(clusters),
+    )
+
+
+def _dissolve_small(z: np.ndarray, labels: np.ndarray, mcs: int) -> np.ndarray:
+    """Return labels with clusters below mcs merged into the nearest kept centroid (-1 if none kept)."""
+    labs, counts = np.unique(labels, return_counts=True)
+    big = labs[counts >= mcs]
+    small = labs[counts < mcs]
+    out = labels.copy()
+    if len(small) == 0:
+        return out
+    if len(big) == 0:
+        out[:] = -1
+        return out
+    cents = _normalise(np.stack([z[labels == b].mean(axis=0) for b in big]))
+    for s in small:
+        idx = np.flatnonzero(labels == s)
+        out[idx] = big[np.argmax(z[idx] @ cents.T, axis=1)]
+    return out
+
+
+def ctfidf_labels(
+    groups: Sequence[Sequence[str]],
+    *,
+    n_terms: int = 5,
+    extra_stop_words: Sequence[str] = (),
+) -> list[list[str]]:
+    """Return the top terms of each group of texts by class-based TF-IDF (unigrams and bigrams)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    if not groups:
+        return []
+    stop = sorted(set(ENGLISH_STOP_WORDS) | DOMAIN_STOP_WORDS | UNIT_STOP_WORDS | set(extra_stop_words))
+    docs: list[str] = []
+    owner: list[int] = []
+    for g, texts in enumerate(groups):
+        for text in texts:
+            docs.append(text or "")
+            owner.append(g)
+    # binary=True: a word repeated in one narrative counts once, so one verbose record cannot
+    # dominate its cluster's label; the term frequency is the share of members that use the term.
+    cv = CountVectorizer(
+        tokenizer=_tokenize,
+        token_pattern=None,
+        lowercase=False,
+        stop_words=stop,
+        ngram_range=(1, 2),
+        binary=True,
+    )
+    try:
+        dtm = cv.fit_transform(docs)
+    except ValueError:  # every document empty after stop-word removal
+        return [[] for _ in groups]
+    vocab = cv.get_feature_names_out()
+    n_groups = len(groups)
+    from scipy import sparse
+
+    assign = sparse.csr_matrix(
+        (np.ones(len(owner)), (np.array(owner), np.arange(len(owner)))), shape=(n_groups, len(owner))
+    )
+    class_counts = np.asarray((assign @ dtm).todense(), dtype=np.float64)  # groups x terms (doc counts)
+    sizes = np.array([max(len(g), 1) for g in groups], dtype=np.float64)
+    tf = class_counts / sizes[:, None]
+    # BERTopic's c-TF-IDF weight: idf = log(1 + A / f_t), A = mean term count per class,
+    # f_t = the term's count over all classes.
+    freq = class_counts.sum(axis=0)
+    avg = class_counts.sum() / n_groups
+    idf = np.log1p(avg / np.maximum(freq, 1e-12))
+    scores = tf * idf
+    out: list[list[str]] = []
+    for g in range(n_groups):
+        row = scores[g]
+        cand = np.flatnonzero(row > 0)
+        # Deterministic order: score desc, then term text.
+        ranked = sorted(cand, key=lambda j: (-round(float(row[j]), 12), vocab[j]))
+        chosen: list[str] = []
+        covered: set[str] = set()
+        for j in ranked:
+            term = str(vocab[j])
+            words = term.split()
+            # Skip a term whose words are all already shown ("sterility" after "lack sterility").
+            if all(w in covered for w in words):
+                continue
+            chosen.append(term)
+            covered.update(words)
+            if len(chosen) >= n_terms:
+                break
+        out.append(chosen)
+    return out
+
+
+def match_to_previous(
+    previous: ClusterResult | None,
+    current: ClusterResult,
+    *,
+    min_jaccard: float = 0.3,
+    min_cosine: float = 0.95,
+    event_share: float = 0.25,
+) -> ClusterResult:
+    """Return current with cluster ids carried over from previous, plus merge/split/new/vanished events.
+
+    Matching: Jaccard of member sets, counted only over entries present in both runs (so added or
+    retired entries do not dilute it). A pair may match when Jaccard >= min_jaccard, or, when one
+    side has no shared entries at all, when centroid cosine >= min_cosine. The Hungarian assignment
+    maximises Jaccard (centroid cosine breaks ties). A "flow" from old cluster o to new cluster n is
+    significant when at least event_share of o's shared members went to n AND at least event_share of
+    n's shared members came from o: one old with two significant outflows is a split, one new with two
+    significant inflows is a merge. Unmatched new clusters get fresh ids after the highest ever used.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    if previous is None:
+        return current
+    old = sorted(previous.clusters, key=lambda c: c.id)
+    new = list(current.clusters)
+    prev_all = {m for c in previous.clusters for m in c.member_ids} | set(previous.unclustered_ids)
+    curr_all = {m for c in current.clusters for m in c.member_ids} | set(current.unclustered_ids)
+    common = prev_all & curr_all
+    old_sets = [set(c.member_ids) & common for c in old]
+    new_sets = [set(c.member_ids) & common for c in new]
+    n_old, n_new = len(old), len(new)
+    inter = np.zeros((n_old, n_new))
+    jac = np.zeros((n_old, n_new))
+    cos = np.zeros((n_old, n_new))
+    for i, a in enumerate(old_sets):
+        for j, b in enumerate(new_sets):
+            k = len(a & b)
+            inter[i, j] = k
+            union = len(a | b)
+            jac[i, j] = k / union if union else 0.0
+            ca, cb = np.asarray(old[i].centroid, np.float64), np.asarray(new[j].centroid, np.float64)
+            if ca.shape == cb.shape and ca.size:
+                denom = (np.linalg.norm(ca) * np.linalg.norm(cb)) or 1.0
+                cos[i, j] = float(ca @ cb / denom)
+    no_shared = np.array([[not a or not b for b in new_sets] for a in old_sets], dtype=bool).reshape(
+        n_old, n_new
+    )
+    eligible = (jac >= min_jaccard) | (no_shared & (cos >= min_cosine))
+
+    new_id: dict[int, str] = {}
+    matched_old: set[int] = set()
+    if n_old and n_new:
+        # Maximise Jaccard; cosine is a small tie-breaker; ineligible pairs get a prohibitive cost.
+        weight = np.where(eligible, jac + 1e-3 * cos + 1.0, 0.0)
+        rows, cols = linear_sum_assignment(-weight)
+        for i, j in zip(rows, cols, strict=True):
+            if eligible[i, j]:
+                new_id[j] = old[i].id
+                matched_old.add(i)
+
+    # Transitions between runs from member flows.
+    old_size = np.array([len(a) for a in old_sets], dtype=np.float64).reshape(-1, 1)
+    new_size = np.array([len(b) for b in new_sets], dtype=np.float64).reshape(1, -1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share_out = np.where(old_size > 0, inter / np.maximum(old_size, 1), 0.0)
+        share_in = np.where(new_size > 0, inter / np.maximum(new_size, 1), 0.0)
+    flow = (share_out >= event_share) & (share_in >= event_share) & (inter > 0)
+
+    counter = max([previous.last_id_number] + [parse_cluster_id(c.id) for c in previous.clusters])
+    # Fresh ids in the current order (biggest first), after the highest number ever used.
+    for j in range(n_new):
+        if j not in new_id:
+            counter += 1
+            new_id[j] = format_cluster_id(counter)
+
+    events: list[ClusterEvent] = []
+    in_event_old: set[int] = set()
+    in_event_new: set[int] = set()
+    for j in range(n_new):
+        srcs = [i for i in range(n_old) if flow[i, j]]
+        if len(srcs) >= 2:
+            events.append(ClusterEvent("merge", sorted(old[i].id for i in srcs), [new_id[j]]))
+            in_event_old.update(srcs)
+            in_event_new.add(j)
+    for i in range(n_old):
+        dsts = [j for j in range(n_new) if flow[i, j]]
+        if len(dsts) >= 2:
+            events.append(ClusterEvent("split", [old[i].id], sorted(new_id[j] for j in dsts)))
+            in_event_old.add(i)
+            in_event_new.update(dsts)
+    matched_new = {j for j in new_id if new_id[j] in {o.id for o in old}}
+    for j in range(n_new):
+        if j not in matched_new and j not in in_event_new:
+            events.append(ClusterEvent("new", [], [new_id[j]]))
+    for i in range(n_old):
+        if i not in matched_old and i not in in_event_old:
+            events.append(ClusterEvent("vanished", [old[i].id], []))
+    order = {"merge": 0, "split": 1, "new": 2, "vanished": 3}
+    events.sort(key=lambda e: (order[e.kind], e.old_ids, e.new_ids))
+
+    renamed = [
+        DeviationCluster(
+            id=new_id[j],
+            label=list(c.label),
+            size=c.size,
+            member_ids=list(c.member_ids),
+            representative_ids=list(c.representative_ids),
+            centroid=c.centroid,
+        )
+        for j, c in enumerate(new)
+    ]
+    renamed.sort(key=lambda c: (-c.size, parse_cluster_id(c.id), c.id))
+    params = dict(current.params)
+    params["matched_to"] = previous.run_id
+    params["match"] = {"min_jaccard": min_jaccard, "min_cosine": min_cosine, "event_share": event_share}
+    return ClusterResult(
+        clusters=renamed,
+        unclustered_ids=list(current.unclustered_ids),
+        params=params,
+        timings=dict(current.timings),
+        diagnostics=dict(current.diagnostics),
+        events=events,
+        last_id_number=counter,
+        run_id=current.run_id,
+        created_at=current.created_at,
+        fingerprint=current.fingerprint,
+        entry_type=current.entry_type,
+    )
+
+
+def _round(timings: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 4) for k, v in timings.items()}
+
+
+def _versions() -> dict[str, str]:
+    """Return the library versions that determine the result (recorded for reproducibility)."""
+    import scipy
+    import sklearn
+
+    return {"numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__}
