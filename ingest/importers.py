@@ -193,12 +193,16 @@ def _parse_tags(value: Any) -> list[str]:
     return [t.strip() for t in re.split(r"[;,|]", text) if t.strip()]
 
 
-def read_records(path: Path, *, mapping: dict[str, str] | None = None, default_type: str | None = None) -> ParsedRecords:
+def read_records(
+    path: Path, *, mapping: dict[str, str] | None = None, default_type: str | None = None
+) -> ParsedRecords:
     """Read a CSV or JSONL file into entry drafts and row-level rejects."""
     path = Path(path)
     fmt = RECORD_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise KBError(f"{path}: unsupported record format '{path.suffix}' (expected {', '.join(RECORD_FORMATS)})")
+        raise KBError(
+            f"{path}: unsupported record format '{path.suffix}' (expected {', '.join(RECORD_FORMATS)})"
+        )
     if not path.is_file():
         raise KBError(f"{path}: no such file")
     # surrogateescape keeps undecodable bytes visible so that only the rows holding them are rejected.
@@ -248,7 +252,9 @@ def _csv_rows(text: str, parsed: ParsedRecords) -> list[tuple[int, dict[str, Any
         if len(values) != len(header):
             raw = dict(zip(header, values, strict=False))
             parsed.rejects.append(
-                RowReject(row_no, None, f"has {len(values)} values, the header has {len(header)} columns", raw)
+                RowReject(
+                    row_no, None, f"has {len(values)} values, the header has {len(header)} columns", raw
+                )
             )
             continue
         rows.append((row_no, dict(zip(header, values, strict=True))))
@@ -292,7 +298,13 @@ def write_rejects(parsed: ParsedRecords, out: Path) -> Path:
     else:
         with out.open("w", encoding="utf-8", errors="surrogateescape") as fh:
             for r in parsed.rejects:
-                fh.write(json.dumps({"_row": r.row, "_field": r.field, "_error": r.message, "record": r.raw}, ensure_ascii=False) + "\n")
+                fh.write(
+                    json.dumps(
+                        {"_row": r.row, "_field": r.field, "_error": r.message, "record": r.raw},
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
     return out
 
 
@@ -309,7 +321,9 @@ def import_records(
     """Import a CSV or JSONL file: valid rows in one transaction, rejects saved beside the report."""
     path = Path(path)
     parsed = read_records(path, mapping=mapping, default_type=default_type)
-    result = kb.add_many([d for _, d in parsed.drafts], author=author, reason=f"import of {path.name}", progress=progress)
+    result = kb.add_many(
+        [d for _, d in parsed.drafts], author=author, reason=f"import of {path.name}", progress=progress
+    )
     records = [
         {"row": row_no, "id": entry.id or None, "ext_id": draft.ext_id, "status": kind}
         for (row_no, draft), (kind, entry) in zip(parsed.drafts, result.outcomes, strict=True)
@@ -348,7 +362,9 @@ def import_links(kb: KnowledgeBase, path: Path, *, author: str | None = None) ->
     target_col = header.get("target_ext_id") or header.get("target")
     relation_col = header.get("relation")
     if not (source_col and target_col and relation_col):
-        raise KBError(f"{path}: a links file needs columns source (or source_ext_id), relation, target (or target_ext_id)")
+        raise KBError(
+            f"{path}: a links file needs columns source (or source_ext_id), relation, target (or target_ext_id)"
+        )
     added, errors = 0, []
     for row_no, row in enumerate(reader, start=2):
         try:

@@ -99,8 +99,13 @@ def print_hits(hits: list[Hit]) -> None:
 
 
 @click.group()
-@click.option("--kb", "home", type=click.Path(path_type=Path), default=None,
-              help="Knowledge base folder (default: $TACITKB_HOME, else ~/.local/share/tacitkb).")
+@click.option(
+    "--kb",
+    "home",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Knowledge base folder (default: $TACITKB_HOME, else ~/.local/share/tacitkb).",
+)
 @click.option("--as", "user", default=None, help="Who is acting (default: $TACITKB_USER or the OS user).")
 @click.version_option(package_name="tacitkb")
 @click.pass_context
@@ -119,15 +124,23 @@ def init(ctx: Context, samples: bool, as_json: bool) -> None:
 
     def body() -> None:
         kb = ctx.kb
-        loaded = load_samples(kb, ctx.user, quiet=as_json) if samples and kb.store.count(status=None) == 0 else None
-        kb.index  # builds the index file
+        loaded = (
+            load_samples(kb, ctx.user, quiet=as_json)
+            if samples and kb.store.count(status=None) == 0
+            else None
+        )
+        kb.ensure_index()
         out = {"home": str(kb.home), "entries": kb.store.count(), "samples": loaded}
-        emit(out) if as_json else click.echo(f"knowledge base ready at {kb.home} ({out['entries']} active entries)")
+        emit(out) if as_json else click.echo(
+            f"knowledge base ready at {kb.home} ({out['entries']} active entries)"
+        )
 
     run_guarded(body)
 
 
-def load_samples(kb: KnowledgeBase, user: str, quiet: bool = True, samples_dir: Path = SAMPLES_DIR) -> dict[str, Any]:
+def load_samples(
+    kb: KnowledgeBase, user: str, quiet: bool = True, samples_dir: Path = SAMPLES_DIR
+) -> dict[str, Any]:
     """Import data/samples (entries.jsonl and links.csv) into a knowledge base."""
     from ingest.importers import import_links, import_records
 
@@ -136,8 +149,17 @@ def load_samples(kb: KnowledgeBase, user: str, quiet: bool = True, samples_dir: 
         raise KBError(f"sample data {entries_file} is missing")
     with progress_bar(sum(1 for _ in entries_file.open()), "samples", quiet) as update:
         report = import_records(kb, entries_file, author=user, progress=update)
-    links = import_links(kb, samples_dir / "links.csv", author=user) if (samples_dir / "links.csv").exists() else {}
-    return {"added": report.added, "duplicates": report.duplicates, "rejected": report.rejected, "linked": links.get("linked", 0)}
+    links = (
+        import_links(kb, samples_dir / "links.csv", author=user)
+        if (samples_dir / "links.csv").exists()
+        else {}
+    )
+    return {
+        "added": report.added,
+        "duplicates": report.duplicates,
+        "rejected": report.rejected,
+        "linked": links.get("linked", 0),
+    }
 
 
 @cli.command()
@@ -158,7 +180,15 @@ def load_samples(kb: KnowledgeBase, user: str, quiet: bool = True, samples_dir: 
 @click.option("--field", "field_pairs", multiple=True, help="Extra field KEY=VALUE (repeatable).")
 @json_option
 @pass_ctx
-def add(ctx: Context, type_: str, text: str | None, tags: tuple[str, ...], field_pairs: tuple[str, ...], as_json: bool, **meta: Any) -> None:
+def add(
+    ctx: Context,
+    type_: str,
+    text: str | None,
+    tags: tuple[str, ...],
+    field_pairs: tuple[str, ...],
+    as_json: bool,
+    **meta: Any,
+) -> None:
     """Add one entry."""
 
     def body() -> None:
@@ -175,16 +205,33 @@ def add(ctx: Context, type_: str, text: str | None, tags: tuple[str, ...], field
 
 @cli.command(name="import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--type", "default_type", type=click.Choice(ENTRY_TYPES), help="Type for rows without a type column.")
-@click.option("--map", "mappings", multiple=True, help="FIELD=COLUMN for a column with another name (repeatable).")
-@click.option("--rejects-dir", type=click.Path(path_type=Path), help="Where reports and rejects go (default: KB/imports).")
+@click.option(
+    "--type", "default_type", type=click.Choice(ENTRY_TYPES), help="Type for rows without a type column."
+)
+@click.option(
+    "--map", "mappings", multiple=True, help="FIELD=COLUMN for a column with another name (repeatable)."
+)
+@click.option(
+    "--rejects-dir",
+    type=click.Path(path_type=Path),
+    help="Where reports and rejects go (default: KB/imports).",
+)
 @click.option("--process")
 @click.option("--step")
 @click.option("--site")
 @json_option
 @pass_ctx
-def import_(ctx: Context, file: Path, default_type: str | None, mappings: tuple[str, ...], rejects_dir: Path | None,
-            process: str | None, step: str | None, site: str | None, as_json: bool) -> None:
+def import_(
+    ctx: Context,
+    file: Path,
+    default_type: str | None,
+    mappings: tuple[str, ...],
+    rejects_dir: Path | None,
+    process: str | None,
+    step: str | None,
+    site: str | None,
+    as_json: bool,
+) -> None:
     """Import a CSV or JSONL file of records, or a Markdown, text, DOCX or PDF document."""
 
     def body() -> None:
@@ -193,8 +240,15 @@ def import_(ctx: Context, file: Path, default_type: str | None, mappings: tuple[
         if file.suffix.lower() in RECORD_FORMATS:
             mapping = parse_mapping(list(mappings))
             with progress_bar(0, file.name, as_json) as update:
-                report = import_records(ctx.kb, file, mapping=mapping, default_type=default_type, author=ctx.user,
-                                        reports_dir=rejects_dir, progress=update)
+                report = import_records(
+                    ctx.kb,
+                    file,
+                    mapping=mapping,
+                    default_type=default_type,
+                    author=ctx.user,
+                    reports_dir=rejects_dir,
+                    progress=update,
+                )
             data = report.to_dict()
         else:
             from ingest.document_import import import_document
@@ -203,7 +257,9 @@ def import_(ctx: Context, file: Path, default_type: str | None, mappings: tuple[
         if as_json:
             emit(data)
             return
-        counts = ", ".join(f"{k} {data[k]}" for k in ("added", "updated", "duplicates", "rejected") if k in data)
+        counts = ", ".join(
+            f"{k} {data[k]}" for k in ("added", "updated", "duplicates", "rejected") if k in data
+        )
         click.echo(f"{file}: {counts}")
         for error in data.get("errors", [])[:20]:
             click.echo(f"  rejected: {error}", err=True)
@@ -217,15 +273,23 @@ def import_(ctx: Context, file: Path, default_type: str | None, mappings: tuple[
 
 def filter_options(fn: Callable) -> Callable:
     """Add the shared search filter options to a command."""
-    for option in reversed([
-        click.option("--type", "types", multiple=True, type=click.Choice(ENTRY_TYPES), help="Entry type (repeatable)."),
-        click.option("--process"),
-        click.option("--step"),
-        click.option("--site"),
-        click.option("--since", help="Occurred on or after (YYYY-MM-DD)."),
-        click.option("--until", help="Occurred on or before (YYYY-MM-DD)."),
-        click.option("--tag", "tags", multiple=True),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--type",
+                "types",
+                multiple=True,
+                type=click.Choice(ENTRY_TYPES),
+                help="Entry type (repeatable).",
+            ),
+            click.option("--process"),
+            click.option("--step"),
+            click.option("--site"),
+            click.option("--since", help="Occurred on or after (YYYY-MM-DD)."),
+            click.option("--until", help="Occurred on or before (YYYY-MM-DD)."),
+            click.option("--tag", "tags", multiple=True),
+        ]
+    ):
         fn = option(fn)
     return fn
 
@@ -238,11 +302,22 @@ def make_filters(types: tuple[str, ...], tags: tuple[str, ...], **values: str | 
 @cli.command()
 @click.argument("query")
 @click.option("-k", "k", default=10, show_default=True, help="How many results.")
-@click.option("--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True)
+@click.option(
+    "--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True
+)
 @filter_options
 @json_option
 @pass_ctx
-def search(ctx: Context, query: str, k: int, mode: str, types: tuple[str, ...], tags: tuple[str, ...], as_json: bool, **filters: str | None) -> None:
+def search(
+    ctx: Context,
+    query: str,
+    k: int,
+    mode: str,
+    types: tuple[str, ...],
+    tags: tuple[str, ...],
+    as_json: bool,
+    **filters: str | None,
+) -> None:
     """Search by describing the problem in your own words."""
 
     def body() -> None:
@@ -258,7 +333,15 @@ def search(ctx: Context, query: str, k: int, mode: str, types: tuple[str, ...], 
 @filter_options
 @json_option
 @pass_ctx
-def similar(ctx: Context, entry_id: str, k: int, types: tuple[str, ...], tags: tuple[str, ...], as_json: bool, **filters: str | None) -> None:
+def similar(
+    ctx: Context,
+    entry_id: str,
+    k: int,
+    types: tuple[str, ...],
+    tags: tuple[str, ...],
+    as_json: bool,
+    **filters: str | None,
+) -> None:
     """Entries most similar in meaning to ENTRY_ID."""
 
     def body() -> None:
@@ -281,11 +364,28 @@ def show(ctx: Context, entry_id: str, as_json: bool) -> None:
         links = kb.links(entry.id)
         history = kb.history(entry.id)
         if as_json:
-            emit({**entry.to_dict(), "links": [vars(x) for x in links], "history": [vars(r) for r in history]})
+            emit(
+                {**entry.to_dict(), "links": [vars(x) for x in links], "history": [vars(r) for r in history]}
+            )
             return
         click.echo(click.style(f"{entry.id}  {entry.title}", bold=True))
-        for key in ("ext_id", "type", "status", "process", "step", "site", "scale", "equipment", "batch",
-                    "occurred_at", "severity", "root_cause", "author", "created_at", "revision"):
+        for key in (
+            "ext_id",
+            "type",
+            "status",
+            "process",
+            "step",
+            "site",
+            "scale",
+            "equipment",
+            "batch",
+            "occurred_at",
+            "severity",
+            "root_cause",
+            "author",
+            "created_at",
+            "revision",
+        ):
             value = getattr(entry, key)
             if value not in (None, ""):
                 click.echo(f"  {key:<12} {value}")
@@ -353,12 +453,21 @@ def retire(ctx: Context, entry_id: str, reason: str, as_json: bool) -> None:
 @click.argument("source", required=False)
 @click.argument("relation", required=False, type=click.Choice(LINK_RELATIONS))
 @click.argument("target", required=False)
-@click.option("--from-file", type=click.Path(path_type=Path), help="CSV of source,relation,target (ids or ext_ids).")
+@click.option(
+    "--from-file", type=click.Path(path_type=Path), help="CSV of source,relation,target (ids or ext_ids)."
+)
 @click.option("--note")
 @json_option
 @pass_ctx
-def link(ctx: Context, source: str | None, relation: str | None, target: str | None, from_file: Path | None,
-         note: str | None, as_json: bool) -> None:
+def link(
+    ctx: Context,
+    source: str | None,
+    relation: str | None,
+    target: str | None,
+    from_file: Path | None,
+    note: str | None,
+    as_json: bool,
+) -> None:
     """Link two entries (SOURCE RELATION TARGET), or many from a CSV file."""
 
     def body() -> None:
@@ -366,7 +475,9 @@ def link(ctx: Context, source: str | None, relation: str | None, target: str | N
             from ingest.importers import import_links
 
             result = import_links(ctx.kb, from_file, author=ctx.user)
-            emit(result) if as_json else click.echo(f"linked {result['linked']}; {len(result['errors'])} errors")
+            emit(result) if as_json else click.echo(
+                f"linked {result['linked']}; {len(result['errors'])} errors"
+            )
             for error in result["errors"] if not as_json else []:
                 click.echo(f"  {error}", err=True)
             return
@@ -389,8 +500,10 @@ def stats(ctx: Context, as_json: bool) -> None:
         if as_json:
             emit(data)
             return
-        click.echo(f"{data['home']}: {data['active']} active entries, {data['retired']} retired, "
-                   f"{data['links']} links, {data['revisions']} revisions")
+        click.echo(
+            f"{data['home']}: {data['active']} active entries, {data['retired']} retired, "
+            f"{data['links']} links, {data['revisions']} revisions"
+        )
         for key in ("by_type", "by_process", "by_site"):
             click.echo(f"  {key[3:]}: " + ", ".join(f"{k} {v}" for k, v in data[key].items()))
 
@@ -411,7 +524,11 @@ def verify(ctx: Context, as_json: bool) -> None:
             for key in ("database", "model", "active_entries", "missing_vectors", "audit_chain"):
                 click.echo(f"{key:<16} {report[key]}")
             click.echo(f"{'index':<16} {report['index']['state']}")
-            click.echo("all consistent" if report["ok"] else "problems found: run `tacitkb reindex` to rebuild the index")
+            click.echo(
+                "all consistent"
+                if report["ok"]
+                else "problems found: run `tacitkb reindex` to rebuild the index"
+            )
         sys.exit(0 if report["ok"] else 3)
 
     run_guarded(body)
@@ -428,14 +545,19 @@ def reindex(ctx: Context, as_json: bool) -> None:
         missing = len(kb.store.missing_vectors(kb.embedder.fingerprint))
         with progress_bar(missing, "encoding", as_json) as update:
             result = kb.reindex(progress=update)
-        emit(result) if as_json else click.echo(f"index rebuilt: {result['indexed']} vectors ({result['kind']}), {result['encoded']} newly encoded")
+        emit(result) if as_json else click.echo(
+            f"index rebuilt: {result['indexed']} vectors ({result['kind']}), {result['encoded']} newly encoded"
+        )
 
     run_guarded(body)
 
 
 @cli.command()
-@click.option("--query", default="depth filter pressure climbing fast, stringy clumps in the harvest",
-              help="A symptom to search for.")
+@click.option(
+    "--query",
+    default="depth filter pressure climbing fast, stringy clumps in the harvest",
+    help="A symptom to search for.",
+)
 @pass_ctx
 def demo(ctx: Context, query: str) -> None:
     """Load the samples if the base is empty, then run one search end to end."""

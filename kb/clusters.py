@@ -5,10 +5,10 @@ deviation texts (L2-normalised float32 vectors) and passes ids, vectors and text
 
 Method (see docs/drift.md):
 1. Sort by entry id, so the result does not depend on input order.
-2. PCA to at most 50 dimensions (exact SVD, no randomness) and re-normalise: k-means on unit
+2. PCA to at most 50 dimensions (exact, no randomness) and re-normalise: k-means on unit
    vectors approximates cosine (spherical) k-means, and 50 dimensions keep it fast.
-3. k-means for each k on a candidate grid; pick k by the mean cosine silhouette on a fixed-seed
-   sample of at most 2,000 points (ties go to the smaller k).
+3. k-means for each k on a candidate grid, fitted on a fixed-seed sample of at most 4,000 points;
+   pick k by the mean cosine silhouette on that sample (ties go to the smaller k); fit all points.
 4. Clusters smaller than ``min_cluster_size`` are dissolved into the nearest kept cluster.
 5. Outliers: a member whose cosine to its cluster centroid (in the original space) is far below
    the cluster's typical cosine (median - 3 robust SD) or below ``min_similarity`` goes to the
@@ -194,14 +194,27 @@ def _candidate_ks(k_min: int, k_max: int, max_candidates: int) -> list[int]:
     return sorted({int(round(g)) for g in grid} | {k_min, k_max})
 
 
-def _silhouette(x: np.ndarray, labels: np.ndarray) -> float:
-    """Return the mean silhouette (cosine distance on unit vectors), or -1 when undefined."""
-    from sklearn.metrics import silhouette_score
-
-    n_labels = len(np.unique(labels))
-    if n_labels < 2 or n_labels >= len(labels):
+def _silhouette(z: np.ndarray, labels: np.ndarray) -> float:
+    """Return the mean cosine silhouette of unit vectors z, exactly, in O(n k d); -1 when undefined."""
+    # On unit vectors cosine distance is 1 - dot, which is linear, so the mean distance from a point
+    # to a cluster is 1 - z . (sum of the cluster) / size: no n x n distance matrix is needed.
+    labs, inv, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+    n, k = len(z), len(labs)
+    if k < 2 or k >= n:
         return -1.0
-    return float(silhouette_score(x, labels, metric="cosine"))
+    sums = np.zeros((k, z.shape[1]))
+    np.add.at(sums, inv, z)
+    dots = z @ sums.T  # n x k
+    own = dots[np.arange(n), inv]
+    own_size = sizes[inv].astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(own_size > 1, (own_size - own) / np.maximum(own_size - 1, 1), 0.0)
+        mean_other = 1.0 - dots / sizes[None, :]
+    mean_other[np.arange(n), inv] = np.inf
+    b = mean_other.min(axis=1)
+    denom = np.maximum(a, b)
+    sil = np.where((own_size > 1) & (denom > 0), (b - a) / np.where(denom > 0, denom, 1.0), 0.0)
+    return float(np.mean(sil))
 
 
 def cluster_deviations(
@@ -215,7 +228,7 @@ def cluster_deviations(
     max_clusters: int = 60,
     pca_dims: int = 50,
     max_k_candidates: int = 14,
-    silhouette_sample: int = 2000,
+    selection_sample: int = 4000,
     n_init: int = 3,
     outlier_mad: float = 3.0,
     min_similarity: float = 0.0,
@@ -224,9 +237,6 @@ def cluster_deviations(
     extra_stop_words: Sequence[str] = (),
 ) -> ClusterResult:
     """Cluster L2-normalised vectors deterministically (k-means, k by silhouette) with an outlier remainder."""
-    from sklearn.cluster import KMeans
-    from sklearn.decomposition import PCA
-
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ids = list(ids)
@@ -252,14 +262,13 @@ def cluster_deviations(
         "max_clusters": max_clusters,
         "pca_dims": pca_dims,
         "max_k_candidates": max_k_candidates,
-        "silhouette_sample": silhouette_sample,
+        "selection_sample": selection_sample,
         "n_init": n_init,
         "outlier_mad": outlier_mad,
         "min_similarity": min_similarity,
         "n_representatives": n_representatives,
         "n_label_terms": n_label_terms,
         "extra_stop_words": sorted(set(extra_stop_words)),
-        "versions": _versions(),
     }
 
     # Sort by id first: the same set of items gives the same clusters whatever order it came in.
@@ -271,29 +280,26 @@ def cluster_deviations(
 
     if n == 0 or n < mcs:
         timings["total"] = time.perf_counter() - t0
+        params["versions"] = _versions()
         return ClusterResult(
             [], ids, params, _round(timings), {"k": 0, "unclustered_share": 1.0 if n else 0.0}
         )
 
-    # PCA: exact SVD (no random projections), so the reduced space depends only on the data.
+    # PCA by eigen-decomposition of the d x d covariance: exact (no random projections), fast for
+    # n >> d, and each axis's sign is fixed, so the reduced space depends only on the data.
     t = time.perf_counter()
     dims = min(pca_dims, x.shape[1], n)
-    if dims < x.shape[1]:
-        pca = PCA(n_components=dims, svd_solver="full")
-        z = pca.fit_transform(x)
-        explained = float(np.sum(pca.explained_variance_ratio_))
-    else:
-        z = x - x.mean(axis=0)
-        explained = 1.0
+    z, explained = _pca(x, dims)
     z = _normalise(z)
     timings["reduce"] = time.perf_counter() - t
 
-    # Choose k.
+    # Choose k on a fixed-seed sample (k-means per candidate k, cosine silhouette), then fit all.
     t = time.perf_counter()
     k_cap = max(1, min(max_clusters, n // mcs))
     sample_idx = np.arange(n)
-    if n > silhouette_sample:
-        sample_idx = np.sort(np.random.default_rng(random_state).choice(n, silhouette_sample, replace=False))
+    if n > selection_sample:
+        sample_idx = np.sort(np.random.default_rng(random_state).choice(n, selection_sample, replace=False))
+    zs = z[sample_idx]
     scores: dict[int, float] = {}
     fits: dict[int, np.ndarray] = {}
     if n_clusters is not None:
@@ -301,17 +307,22 @@ def cluster_deviations(
     else:
         candidates = _candidate_ks(min(2, k_cap), k_cap, max_k_candidates)
     for k in candidates:
-        if k == 1:
-            labels = np.zeros(n, dtype=np.int64)
-        else:
-            km = KMeans(n_clusters=k, n_init=n_init, random_state=random_state, max_iter=300)
-            labels = km.fit_predict(z).astype(np.int64)
-        fits[k] = labels
-        scores[k] = _silhouette(z[sample_idx], labels[sample_idx]) if len(candidates) > 1 else float("nan")
+        if len(candidates) == 1:
+            scores[k] = float("nan")
+            continue
+        labels_s = _kmeans(zs, k, n_init=n_init, random_state=random_state)
+        fits[k] = labels_s
+        scores[k] = _silhouette(zs, labels_s)
     # Highest silhouette wins; on a tie the smaller k (fewer, broader clusters are easier to review).
     best_k = min(candidates, key=lambda k: (-scores[k] if not math.isnan(scores[k]) else 0.0, k))
-    labels = fits[best_k]
     timings["select_k"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    if len(sample_idx) == n and best_k in fits:
+        labels = fits[best_k]  # the sample was everything: that fit is the final one
+    else:
+        labels = _kmeans(z, best_k, n_init=n_init, random_state=random_state)
+    timings["fit"] = time.perf_counter() - t
 
     # Dissolve clusters below the minimum size into the nearest kept cluster, then flag outliers.
     t = time.perf_counter()
@@ -368,6 +379,7 @@ def cluster_deviations(
     unclustered = [ids[i] for i in np.flatnonzero(final_labels < 0)]
     timings["label"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
+    params["versions"] = _versions()
     diagnostics = {
         "k": best_k,
         "n_clusters": len(clusters),
@@ -385,6 +397,33 @@ def cluster_deviations(
         diagnostics=diagnostics,
         last_id_number=len(clusters),
     )
+
+
+def _pca(x: np.ndarray, dims: int) -> tuple[np.ndarray, float]:
+    """Return x projected on its top principal axes (sign-fixed) and the variance share kept."""
+    centred = x - x.mean(axis=0)
+    if dims >= x.shape[1]:
+        return centred, 1.0
+    cov = centred.T @ centred
+    evals, evecs = np.linalg.eigh(cov)
+    top = np.argsort(-evals, kind="stable")[:dims]
+    axes = evecs[:, top]
+    # An eigenvector's sign is arbitrary; make each axis's largest loading positive.
+    signs = np.sign(axes[np.argmax(np.abs(axes), axis=0), np.arange(dims)])
+    signs[signs == 0] = 1.0
+    axes = axes * signs
+    total = float(np.sum(np.clip(evals, 0, None))) or 1.0
+    return centred @ axes, float(np.sum(np.clip(evals[top], 0, None)) / total)
+
+
+def _kmeans(z: np.ndarray, k: int, *, n_init: int, random_state: int) -> np.ndarray:
+    """Return k-means labels (k-means++ seeding, fixed seed; k = 1 is one group)."""
+    from sklearn.cluster import KMeans
+
+    if k <= 1:
+        return np.zeros(len(z), dtype=np.int64)
+    km = KMeans(n_clusters=k, n_init=n_init, random_state=random_state, max_iter=300)
+    return km.fit_predict(z).astype(np.int64)
 
 
 def _dissolve_small(z: np.ndarray, labels: np.ndarray, mcs: int) -> np.ndarray:

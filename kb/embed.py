@@ -108,7 +108,10 @@ class SentenceTransformerEmbedder:
         self.weights_sha256 = actual
         self.batch_size = batch_size
         self._model = SentenceTransformer(str(spec.path), device="cpu")
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
         self.dim = int(dimension())
         self.fingerprint = f"{spec.name}:{actual[:16]}:{self.dim}"
         self._lock = threading.Lock()

@@ -2,7 +2,9 @@
 
 Index type by size: below `EXACT_LIMIT` vectors an exact inner-product index (IndexFlatIP), above it an
 inverted-file index (IndexIVFFlat, nlist ~ 4*sqrt(n), trained on a fixed-seed sample) searched with
-`nprobe` lists. Filtered searches pass an id selector and probe every list, so a selective filter is
+`nprobe` lists, where nprobe is tuned at build time: the smallest power of two whose recall@10 against
+exact search, on a fixed-seed sample of the stored vectors used as queries, reaches `TARGET_RECALL`.
+Filtered searches pass an id selector and probe every list, so a selective filter is
 exact and complete whatever the index type.
 """
 
@@ -23,6 +25,8 @@ EXACT_LIMIT = 50_000
 DEFAULT_NPROBE = 32
 TRAIN_SAMPLE = 50_000
 RANDOM_STATE = 0
+TARGET_RECALL = 0.97
+TUNING_QUERIES = 200
 
 
 @dataclass
@@ -75,11 +79,13 @@ class VectorIndex:
                 matrix if n <= TRAIN_SAMPLE else matrix[np.sort(rng.choice(n, TRAIN_SAMPLE, replace=False))]
             )
             ivf.train(np.ascontiguousarray(sample, dtype=np.float32))
-            ivf.nprobe = nprobe
             index = ivf
             kind = "ivf"
         if n:
             index.add_with_ids(np.ascontiguousarray(matrix, dtype=np.float32), seqs.astype(np.int64))
+        if kind == "ivf":
+            nprobe = tune_nprobe(index, seqs, matrix)
+            index.nprobe = nprobe
         return cls(index, IndexMeta(fingerprint, version, n, kind, dim, nprobe))
 
     # -- changing ---------------------------------------------------------------------------------
@@ -159,6 +165,24 @@ class VectorIndex:
         if meta.kind == "ivf":
             index.nprobe = meta.nprobe
         return cls(index, meta)
+
+
+def tune_nprobe(index: faiss.IndexIVF, seqs: np.ndarray, matrix: np.ndarray, k: int = 10) -> int:
+    """Return the smallest power-of-two nprobe whose recall@k on sampled stored vectors meets TARGET_RECALL."""
+    rng = np.random.default_rng(RANDOM_STATE)
+    picks = np.sort(rng.choice(len(seqs), min(TUNING_QUERIES, len(seqs)), replace=False))
+    queries = np.ascontiguousarray(matrix[picks], dtype=np.float32)
+    exact = np.argsort(-(queries @ matrix.T), axis=1, kind="stable")[:, :k]
+    truth = [set(seqs[row]) for row in exact]
+    nprobe = 1
+    while nprobe < index.nlist:
+        index.nprobe = nprobe
+        _, found = index.search(queries, k)
+        recall = np.mean([len(truth[i] & set(found[i])) / k for i in range(len(truth))])
+        if recall >= TARGET_RECALL:
+            return nprobe
+        nprobe *= 2
+    return index.nlist
 
 
 def meta_path(path: Path) -> Path:

@@ -93,9 +93,13 @@ class KnowledgeBase:
         with self._lock:
             if self._index is None:
                 self._index = self._open_index()
-            else:
-                self._catch_up(self._index)
+            elif self._catch_up(self._index):
+                self._save_index()  # keep the file current for the next process that opens it
             return self._index
+
+    def ensure_index(self) -> VectorIndex:
+        """Load, check and if needed repair the index now (instead of at the first search)."""
+        return self.index
 
     def _open_index(self) -> VectorIndex:
         """Load the index file if it matches the store, else rebuild it from stored vectors."""
@@ -108,7 +112,8 @@ class KnowledgeBase:
                 )
             if index.meta.version > self.store.version():
                 raise KBError("index is newer than the database (a restored database?)")
-            self._catch_up(index)
+            if self._catch_up(index):
+                index.save(self.index_path)
             expected = self._expected_count()
             if index.meta.count != expected:
                 raise KBError(
@@ -122,11 +127,11 @@ class KnowledgeBase:
     def _expected_count(self) -> int:
         return len(self.store.vectors(self.embedder.fingerprint)[0])
 
-    def _catch_up(self, index: VectorIndex) -> None:
-        """Apply changes other processes made since the index was saved (by the store's change counter)."""
+    def _catch_up(self, index: VectorIndex) -> bool:
+        """Apply changes other processes made since the index was saved; return True if any were applied."""
         version = self.store.version()
         if index.meta.version == version:
-            return
+            return False
         changes = self.store.changes_since(index.meta.version)
         seqs = np.array([s for s, _ in changes], dtype=np.int64)
         index.remove(seqs)
@@ -138,6 +143,7 @@ class KnowledgeBase:
                 np.array([parse_id(i) for i in ids], dtype=np.int64), np.vstack([vectors[i] for i in ids])
             )
         index.meta.version = version
+        return True
 
     def _rebuild(self) -> VectorIndex:
         """Encode what has no vector yet, then build and save the index from stored vectors."""

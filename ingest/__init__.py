@@ -1,0 +1,1 @@
+"""Structured capture: YAML templates and the controlled vocabulary that turn answers into Entry drafts."""

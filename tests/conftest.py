@@ -1,0 +1,53 @@
+"""Shared fixtures: the real model is loaded once per test session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from kb.embed import SentenceTransformerEmbedder, load_embedder  # noqa: E402
+from kb.kb import KnowledgeBase  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "data" / "samples"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    """The pinned all-MiniLM-L6-v2, verified and loaded once for the whole session."""
+    return load_embedder()
+
+
+@pytest.fixture
+def kb(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Iterator[KnowledgeBase]:
+    """An empty knowledge base in a temporary folder, sharing the session's model."""
+    base = KnowledgeBase(tmp_path / "kb", embedder=embedder)
+    yield base
+    base.close()
+
+
+@pytest.fixture(scope="session")
+def sample_kb_dir(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Path:
+    """A knowledge base folder loaded once with data/samples (tests copy or only read it)."""
+    from kb.cli import load_samples
+
+    home = tmp_path_factory.mktemp("samples") / "kb"
+    with KnowledgeBase(home, embedder=embedder) as base:
+        load_samples(base, "sample-loader")
+        base.ensure_index()
+    return home
+
+
+@pytest.fixture
+def sample_kb(sample_kb_dir: Path, embedder: SentenceTransformerEmbedder) -> Iterator[KnowledgeBase]:
+    """The shared sample knowledge base, opened read-mostly (tests must not write to it)."""
+    base = KnowledgeBase(sample_kb_dir, embedder=embedder)
+    yield base
+    base.close()

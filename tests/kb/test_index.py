@@ -1,0 +1,83 @@
+"""The FAISS index: exact or IVF by size, filtered search, atomic save, refusing broken files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb.index import VectorIndex, meta_path
+from kb.models import KBError
+
+
+def unit_vectors(n: int, d: int = 32, seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_small_index_is_exact_and_finds_itself():
+    x = unit_vectors(200)
+    index = VectorIndex.build(np.arange(1, 201), x, fingerprint="m", dim=32, version=1)
+    assert index.meta.kind == "flat"
+    seqs, sims = index.search(x[41], 3)
+    assert seqs[0] == 42 and sims[0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_large_index_is_ivf_with_high_recall():
+    x = unit_vectors(3000, seed=1)
+    ivf = VectorIndex.build(np.arange(1, 3001), x, fingerprint="m", dim=32, version=1, exact_limit=1000)
+    flat = VectorIndex.build(np.arange(1, 3001), x, fingerprint="m", dim=32, version=1)
+    assert ivf.meta.kind == "ivf"
+    queries = unit_vectors(50, seed=2)
+    recall = np.mean([len(set(ivf.search(q, 10)[0]) & set(flat.search(q, 10)[0])) / 10 for q in queries])
+    assert recall >= 0.95
+
+
+def test_filtered_search_is_complete_even_for_ivf():
+    x = unit_vectors(3000, seed=3)
+    ivf = VectorIndex.build(
+        np.arange(1, 3001), x, fingerprint="m", dim=32, version=1, exact_limit=1000, nprobe=1
+    )
+    allowed = np.arange(1, 3001, 250)  # 12 scattered ids across many lists
+    seqs, _ = ivf.search(unit_vectors(1, seed=4)[0], 50, allowed)
+    assert sorted(seqs) == sorted(allowed)
+
+
+def test_upsert_and_remove():
+    x = unit_vectors(10)
+    index = VectorIndex.build(np.arange(1, 11), x, fingerprint="m", dim=32, version=1)
+    index.remove(np.array([3]))
+    assert index.meta.count == 9 and 3 not in index.search(x[2], 10)[0]
+    index.upsert(np.array([3]), x[2:3])
+    index.upsert(np.array([3]), x[2:3])
+    assert index.meta.count == 10 and index.search(x[2], 1)[0][0] == 3
+
+
+def test_ties_break_by_id_for_a_deterministic_order():
+    v = unit_vectors(1)[0]
+    index = VectorIndex.build(np.array([9, 4, 7]), np.vstack([v, v, v]), fingerprint="m", dim=32, version=1)
+    assert list(index.search(v, 3)[0]) == [4, 7, 9]
+
+
+def test_save_load_round_trip_and_no_temp_files(tmp_path):
+    x = unit_vectors(20)
+    path = tmp_path / "index.faiss"
+    VectorIndex.build(np.arange(1, 21), x, fingerprint="m", dim=32, version=7).save(path)
+    loaded = VectorIndex.load(path)
+    assert loaded.meta.version == 7 and loaded.meta.count == 20
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.faiss", "index.faiss.json"]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete", "delete_meta", "garbage_meta"])
+def test_broken_files_are_refused_with_a_reason(tmp_path, damage):
+    path = tmp_path / "index.faiss"
+    VectorIndex.build(np.arange(1, 21), unit_vectors(20), fingerprint="m", dim=32, version=1).save(path)
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "delete":
+        path.unlink()
+    elif damage == "delete_meta":
+        meta_path(path).unlink()
+    else:
+        meta_path(path).write_text("{not json")
+    with pytest.raises(KBError, match="index"):
+        VectorIndex.load(path)
