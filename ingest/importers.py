@@ -210,6 +210,10 @@ def read_records(
     parsed = ParsedRecords(path)
     mapping = mapping or {}
     rows = _csv_rows(text, parsed) if fmt == "csv" else _jsonl_rows(text, parsed)
+    missing = {f: c for f, c in mapping.items() if c not in parsed.columns}
+    if missing and rows:
+        name, column = next(iter(missing.items()))
+        raise KBError(f"{path}: field '{name}': mapped column '{column}' is not in the file (columns: {', '.join(parsed.columns)})")
     for row_no, record in rows:
         try:
             parsed.drafts.append((row_no, record_to_entry(record, mapping, default_type)))

@@ -237,6 +237,50 @@ def cluster_deviations(
     extra_stop_words: Sequence[str] = (),
 ) -> ClusterResult:
     """Cluster L2-normalised vectors deterministically (k-means, k by silhouette) with an outlier remainder."""
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS/OpenMP thread: results then cannot depend on the machine's core count (parallel
+    # reductions change float rounding), and on a busy 2-core machine it is also the fastest.
+    with threadpool_limits(limits=1):
+        return _cluster_impl(
+            ids,
+            vectors,
+            texts,
+            random_state=random_state,
+            min_cluster_size=min_cluster_size,
+            n_clusters=n_clusters,
+            max_clusters=max_clusters,
+            pca_dims=pca_dims,
+            max_k_candidates=max_k_candidates,
+            selection_sample=selection_sample,
+            n_init=n_init,
+            outlier_mad=outlier_mad,
+            min_similarity=min_similarity,
+            n_representatives=n_representatives,
+            n_label_terms=n_label_terms,
+            extra_stop_words=extra_stop_words,
+        )
+
+
+def _cluster_impl(
+    ids: Sequence[str],
+    vectors: np.ndarray,
+    texts: Sequence[str],
+    *,
+    random_state: int = 0,
+    min_cluster_size: int | None = None,
+    n_clusters: int | None = None,
+    max_clusters: int = 60,
+    pca_dims: int = 50,
+    max_k_candidates: int = 14,
+    selection_sample: int = 4000,
+    n_init: int = 3,
+    outlier_mad: float = 3.0,
+    min_similarity: float = 0.0,
+    n_representatives: int = 3,
+    n_label_terms: int = 5,
+    extra_stop_words: Sequence[str] = (),
+) -> ClusterResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ids = list(ids)
@@ -256,6 +300,7 @@ def cluster_deviations(
         raise ValueError("min_cluster_size must be at least 1")
     params: dict[str, Any] = {
         "method": "pca+kmeans(silhouette)+mad-outliers",
+        "threads": 1,
         "random_state": random_state,
         "min_cluster_size": mcs,
         "n_clusters": n_clusters,
@@ -496,8 +541,8 @@ def ctfidf_labels(
     for g in range(n_groups):
         row = scores[g]
         cand = np.flatnonzero(row > 0)
-        # Deterministic order: score desc, then term text.
-        ranked = sorted(cand, key=lambda j: (-round(float(row[j]), 12), vocab[j]))
+        # Deterministic order: score desc; on a tie the bigram (more specific), then term text.
+        ranked = sorted(cand, key=lambda j: (-round(float(row[j]), 12), -vocab[j].count(" "), vocab[j]))
         chosen: list[str] = []
         covered: set[str] = set()
         for j in ranked:

@@ -2548,14 +2548,14 @@ acta("CAM", "LVV", "transfection", "2025-02-11", "anomalies",
      cues="Complex bag warm to the touch; haze; time on the timer.",
      why="The complex step is treated as trivial mixing.",
      tags=["complex", "temperature", "titer"], workshop=W_CAM3, author="K. Lindqvist")
-acta("CAM", "LVV", "harvest", "2024-03-14", "past_and_future",
+acta("CAM", "LVV", "harvest", "2024-09-17", "past_and_future",
      "Strings on the harvest bag wall mean the depth filter will block",
      """If the harvest pulls translucent strands like egg white on the bag wall, the depth filter will blind.
      We add Benzonase 10 U/mL with 2 mM MgCl2 into the bioreactor 60 min before harvest, with agitation on.
      Since then the Sartoclear dP stays flat. It is in our WI-LVV-112 but not in the batch record text.""",
      cues="Strands on the bag wall; harvest pulling threads off the pipette; viability at harvest < 70 %.",
      why="Nuclease is officially a later step (after clarification), so nobody thinks of it at harvest; the WI is a local document.",
-     tags=["pre-harvest nuclease", "benzonase", "depth filter", "DNA strings"], workshop=W_CAM1,
+     tags=["pre-harvest nuclease", "benzonase", "depth filter", "DNA strings"], workshop=W_CAM2,
      author="K. Lindqvist", k="kh_preharvest")
 acta("CAM", "LVV", "clarification", "2024-09-17", "job_smarts",
      "Ramp the pump and trend dP every 5 minutes",
@@ -2759,3 +2759,417 @@ acta("LEI", "LVV", "fill_finish", "2025-04-15", "noticing",
      cues="Label date; glints at the neck; particles.",
      why="Labels look right at a glance; chips are tiny.",
      tags=["labels", "visual inspection"], workshop=W_LEI2, author="T. Bakker")
+
+
+# ----------------------------------------------------------------------------------------------
+# STEP STATE CARDS (know-how, template step_state_card): LVV transfection, CAR-T cryopreservation,
+# LVV clarification, CAR-T expansion; every part from both sites.
+# PLANTED DISAGREEMENT: LVV transfection readiness, "viability at transfection" (CAM >= 95 %,
+# LEI >= 90 %) and "VCD at transfection" (CAM 1.8-2.2, LEI 1.5-2.5 x10^6 cells/mL).
+# ----------------------------------------------------------------------------------------------
+E6 = "x10^6 cells/mL"
+
+# LVV transfection - CAM
+card("CAM", "LVV", "transfection", "2024-10-22", "readiness", "viability at transfection", 95, None, "%",
+     "Transfect only at viability >= 95 %",
+     """We transfect only when the HEK293T culture is at 95 % viability or higher (NC-200). Below that, titer
+     and TU/p24 drop and the harvest carries more debris.""",
+     tags=["disagreement", "viability"], author="K. Lindqvist", k="ssc_cam_via")
+card("CAM", "LVV", "transfection", "2024-10-22", "readiness", "VCD at transfection", 1.8, 2.2, E6,
+     "VCD at transfection 1.8-2.2e6 cells/mL",
+     """Viable cell density at transfection between 1.8 and 2.2e6 cells/mL. Above 2.2e6 the cells are past the
+     sweet spot (pH and lactate drift); below 1.8e6 the DNA per cell is too high.""",
+     tags=["disagreement", "VCD"], author="D. Chen", k="ssc_cam_vcd")
+card("CAM", "LVV", "transfection", "2024-10-22", "transition", "complex time", 10, 20, "min",
+     "Add the PEI:DNA complex 10-20 min after mixing",
+     """PEI:DNA 2:1 complex is added between 10 and 20 minutes after mixing; addition line welded and primed
+     before the complex is mixed.""",
+     tags=["complex"], author="K. Lindqvist")
+card("CAM", "LVV", "transfection", "2024-10-22", "success_cue", "complex appearance", None, None, None,
+     "Faint opalescence at 10-15 min means a good complex",
+     """The complex turns faintly opalescent at 10-15 min. Water-clear or hazy/cloudy means something is off
+     (PEI pH, time, temperature).""",
+     tags=["visual"], author="D. Chen")
+card("CAM", "LVV", "transfection", "2024-10-22", "stabiliser", "pH after transfection", 7.0, 7.2, "pH",
+     "Hold pH 7.0-7.2 for the first 24 h after transfection",
+     """Keep pH 7.0-7.2 (CO2 and base) for the first 24 h post-transfection; cells are stressed and acidify
+     faster.""",
+     tags=["pH"], author="K. Lindqvist")
+card("CAM", "LVV", "transfection", "2024-10-22", "reversion_risk", "lactate at transfection", None, 2.0, "g/L",
+     "Lactate above 2 g/L at transfection: titer falls",
+     """If lactate is above 2.0 g/L at transfection the culture is over-grown and titer falls, whatever the
+     VCD says.""",
+     tags=["lactate"], author="D. Chen")
+
+# LVV transfection - LEI
+card("LEI", "LVV", "transfection", "2025-02-18", "readiness", "viability at transfection", 90, None, "%",
+     "Transfect at viability >= 90 %",
+     """MBR-LV-50 acceptance for transfection is viability >= 90 % on the Vi-CELL BLU. We transfect from 90 %;
+     waiting for 95 % costs a day at 50 L and 200 L.""",
+     tags=["disagreement", "viability"], author="T. Bakker", k="ssc_lei_via")
+card("LEI", "LVV", "transfection", "2025-02-18", "readiness", "VCD at transfection", 1.5, 2.5, E6,
+     "VCD at transfection 1.5-2.5e6 cells/mL",
+     """We accept 1.5 to 2.5e6 viable cells/mL at transfection (MBR range). Plasmid and PEI amounts are scaled to
+     the measured VCD within that range.""",
+     tags=["disagreement", "VCD"], author="R. Jansen", k="ssc_lei_vcd")
+card("LEI", "LVV", "transfection", "2025-02-18", "transition", "complex time", 10, 20, "min",
+     "Complex time 10-20 min, then addition in under 5 min",
+     """Add the complex 10-20 min after mixing and complete the addition within 5 min (pressure transfer at
+     200 L).""",
+     tags=["complex", "addition time"], author="R. Jansen")
+card("LEI", "LVV", "transfection", "2025-02-18", "success_cue", "viability 24 h post-transfection", 85, None, "%",
+     "Viability >= 85 % at 24 h after transfection",
+     """At 24 h post-transfection viability should still be at least 85 %. A faster drop predicts low titer and a
+     dirty harvest.""",
+     tags=["viability"], author="T. Bakker")
+card("LEI", "LVV", "transfection", "2025-02-18", "stabiliser", "pH after transfection", 7.0, 7.2, "pH",
+     "pH 7.0-7.2 after transfection",
+     """pH control 7.0-7.2 after transfection; CO2 sparge reduced if pH drops below 7.0.""",
+     tags=["pH"], author="R. Jansen")
+card("LEI", "LVV", "transfection", "2025-02-18", "reversion_risk", "PEI stock pH", 6.9, 7.1, "pH",
+     "PEI working stock outside pH 6.9-7.1 spoils the complex",
+     """PEI working stock must be at pH 7.0 +/- 0.1. At pH 7.4 the complex stays clear and titer falls by about
+     75 %.""",
+     tags=["PEI", "pH"], author="T. Bakker")
+
+# CAR-T cryopreservation - CAM
+card("CAM", "CAR-T", "cryopreservation", "2024-10-29", "readiness", "CRF chamber temperature at loading", None, 4,
+     "°C", "Load bags only when the CRF chamber is at +4 C or colder",
+     """Chamber at +4 C or below before bags go in (pre-cool hold in profile CAR-T_v4).""",
+     tags=["CRF", "pre-cool"], author="M. Okafor")
+card("CAM", "CAR-T", "cryopreservation", "2024-10-29", "transition", "cooling rate", -1.2, -0.8, "°C/min",
+     "Cooling at about -1 C/min through the critical range",
+     """Cooling rate -1 C/min (accept -0.8 to -1.2) from +4 C to -40 C, then faster to -90 C.""",
+     tags=["cooling rate"], author="J. Reyes")
+card("CAM", "CAR-T", "cryopreservation", "2024-10-29", "success_cue", "sample temperature rise after nucleation",
+     None, 2, "°C", "Sample rises no more than 2 C after nucleation",
+     """A good curve shows the chamber dipping hard at nucleation and the sample rising no more than 2 C.""",
+     tags=["nucleation"], author="M. Okafor")
+card("CAM", "CAR-T", "cryopreservation", "2024-10-29", "stabiliser", "DMSO exposure before CRF start", None, 30,
+     "min", "DMSO exposure before CRF start at most 30 min",
+     """From the first CryoStor contact to CRF start at most 30 min; formulate in parallel to stay well inside.""",
+     tags=["DMSO"], author="J. Reyes")
+card("CAM", "CAR-T", "cryopreservation", "2024-10-29", "reversion_risk", "storage / shipping temperature", None,
+     -150, "°C", "Any warming above -150 C after freezing costs viability",
+     """After freezing, storage and shipping must stay at or below -150 C. Excursions (dry shipper hold, slow
+     transfer) show up as low post-thaw viability.""",
+     tags=["cold chain"], author="S. Patel")
+
+# CAR-T cryopreservation - LEI
+card("LEI", "CAR-T", "cryopreservation", "2025-02-25", "readiness", "CRF chamber temperature at loading", None, 4,
+     "°C", "CRF at +4 C before loading; LN2 dewar above 50 %",
+     """Chamber at +4 C or colder and LN2 dewar above 50 % before loading; spare dewar next to the CRF.""",
+     tags=["CRF", "LN2"], author="E. de Vries")
+card("LEI", "CAR-T", "cryopreservation", "2025-02-25", "transition", "cooling rate", -1.2, -0.8, "°C/min",
+     "Cooling rate -1 C/min, accept -0.8 to -1.2",
+     """Cooling at -1 C/min between +4 C and -40 C; a slower rate means LN2 supply trouble.""",
+     tags=["cooling rate"], author="N. Smit")
+card("LEI", "CAR-T", "cryopreservation", "2025-02-25", "success_cue", "bag temperature at transfer to LN2", None,
+     -90, "°C", "Bags at -90 C or colder at the end of the profile",
+     """Profile end: sample probe at -90 C or colder before the bags go to vapour-phase LN2.""",
+     tags=["end point"], author="E. de Vries")
+card("LEI", "CAR-T", "cryopreservation", "2025-02-25", "stabiliser", "DMSO exposure before CRF start", None, 30,
+     "min", "At most 30 min in DMSO before the freeze starts",
+     """CryoStor to CRF start within 30 min; cold blocks keep the bags at 2-8 C meanwhile.""",
+     tags=["DMSO", "cold block"], author="N. Smit")
+card("LEI", "CAR-T", "cryopreservation", "2025-02-25", "reversion_risk", "transfer time CRF to LN2 storage", None,
+     3, "min", "Transfer from CRF to LN2 storage within 3 min",
+     """Bags out of the CRF and into vapour-phase LN2 within 3 minutes, in a pre-cooled transfer box. Transient
+     warming during transfer is a hidden source of low post-thaw viability.""",
+     tags=["transfer", "warming"], author="L. Visser")
+
+# LVV clarification - CAM
+card("CAM", "LVV", "clarification", "2025-01-14", "readiness", "pre-harvest nuclease contact time", 45, None,
+     "min", "Pre-harvest Benzonase in the bioreactor at least 45 min before harvest",
+     """Benzonase 10 U/mL + 2 mM MgCl2 into the bioreactor at least 45 min (target 60 min) before harvest. Without
+     it, the harvest carries DNA strings that blind the depth filter.""",
+     tags=["benzonase", "pre-harvest"], author="K. Lindqvist", k="ssc_cam_preharvest")
+card("CAM", "LVV", "clarification", "2025-01-14", "transition", "start flow", 1.0, 1.5, "L/min",
+     "Start at 1.0 L/min and ramp to 1.5 L/min over 5 min",
+     """Pump starts at 1.0 L/min and ramps to 1.5 L/min over 5 min; starting at full flow packs clumps into the
+     primary stage.""",
+     tags=["pump ramp"], author="D. Chen")
+card("CAM", "LVV", "clarification", "2025-01-14", "success_cue", "filtrate turbidity", None, 20, "NTU",
+     "Clear filtrate under 20 NTU",
+     """Filtrate turbidity under 20 NTU and visibly clear in the sight glass.""",
+     tags=["turbidity"], author="D. Chen")
+card("CAM", "LVV", "clarification", "2025-01-14", "stabiliser", "capsule pre-flush volume", 20, None, "L/m2",
+     "Pre-flush capsules with at least 20 L/m2",
+     """Flush depth filter capsules with at least 20 L/m2 buffer before product.""",
+     tags=["flush"], author="K. Lindqvist")
+card("CAM", "LVV", "clarification", "2025-01-14", "reversion_risk", "dP rise in 10 min", None, 0.3, "bar",
+     "dP rising more than 0.3 bar in 10 min: stop and look",
+     """If dP rises more than 0.3 bar in 10 min, stop: the filter will blind. Check the harvest for strings and
+     whether the pre-harvest nuclease was done.""",
+     tags=["dP trend"], author="D. Chen")
+
+# LVV clarification - LEI
+card("LEI", "LVV", "clarification", "2025-06-17", "readiness", "harvest viability", 65, None, "%",
+     "Harvest viability >= 65 % or stage double spares",
+     """Harvest viability at or above 65 % for a one-set clarification; below that (typical at 200 L) stage two
+     extra flushed capsules.""",
+     tags=["harvest viability", "200 L"], author="T. Bakker")
+card("LEI", "LVV", "clarification", "2025-06-17", "transition", "primary stage flux", 100, 150, "LMH",
+     "Primary stage flux 100-150 LMH",
+     """Primary depth filter flux 100-150 LMH; lower flux did not give more throughput per m2 at 200 L.""",
+     tags=["flux"], author="R. Jansen")
+card("LEI", "LVV", "clarification", "2025-06-17", "success_cue", "filtrate turbidity", None, 20, "NTU",
+     "Filtrate turbidity below 20 NTU",
+     """Clarified filtrate below 20 NTU; above that, collect separately and re-filter.""",
+     tags=["turbidity"], author="R. Jansen")
+card("LEI", "LVV", "clarification", "2025-06-17", "stabiliser", "capsule pre-flush volume", 20, None, "L/m2",
+     "Pre-flush every capsule with >= 20 L/m2 (CAPA-2025-004)",
+     """All capsules, spares included, pre-flushed with at least 20 L/m2 buffer.""",
+     tags=["flush", "CAPA-2025-004"], author="T. Bakker")
+card("LEI", "LVV", "clarification", "2025-06-17", "reversion_risk", "dP rise in 10 min", None, 0.3, "bar",
+     "Stop-and-call at +0.3 bar dP in 10 min",
+     """dP trend every 5 min; more than 0.3 bar rise in 10 min = stop and call MSAT (CAPA-2025-004).""",
+     tags=["dP trend"], author="R. Jansen")
+
+# CAR-T expansion - CAM
+card("CAM", "CAR-T", "expansion", "2025-01-21", "readiness", "seeding density", 0.5, 1.0, "x10^6 cells/cm2",
+     "Seed the G-Rex 100M at 0.5-1.0e6 cells/cm2",
+     """G-Rex 100M-CS seeded at 0.5-1.0e6 viable cells per cm2 after transduction.""",
+     tags=["seeding"], author="M. Okafor")
+card("CAM", "CAR-T", "expansion", "2025-01-21", "transition", "feed trigger lactate", None, 1.8, "g/L",
+     "Feed when lactate passes 1.8 g/L",
+     """Feed (medium addition) when lactate passes 1.8 g/L or the medium turns orange-yellow, even ahead of the
+     planned day.""",
+     tags=["feed", "lactate"], author="S. Patel")
+card("CAM", "CAR-T", "expansion", "2025-01-21", "success_cue", "clusters visible", None, None, None,
+     "Clusters visible by day 3-4",
+     """Clusters visible by eye or microscope by day 3-4 and an even, thick bed by day 6 mean a normal run.""",
+     tags=["clusters"], author="M. Okafor")
+card("CAM", "CAR-T", "expansion", "2025-01-21", "stabiliser", "medium pH", 6.9, 7.3, "pH",
+     "Keep medium pH 6.9-7.3",
+     """Medium pH between 6.9 and 7.3; incubator CO2 5 % with auto-changeover bottles.""",
+     tags=["pH", "CO2"], author="J. Reyes")
+card("CAM", "CAR-T", "expansion", "2025-01-21", "reversion_risk", "glucose", 1.0, None, "g/L",
+     "Glucose below 1 g/L stalls growth within a day",
+     """If glucose falls below 1.0 g/L the culture stalls within a day and phenotype shifts; feed immediately.""",
+     tags=["glucose"], author="S. Patel")
+
+# CAR-T expansion - LEI
+card("LEI", "CAR-T", "expansion", "2025-06-24", "readiness", "post-transduction viability", 80, None, "%",
+     "Post-transduction viability >= 80 % before seeding the G-Rex",
+     """Viability at least 80 % after transduction before the cells go into the G-Rex.""",
+     tags=["viability"], author="E. de Vries")
+card("LEI", "CAR-T", "expansion", "2025-06-24", "transition", "feed trigger lactate", None, 1.8, "g/L",
+     "Feed at lactate > 1.8 g/L",
+     """Feed early when lactate is above 1.8 g/L (same rule as CAM).""",
+     tags=["feed", "lactate"], author="N. Smit")
+card("LEI", "CAR-T", "expansion", "2025-06-24", "success_cue", "fold expansion by day 9", 30, None, "fold",
+     "Fold expansion >= 30x by day 9",
+     """At least 30-fold expansion by day 9; under 15x, plan a later harvest.""",
+     tags=["fold expansion"], author="L. Visser")
+card("LEI", "CAR-T", "expansion", "2025-06-24", "stabiliser", "incubator CO2", 4.5, 5.5, "%",
+     "Incubator CO2 4.5-5.5 %",
+     """Incubator CO2 between 4.5 and 5.5 %; alarm escalation to the supervisor after 15 min.""",
+     tags=["CO2", "incubator"], author="E. de Vries")
+card("LEI", "CAR-T", "expansion", "2025-06-24", "reversion_risk", "shelf tilt", None, 1, "degree",
+     "Shelf tilt over 1 degree: cell bed drifts to the corners",
+     """Shelf tilt above 1 degree lets the cell bed drift to the corners; growth slows. Level monthly.""",
+     tags=["shelf level"], author="L. Visser")
+
+
+# ----------------------------------------------------------------------------------------------
+# Plain know-how (notes, hand-over sheets)
+# ----------------------------------------------------------------------------------------------
+know("CAM", "CAR-T", "apheresis_receipt", "2024-06", "DNase wash for clumpy or old apheresis product",
+     """For apheresis product older than 24 h or with visible clumps, a 30-min DNase I wash (100 U/mL) before the
+     Prodigy selection keeps the column from clogging. Approved as a planned deviation option.""",
+     tags=["DNase", "clumps", "apheresis product"], author="M. Okafor")
+know("CAM", "CAR-T", "transduction", "2024-05", "One vector aliquot, one lot, one thaw",
+     """Lentiviral vector for transduction comes in single-use aliquots. Never refreeze a thawed vial - the
+     functional titer on T cells drops by a third or more. Red dot on the cap at first thaw.""",
+     tags=["vector", "freeze-thaw"], author="S. Patel")
+know("CAM", "CAR-T", "release_testing", "2025-01", "Cell counters are not interchangeable for thawed product",
+     """Bridging data (TR-0931): dual-fluorescence counting (NC-200) and trypan blue (Vi-CELL BLU) differ by 3-9
+     viability points on freshly thawed CAR-T. Specifications set on one method do not transfer to the other
+     without a comparability study.""",
+     tags=["comparability", "viability"], author="A. Brennan")
+know("LEI", "CAR-T", "formulation", "2025-05", "Cold blocks under the bags from CryoStor to CRF",
+     """Bags sit on 2-8 C cold blocks from the first CryoStor CS10 contact until loading; dimethyl sulfoxide is
+     more toxic at room temperature, and a warm room does not show on the clock.""",
+     tags=["DMSO", "cold block"], author="N. Smit")
+know("CAM", "LVV", "tff", "2024-11", "Accept a TFF module only on normalised water flux",
+     """Before use, measure normalised water permeability; accept at >= 80 % of the new-module value. A module
+     that was not flushed or was stored badly shows up here before it costs flux and shear on product.""",
+     tags=["water flux", "membrane"], author="K. Lindqvist")
+know("LEI", "LVV", "clarification", "2024-08", "Stage one flushed spare filter set at the skid",
+     """Since July we stage one complete, pre-flushed spare Sartoclear set at the clarification skid for every
+     run. Fetching one from the warehouse takes 40 min while the harvest waits.""",
+     tags=["spare filter", "depth filtration"], author="R. Jansen")
+know("LEI", "LVV", "harvest", "2025-08", "XDR-200: DO cascade drives agitation up late in the run",
+     """At 200 L the DO cascade raises agitation from 70 to about 95 rpm by 48 h post-transfection. At 50 L it
+     stays near 80 rpm. Higher tip speed plus lower viability at harvest could mean more lysed cells and more
+     free DNA in the harvest. Not yet compared with clarification data.""",
+     tags=["agitation", "shear", "200 L"], author="T. Bakker", k="kh_agit")
+know("CAM", "LVV", "sterile_filtration", "2025-04", "0.45/0.2 um combination for opalescent eluate",
+     """When the chromatography eluate is opalescent, use the Sartopore 2 with the 0.45 um prefilter layer and
+     cap the pressure at 1.0 bar. A straight 0.2 um membrane plugs and loses vector.""",
+     tags=["prefilter", "opalescent"], author="D. Chen")
+know("CAM", "LVV", "harvest", "2025-03", "Harvest window 46-50 h; plan transfection for day-shift harvest",
+     """Harvest between 46 and 50 h after transfection. Early harvest loses titer; late harvest (> 52 h) means
+     more lysis and a stringy harvest that blocks the depth filter. Plan transfection late morning so the
+     harvest lands on a day shift.""",
+     tags=["harvest window", "planning"], author="K. Lindqvist")
+
+
+# ----------------------------------------------------------------------------------------------
+# LESSONS LEARNED
+# ----------------------------------------------------------------------------------------------
+lesson("ll01", "CAM", "CAR-T", "release_testing", "2024-04", "A thaw is a process step, not a lab habit",
+       """Two analysts, two thaw styles, one OOS. The thaw needs a timed endpoint and a dilution rule written
+       down like any manufacturing step, and the same rule must go to the clinical sites.""",
+       driving_event="Post-thaw viability OOS (64 %, 67 %) on retains with normal pre-freeze viability.",
+       recommendation="Timed thaw to the last ice crystal, dropwise dilution, count within 10 min; train QC and clinical sites on the same card.",
+       rel=["a1", "a2"], tags=["thaw", "OOS"], author="A. Brennan")
+lesson("ll02", "LEI", "CAR-T", "apheresis_receipt", "2024-05", "Chain of identity checks start at the collection centre",
+       """The DIN mismatch was a typing error on a hand-written manifest. Our receipt check caught it, but the
+       fix belongs upstream: manifests printed from the scheduling portal.""",
+       driving_event="DIN on bag and manifest differed by one digit at first LEI receipt.",
+       recommendation="Portal-printed manifests; two-person read-aloud check at receipt.",
+       rel=["h2"], tags=["COI"], author="F. van Dijk")
+lesson("ll03", "CAM", "CAR-T", "formulation", "2024-08", "Everything before the first drop of DMSO decides the exposure time",
+       """Both the 47-min DMSO exposure and the not-pre-cooled CRF came from starting formulation before the
+       freezer was ready. Make CRF readiness the gate for adding CryoStor.""",
+       driving_event="DMSO exposure 47 min (June) and CRF loaded at +14 C (August).",
+       recommendation="CRF at +4 C is a hold point before DMSO addition; parallel bag filling; countdown timer.",
+       rel=["l1", "a3"], tags=["DMSO", "hold point"], author="J. Reyes")
+lesson("ll04", "LEI", "CAR-T", "harvest_wash", "2025-03", "'Per SOP' hides the sending site's practice",
+       """Debeading 'per SOP' meant two magnet passes at CAM and one at LEI. The second pass was never written
+       because everyone at CAM just did it. Look for 'per SOP' and 'as usual' in the transfer package and ask.""",
+       driving_event="Residual beads 180 per 3e6 cells at LEI; CAM had never exceeded 60.",
+       recommendation="Transfer review of every 'per SOP' step with the sending-site operator present; shadow runs for manual steps.",
+       rel=["k3"], tags=["transfer gap", "debeading"], author="F. van Dijk")
+lesson("ll05", "CAM", "LVV", "transfection", "2024-03", "Connect first, mix second",
+       """The low-titer batch had a perfect complex recipe; it just waited 42 minutes. The order of operations
+       matters more than the recipe.""",
+       driving_event="Crude titer 4.1e6 TU/mL after 42-min complex hold.",
+       recommendation="Weld and prime the addition line before mixing complexes; visual cue (opalescent vs hazy) in the WI.",
+       rel=["e1"], tags=["complex time"], author="K. Lindqvist")
+lesson("ll06", "LEI", "LVV", "transfection", "2024-06", "Do not prepare what you might not be allowed to use",
+       """We transfected at 88 % because the complex was ready. Preparing the complex before the go/no-go count
+       creates pressure to proceed.""",
+       driving_event="Transfection at 88 % viability, titer 6e6 TU/mL.",
+       recommendation="Count, decide, then mix; out-of-range count is a hold point with QA.",
+       rel=["e2"], tags=["go/no-go"], author="T. Bakker")
+lesson("ll07", "LEI", "LVV", "nuclease_treatment", "2024-12", "Batch record layout can remove a step",
+       """MgCl2 was on the next page and was simply missed. Related additions belong on one line.""",
+       driving_event="Residual host-cell DNA 48 ng/dose after MgCl2 omission.",
+       recommendation="Pre-mixed Benzonase/MgCl2 addition; one MBR line; review MBR page breaks during transfer.",
+       rel=["o2"], tags=["MBR", "residual DNA"], author="F. van Dijk")
+lesson("ll08", "CAM", "LVV", "tff", "2025-01", "The TFF skid shows set points, the pump tells the truth",
+       """Two TMP excursions came from the pump: high flow after calibration and air at a buffer switch. Both
+       were audible or measurable with a bucket before the TMP moved.""",
+       driving_event="TMP 1.6 bar (March) and spike to 1.9 bar (December).",
+       recommendation="Bucket test at setup; prime the buffer line; train operators on pump sounds.",
+       rel=["f1", "f4"], tags=["TMP", "pump"], author="D. Chen")
+lesson("ll09", "LEI", "LVV", "tff", "2025-05", "Replace a sensor, zero the sensor",
+       """A new transducer with an offset hid a TMP excursion for a whole run. Maintenance work orders must end
+       with a functional check against a reference.""",
+       driving_event="Displayed TMP 0.4 bar while actual > 1.2 bar; TFF recovery 31 %.",
+       recommendation="Zeroing and reference-gauge comparison on every sensor replacement and at run start.",
+       rel=["f5"], tags=["maintenance", "calibration"], author="F. van Dijk")
+lesson("ll10", "LEI", "LVV", "chromatography", "2025-03", "The vector does not tolerate waiting at high salt",
+       """Both chromatography losses at LEI were salt: a buffer at 2.0 M and an eluate held 3 h at 1.2 M.
+       Infectious titer falls while p24 stays.""",
+       driving_event="Recovery 22 % (August 2024) and ~60 % titer loss after eluate hold (February 2025).",
+       recommendation="Point-of-use conductivity check; collect eluate directly into dilution buffer.",
+       rel=["n2", "n3"], tags=["salt", "vector stability"], author="R. Jansen")
+lesson("ll11", "CAM", "CAR-T", "expansion", "2024-04", "An alarm that nobody escalates is not an alarm",
+       """The CO2 alarm reached the on-call phone at 02:10 and was silenced. Medium went alkaline overnight.""",
+       driving_event="Incubator CO2 at 2.1 % overnight, medium pH 7.6.",
+       recommendation="Escalation chain with acknowledgement; auto-changeover CO2.",
+       rel=["j1"], tags=["alarm", "incubator"], author="A. Brennan")
+lesson("ll12", "LEI", "CAR-T", "expansion", "2025-03", "Pre-filled times are a data-integrity finding, even when the work was done",
+       """The feed was done, but 85 min later than written. Equipment logs now make this visible.""",
+       driving_event="Day-5 feed time pre-filled in the BR.",
+       recommendation="Retraining with own cases; monthly comparison of BR times with door and BSC logs.",
+       rel=["h5"], tags=["ALCOA", "data integrity"], author="F. van Dijk")
+lesson("ll13", "LEI", "CAR-T", "release_testing", "2025-08", "A specification carries its measurement method with it",
+       """The post-thaw viability specification was set with NC-200 data at CAM. LEI measured on the Vi-CELL BLU
+       and got an OOS on a lot that passes on the NC-200. Method comparability has to be part of the transfer
+       package.""",
+       driving_event="Post-thaw viability 65 % on Vi-CELL vs 74 % on NC-200, same vial.",
+       recommendation="Transfer analytical methods with the specification; bridge instruments before the first GMP lot.",
+       rel=["a7", "a4"], tags=["comparability", "specification"], author="F. van Dijk")
+lesson("ll14", "CAM", "CAR-T", "transduction", "2024-11", "HEK titer is not T-cell titer",
+       """Two lots, two surprises: a refrozen vector gave 14 % CAR+, a strong vector lot gave VCN 5.8. The
+       functional titer on T cells decides MOI.""",
+       driving_event="%CAR+ 14 % (March) and VCN 5.8 (October).",
+       recommendation="Single-thaw aliquots; T-cell titration for each vector lot to set MOI.",
+       rel=["c1", "c3"], tags=["MOI", "VCN"], author="S. Patel")
+lesson("ll15", "LEI", "LVV", "transfection", "2025-07", "50 L to 200 L: linear scaling of everything was not enough",
+       """The first 200 L runs showed several scale effects at once: 25-min complex addition, more foam, lower
+       harvest viability, more depth-filter capsules, lower 0.2 um recovery. Each was fixed locally; nobody
+       looked at them together.""",
+       driving_event="First three months of 200 L production at LEI.",
+       recommendation="Scale-up review across unit operations (addition time, sparge/agitation, harvest quality, filter sizing) before the next scale change.",
+       rel=["e6", "dz08", "g5"], tags=["scale-up", "200 L"], author="R. Jansen")
+lesson("ll16", "LEI", "LVV", "clarification", "2025-08", "Repeat depth-filter blockages after CAPA-2025-004",
+       """CAPA-2025-004 (more filter area, pre-flush, dP trend) was closed as effective in March after one
+       batch. Since the move to 200 L in May the blockages have come back almost every batch. The CAPA
+       treated capacity, not the cause: clumps and free DNA in the harvest. CAM adds Benzonase in the
+       bioreactor before harvest (WI-LVV-112); our MBR does not.""",
+       driving_event="Depth-filter blockages at LEI: 4 in May, 4 in June, 5 in July, 4 in August 2025 after a CAPA declared effective in March.",
+       recommendation="Re-open the investigation; trial the CAM pre-harvest nuclease step at 200 L; compare harvest viability and agitation at 200 L with 50 L; effectiveness checks over at least 5 batches.",
+       rel=["dz07", "dz08", "dz12", "dz17", "dz23", "dz27", "kh_preharvest", "kh_agit"],
+       tags=["repeat deviation", "CAPA effectiveness", "clarification"], author="F. van Dijk")
+lesson("ll17", "CAM", "LVV", "harvest", "2025-08", "Local working instructions did not travel with the process",
+       """The pre-harvest Benzonase step lives in CAM's WI-LVV-112; the batch record says 'harvest per WI'. The
+       WI was not in the LEI transfer package. Even at CAM the night shift did not know it.""",
+       driving_event="CAM June blockage on night shift; LEI blockages since May 2025.",
+       recommendation="Inventory all WIs referenced by the batch record and include them in transfer; put critical WI steps into the BR text.",
+       rel=["dz14", "kh_preharvest"], tags=["transfer package", "working instruction"], author="A. Brennan")
+lesson("ll18", "CAM", "CAR-T", "apheresis_receipt", "2025-08", "The cold chain starts at pack-out",
+       """Both receipt excursions traced back to what happened at the collection centre and on the apron.""",
+       driving_event="Shipper excursion to 11.2 C (2024) and logger not started (2025).",
+       recommendation="Pack-out card with photo proof; courier briefing; logger alarm.",
+       rel=["i1", "i5"], tags=["cold chain"], author="A. Brennan")
+lesson("ll19", "LEI", "CAR-T", "transduction", "2025-02", "Late arrivals: protect the transduction window, not the start time",
+       """Starting activation at 21:30 felt efficient but pushed the vector addition to day 2.""",
+       driving_event="Vector added 40 h after activation; %CAR+ 19 %.",
+       recommendation="Scheduling rule: if selection ends after 20:00, activate next morning.",
+       rel=["c4"], tags=["scheduling"], author="E. de Vries")
+lesson("ll20", "CAM", "CAR-T", "cryopreservation", "2025-03", "Dry shipper hold time is a specification",
+       """A customs hold outlasted the shipper. Charging time and pack-out weight were never checked.""",
+       driving_event="Shipper at -118 C for 3 h 20 min; post-thaw viability 62 %.",
+       recommendation="Weigh at pack-out; 48 h charge; courier lanes with re-icing.",
+       rel=["a5"], tags=["shipping"], author="S. Patel")
+lesson("ll21", "LEI", "LVV", "sterile_filtration", "2024-09", "A failed integrity test is not always a failed filter",
+       """The bubble point failure was a cold, partly wetted filter. We re-filtered and lost 18 % for nothing.""",
+       driving_event="Post-use bubble point 2.9 bar vs 3.2 bar.",
+       recommendation="Wetting time and temperature in the SOP; investigate test conditions before re-filtration.",
+       rel=["g2"], tags=["integrity test"], author="R. Jansen")
+lesson("ll22", "CAM", "LVV", "cell_expansion", "2025-05", "Waiting for a slot ages the cells",
+       """Extra passages while waiting for the bioreactor took the WCB past p25.""",
+       driving_event="Seed train at p28 at inoculation.",
+       recommendation="Backward planning from the bioreactor slot; thaw a new vial rather than add passages.",
+       rel=["p4", "p1"], tags=["passage", "planning"], author="K. Lindqvist")
+lesson("ll23", "LEI", "CAR-T", "tcell_selection", "2024-06", "A ticked checklist is not a checked clamp",
+       """The clamp checklist was signed but the clamp was closed.""",
+       driving_event="P3 high alarm at column loading.",
+       recommendation="Read-back and touch for clamp checks.",
+       rel=["b2"], tags=["checklist"], author="L. Visser")
+lesson("ll24", "LEI", "LVV", "cell_expansion", "2025-01", "A perfect reading can be a dead sensor",
+       """The DO probe froze at the set point; control stopped sparging. A redundant probe helped only because
+       someone looked at the difference.""",
+       driving_event="DO 5 % for 2 h with the primary probe reading 40 %.",
+       recommendation="Difference alarm between redundant probes; trend review for flat lines.",
+       rel=["p3"], tags=["DO", "sensor"], author="T. Bakker")
+
+
+# extra relations
+rel("kh_preharvest", "fz01")
+rel("ssc_cam_preharvest", "kh_preharvest")
+rel("cu_nuc200", "dz22")
+rel("cu_agit", "dz23")
+rel("kh_agit", "dz23")
+rel("dz19", "fz07")
+rel("dz25", "fz07")
+for _k in ("dz08", "dz12", "dz15", "dz17", "dz20", "dz22", "dz23", "dz26", "dz27"):
+    rel(_k, "fz04")  # repeat after CAPA-2025-004 (the March fix)
+rel("ssc_lei_via", "ssc_cam_via")
+rel("ssc_lei_vcd", "ssc_cam_vcd")
