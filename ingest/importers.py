@@ -213,7 +213,9 @@ def read_records(
     missing = {f: c for f, c in mapping.items() if c not in parsed.columns}
     if missing and rows:
         name, column = next(iter(missing.items()))
-        raise KBError(f"{path}: field '{name}': mapped column '{column}' is not in the file (columns: {', '.join(parsed.columns)})")
+        raise KBError(
+            f"{path}: field '{name}': mapped column '{column}' is not in the file (columns: {', '.join(parsed.columns)})"
+        )
     for row_no, record in rows:
         try:
             parsed.drafts.append((row_no, record_to_entry(record, mapping, default_type)))

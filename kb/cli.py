@@ -98,7 +98,33 @@ def print_hits(hits: list[Hit]) -> None:
             click.echo(f"    -> {arrow} {other}")
 
 
-@click.group()
+class TacitGroup(click.Group):
+    """The command group; elicitation and QA commands live beside their code and are loaded on demand."""
+
+    plugin_modules = ("ingest.commands", "kb.qa_commands")
+
+    def _plugins(self) -> dict[str, click.Command]:
+        import importlib
+
+        found: dict[str, click.Command] = {}
+        for name in self.plugin_modules:
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name != name:
+                    raise
+                continue
+            found.update({c.name: c for c in module.COMMANDS})
+        return found
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or self._plugins().get(name)
+
+
+@click.group(cls=TacitGroup)
 @click.option(
     "--kb",
     "home",

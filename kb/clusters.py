@@ -404,7 +404,10 @@ def _cluster_impl(
     # Order: biggest first, ties by first member id, so numbering is deterministic.
     groups.sort(key=lambda idx: (-len(idx), ids[idx[0]]))
     member_texts = [[texts[i] for i in idx] for idx in groups]
-    labels_terms = ctfidf_labels(member_texts, n_terms=n_label_terms, extra_stop_words=extra_stop_words)
+    background = [texts[i] for i in np.flatnonzero(final_labels < 0)]
+    labels_terms = ctfidf_labels(
+        member_texts, n_terms=n_label_terms, extra_stop_words=extra_stop_words, background=background
+    )
     clusters: list[DeviationCluster] = []
     for num, (idx, terms) in enumerate(zip(groups, labels_terms, strict=True), start=1):
         cen = x[idx].mean(axis=0)
@@ -494,8 +497,13 @@ def ctfidf_labels(
     *,
     n_terms: int = 5,
     extra_stop_words: Sequence[str] = (),
+    background: Sequence[str] = (),
 ) -> list[list[str]]:
-    """Return the top terms of each group of texts by class-based TF-IDF (unigrams and bigrams)."""
+    """Return the top terms of each group of texts by class-based TF-IDF (unigrams and bigrams).
+
+    background: texts that belong to no group (the unclustered remainder); they count toward how
+    common a term is but get no label.
+    """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
     if not groups:
@@ -503,7 +511,7 @@ def ctfidf_labels(
     stop = sorted(set(ENGLISH_STOP_WORDS) | DOMAIN_STOP_WORDS | UNIT_STOP_WORDS | set(extra_stop_words))
     docs: list[str] = []
     owner: list[int] = []
-    for g, texts in enumerate(groups):
+    for g, texts in enumerate([*groups, background]):
         for text in texts:
             docs.append(text or "")
             owner.append(g)
@@ -523,24 +531,29 @@ def ctfidf_labels(
         return [[] for _ in groups]
     vocab = cv.get_feature_names_out()
     n_groups = len(groups)
+    n_classes = n_groups + (1 if background else 0)
     from scipy import sparse
 
     assign = sparse.csr_matrix(
-        (np.ones(len(owner)), (np.array(owner), np.arange(len(owner)))), shape=(n_groups, len(owner))
+        (np.ones(len(owner)), (np.array(owner), np.arange(len(owner)))), shape=(n_groups + 1, len(owner))
     )
-    class_counts = np.asarray((assign @ dtm).todense(), dtype=np.float64)  # groups x terms (doc counts)
-    sizes = np.array([max(len(g), 1) for g in groups], dtype=np.float64)
+    class_counts = np.asarray((assign @ dtm).todense(), dtype=np.float64)  # classes x terms (doc counts)
+    sizes = np.array([max(len(g), 1) for g in [*groups, background]], dtype=np.float64)
     tf = class_counts / sizes[:, None]
+    # Lift: a label term must be more common in its group than in the whole corpus; a word every
+    # group uses equally ("pump" in a pump-heavy process) says nothing about this group.
+    overall = class_counts.sum(axis=0) / max(len(docs), 1)
     # BERTopic's c-TF-IDF weight: idf = log(1 + A / f_t), A = mean term count per class,
     # f_t = the term's count over all classes.
     freq = class_counts.sum(axis=0)
-    avg = class_counts.sum() / n_groups
+    avg = class_counts.sum() / n_classes
     idf = np.log1p(avg / np.maximum(freq, 1e-12))
     scores = tf * idf
     out: list[list[str]] = []
     for g in range(n_groups):
         row = scores[g]
-        cand = np.flatnonzero(row > 0)
+        over = tf[g] > overall + 1e-12 if n_classes > 1 else np.ones_like(row, dtype=bool)
+        cand = np.flatnonzero((row > 0) & over)
         # Deterministic order: score desc; on a tie the bigram (more specific), then term text.
         ranked = sorted(cand, key=lambda j: (-round(float(row[j]), 12), -vocab[j].count(" "), vocab[j]))
         chosen: list[str] = []

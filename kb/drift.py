@@ -9,8 +9,9 @@ Method and false-alarm calibration: docs/drift.md.
   history), with h set by a Markov-chain ARL computation (Brook and Evans 1972) so that, summed over
   all watched clusters, chance signals stay within the yearly false-alarm budget.
 - emerging: a cluster whose members all fall in the last few periods.
-- site_concentration: exact one-sided binomial test of a site's share of a cluster against the site's
-  share of exposure (or of all other deviations), Holm-corrected to the same yearly budget.
+- site_concentration: exact one-sided test of a site's share of a cluster: binomial against the site's
+  share of exposure (batches), or Fisher's exact test against the site's share of all other
+  deviations; Holm-corrected to the same yearly budget.
 - repeat_after_fix: members dated after a linked fix (a repeat deviation in the GMP sense).
 """
 
@@ -294,28 +295,50 @@ def cusum_arl(mu: float, k: float, h: float, *, resolution: int | None = None) -
     return float(arl[0])
 
 
-@lru_cache(maxsize=4096)
-def _calibrate_cached(mu0: float, k: float, target_arl: float, m: int) -> float:
-    # ARL grows with h; find the smallest grid value of h whose ARL reaches the target.
+@lru_cache(maxsize=8192)
+def _calibrate_cached(mus: tuple[float, ...], k: float, target_arl: float, m: int) -> float:
+    # The chance-signal rate at h is the mean of 1/ARL over the plausible in-control means; it falls
+    # as h grows, so search the chain's grid for the smallest h that meets 1 / target_arl.
+    def ok(big_n: int) -> bool:
+        rate = float(np.mean([1.0 / cusum_arl(mu, k, big_n / m, resolution=m) for mu in mus]))
+        return rate <= 1.0 / target_arl
+
     lo, hi = 0, m
-    while cusum_arl(mu0, k, hi / m, resolution=m) < target_arl:
+    while not ok(hi):
         lo, hi = hi, hi * 2
         if hi > 400 * m:
-            break
+            return hi / m
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if cusum_arl(mu0, k, mid / m, resolution=m) >= target_arl:
+        if ok(mid):
             hi = mid
         else:
             lo = mid
     return hi / m
 
 
-def calibrate_h(mu0: float, k: float, target_arl: float) -> float:
-    """Return the smallest h (on the chain's grid) whose in-control ARL is at least target_arl."""
+def plausible_means(count: float, periods: float, *, n_points: int = 9) -> tuple[float, ...]:
+    """Return quantiles of the Jeffreys posterior of a Poisson mean given count events in periods."""
+    from scipy.stats import gamma
+
+    qs = (np.arange(n_points) + 0.5) / n_points
+    vals = gamma.ppf(qs, count + 0.5, scale=1.0 / max(periods, 1e-9))
+    return tuple(float(round(max(v, 1e-3), 6)) for v in vals)
+
+
+def calibrate_h(
+    mu0: float, k: float, target_arl: float, *, baseline: tuple[float, float] | None = None
+) -> float:
+    """Return the smallest h (on the chain's grid) whose in-control ARL is at least target_arl.
+
+    With baseline = (events, periods) the baseline mean is an estimate, so the chance-signal rate
+    (1/ARL) is averaged over the mean's plausible values (Jeffreys posterior quantiles) instead of
+    taken at mu0 alone: an estimated mu0 that happens to be low would otherwise inflate alarms.
+    """
     m = _resolution(mu0)
     k_grid = round(k * m) / m
-    return _calibrate_cached(round(mu0, 6), k_grid, float(target_arl), m)
+    mus = (round(mu0, 6),) if baseline is None else plausible_means(*baseline)
+    return _calibrate_cached(mus, k_grid, float(target_arl), m)
 
 
 def cusum_reference(mu0: float, mu1: float) -> float:
@@ -389,7 +412,10 @@ def detect_drift(
         raise ValueError("false_alarms_per_year must be positive")
     recs = _coerce(records)
     ppy = PERIODS_PER_YEAR[period]
-    split = dict(DEFAULT_BUDGET_SPLIT if budget_split is None else budget_split)
+    weights = dict(DEFAULT_BUDGET_SPLIT if budget_split is None else budget_split)
+    # The budget is shared by the statistical detectors actually run: running one alone gives it all.
+    used = {k: float(w) for k, w in weights.items() if k in kinds and w > 0}
+    split = {k: w / sum(used.values()) for k, w in used.items()} if used else {}
     rpy = float(reports_per_year) if reports_per_year else float(ppy)
     known_gaps = tuple(sorted(set(known_gaps)))
     counts = count_by_period(recs, period, start=start, end=end, known_gaps=known_gaps)
@@ -570,7 +596,8 @@ def _rising(
         k = cusum_reference(mu0, mu1)
         m = _resolution(mu0)
         k = round(k * m) / m  # the chain's grid value: the ARL below is exact for this k
-        h = calibrate_h(mu0, k, arl)
+        # Calibrate for the true in-control mean being any plausible value given the baseline.
+        h = calibrate_h(mu0, k, arl, baseline=(base_count, base_expo / mean_e))
         per_cluster[cid] = {"mu0": round(mu0, 6), "mu0_observed": round(mu0_raw, 6), "k": k, "h": h}
         # One signal per CUSUM excursion (S > 0 without a break): its start is the change-point
         # estimate (the last period S was zero), so QA reads "since when" directly. Not resetting
@@ -649,7 +676,7 @@ def _site_concentration(
     min_count: int,
     notes: list[str],
 ) -> tuple[list[Signal], dict[str, Any]]:
-    from scipy.stats import binom
+    from scipy.stats import binom, fisher_exact
 
     counts = ctx.counts
     n_p = len(counts.periods)
@@ -689,19 +716,28 @@ def _site_concentration(
             continue
         xs = Counter(r.site for r in members)
         for site in sites:
+            x = xs[site]
             if site_exposure:
+                # Exposure is known exactly: the site's count given the cluster total is binomial.
                 tot = sum(float(site_exposure.get(s, 0.0)) for s in sites)
                 share = float(site_exposure.get(site, 0.0)) / tot if tot else 0.0
+                if share <= 0:
+                    continue
+                p = float(binom.sf(x - 1, n, share)) if x > n * share else 1.0
             else:
-                # The cluster is compared with the rest of the record, so it does not set its own
-                # reference; +0.5 keeps a site with no other deviations from giving p = 0.
-                rest = all_site[site] - xs[site]
+                # The reference share is itself estimated from the rest of the record, so compare
+                # cluster vs rest in a 2 x 2 table (Fisher's exact test, one-sided): treating the
+                # estimate as known would fire too often. The cluster never sets its own reference.
+                rest = all_site[site] - x
                 rest_total = len(win) - n
-                share = (rest + 0.5) / (rest_total + 0.5 * len(sites))
-            x = xs[site]
-            if share <= 0:
-                continue
-            p = float(binom.sf(x - 1, n, share)) if x > n * share else 1.0
+                if rest_total <= 0:
+                    continue
+                share = rest / rest_total
+                if x > n * share:
+                    table = [[x, n - x], [rest, rest_total - rest]]
+                    p = float(fisher_exact(table, alternative="greater").pvalue)
+                else:
+                    p = 1.0
             tests.append((p, cid, site, x, n, share))
     m = len(tests)
     info["n_tests"] = m

@@ -315,7 +315,7 @@ ddev("dz07", "LEI", "LVV", "clarification", "2025-03-04", "major", "method",
      January deviation, linked to CAPA-2025-004.""",
      """Changed to spare filter train, completed clarification, flagged as recurrence to QA and the
      CAPA owner.""",
-     tags=["repeat", "depth filter", "clumps", "DNA"], capa="CAPA-2025-004")
+     tags=["repeat", "depth filter", "clumps", "DNA"], capa="CAPA-2025-004", fp="stability")
 
 # --- 2025-05: LEI scale-up to Xcellerex XDR-200 -------------------------------------------------
 ddev("dz08", "LEI", "LVV", "clarification", "2025-05", "major", "method",
@@ -456,7 +456,7 @@ ddev("dz23", "LEI", "LVV", "clarification", "2025-08", "major", "method",
      clumps and 'string' in the harvest bag again.""",
      """Filters changed three times; hold-time excursion assessed; batch on hold pending titer and
      stability data.""",
-     tags=["hold time", "blockage", "repeat"], status="open")
+     tags=["hold time", "blockage", "repeat"], status="open", fp="stability")
 
 ddev("dz24", "LEI", "LVV", "clarification", "2025-08", "minor", "machine",
      "Pressure up to 1.8 bar on clarification filters; leak at capsule vent",
@@ -804,7 +804,7 @@ fix("fb5", "LEI", "CAR-T", "transduction", "2025-08",
     "Known firmware bug (vendor service bulletin).",
     "Operator workaround; firmware update scheduled.",
     "Workaround used in two runs without freeze; firmware not yet installed.",
-    False, fixes=["b6"], tags=["firmware", "workaround"])
+    False, fixes=["b6"], tags=["firmware", "workaround"], fp="stability")
 
 # C. Transduction: low %CAR+ / high VCN
 dev("c1", "CAM", "CAR-T", "release_testing", "2024-03", "major", "material",
@@ -907,7 +907,7 @@ dev("d1", "CAM", "CAR-T", "release_testing", "2024-04", "major", "man",
     applied before sampling. Both results were negative.""",
     """Both results invalidated; retain samples of both lots re-tested with printed labels;
     release delayed 4 days.""",
-    tags=["mycoplasma", "labels", "sample mix-up"], capa="CAPA-2024-014")
+    tags=["mycoplasma", "labels", "sample mix-up"], capa="CAPA-2024-014", lag=3)
 
 dev("d1dup", "CAM", "CAR-T", "release_testing", "2024-04", "major", "man",
     "QC: myco samples swapped between two same-day lots",
@@ -1026,7 +1026,7 @@ dev("e7", "CAM", "LVV", "transfection", "2025-08", "major", "method",
     transfection 3.1e6 cells/mL (BR 1.8-2.2e6), pH 6.85, lactate 2.6 g/L. Transfection proceeded under a
     QA-approved planned deviation; harvest titer 7e6 TU/mL.""",
     """Proceeded per planned deviation; titer trended; seed train schedule reviewed.""",
-    tags=["VCD", "over-grown", "lactate"], planned=True, status="open")
+    tags=["VCD", "over-grown", "lactate"], planned=True, status="open", fp="context")
 
 fix("fe1", "CAM", "LVV", "transfection", "2024-03",
     "Complexation timer starts only when the addition line is connected",
@@ -1261,7 +1261,7 @@ dev("h3", "CAM", "CAR-T", "cryopreservation", "2024-07", "minor", "man",
     """The controlled-rate freezer profile printout was not attached to the executed batch record. The run
     file was retrieved from the CryoMed software and printed during BR review, 9 days after the run.""",
     """Run file printed, verified against the run time and attached with a late-entry note.""",
-    tags=["CRF printout", "batch record", "late entry"])
+    tags=["CRF printout", "batch record", "late entry"], lag=9)
 
 dev("h4", "LEI", "LVV", "fill_finish", "2024-10", "minor", "man",
     "Vials labelled with the wrong fill date",
@@ -1292,7 +1292,7 @@ dev("h7", "LEI", "CAR-T", "release_testing", "2025-08", "major", "method",
     lot; the actual result was 33 %. Caught at QA review before release. The CoA is typed from the LIMS
     printout.""",
     """CoA corrected; all CoAs of the last 3 months re-checked against LIMS.""",
-    tags=["CoA", "transcription", "%CAR+"], status="open")
+    tags=["CoA", "transcription", "%CAR+"], status="open", lag=1)
 
 fix("fh1", "CAM", "CAR-T", "formulation", "2024-02",
     "Label templates locked and checked after every printer software update",
@@ -1511,7 +1511,7 @@ dev("k4", "CAM", "CAR-T", "harvest_wash", "2025-06", "minor", "material",
     (day-10 culture, high density). Procedure paused 40 min while clumps were removed through a 200 um
     blood filter. Cells at room temperature during the pause.""",
     """Harvest filtered through 200 um filter; LOVO restarted; recovery 78 %.""",
-    tags=["clumps", "LOVO", "filter"])
+    tags=["clumps", "LOVO", "filter"], fp="context")
 
 fix("fk1", "CAM", "CAR-T", "harvest_wash", "2025-06",
     "Put every harvest through a 200 um filter before the LOVO",
@@ -1720,7 +1720,7 @@ dev("o1", "CAM", "LVV", "nuclease_treatment", "2024-03", "minor", "method",
     """The clarified harvest was incubated with Benzonase for 4 h instead of 1 h +/- 15 min because the
     TFF skid was occupied by a cleaning run. Temperature 20-22 C.""",
     """TFF started when available; extended hold assessed for titer loss (about 15 %).""",
-    tags=["Benzonase", "incubation time", "scheduling"])
+    tags=["Benzonase", "incubation time", "scheduling"], fp="preparation")
 
 dev("o2", "LEI", "LVV", "nuclease_treatment", "2024-11", "major", "method",
     "MgCl2 omitted in nuclease step; residual host-cell DNA high",
@@ -1752,7 +1752,7 @@ dev("p1", "CAM", "LVV", "cell_expansion", "2024-01", "minor", "method",
     """HEK293T seed shake flask was passaged at 6.2e6 cells/mL (maximum 4.0e6) and viability 86 % because the
     passage was pushed a day for a holiday. Cells clumped visibly.""",
     """Passaged at lower seeding; an extra passage before the bioreactor to recover viability > 95 %.""",
-    tags=["seed train", "over-grown", "clumping"])
+    tags=["seed train", "over-grown", "clumping"], fp="context")
 
 dev("p2", "LEI", "LVV", "cell_expansion", "2024-07", "minor", "machine",
     "Shaker incubator CO2 at 8 % for 3 h",
@@ -1801,7 +1801,7 @@ dev("q1", "LEI", "LVV", "harvest", "2024-06", "minor", "method",
     """Harvest was started at 41 h post-transfection to fit the day shift. The MBR window is 46-50 h.
     Titer 1.3e7 TU/mL (about 60 % of trend).""",
     """Harvest continued; time recorded; titer trend flagged.""",
-    tags=["harvest time", "window"])
+    tags=["harvest time", "window"], fp="context")
 
 dev("q2", "CAM", "LVV", "harvest", "2025-04", "minor", "man",
     "Harvest bag clamp left open; about 1.2 L spilled in the BSC",
@@ -3173,3 +3173,585 @@ for _k in ("dz08", "dz12", "dz15", "dz17", "dz20", "dz22", "dz23", "dz26", "dz27
     rel(_k, "fz04")  # repeat after CAPA-2025-004 (the March fix)
 rel("ssc_lei_via", "ssc_cam_via")
 rel("ssc_lei_vcd", "ssc_cam_vcd")
+
+
+# ==============================================================================================
+# BUILD
+# ==============================================================================================
+EQUIPMENT_WORDS = (
+    ("NC-200", "NucleoCounter NC-200"), ("Vi-CELL", "Vi-CELL BLU"), ("FLEX2", "BioProfile FLEX2"),
+    ("Mustang Q", "Mustang Q"), ("LOVO", "LOVO"), ("Sepax", "Sepax C-Pro"), ("CRF", "CryoMed CRF"),
+    ("Prodigy", "CliniMACS Prodigy"), ("G-Rex", "G-Rex 100M-CS"), ("Sartopore", "Sartopore 2 0.2 um"),
+    ("KR2i", "Repligen KrosFlo KR2i"), ("XDR-200", "Xcellerex XDR-200"), ("XDR-50", "Xcellerex XDR-50"),
+    ("Mobius", "Mobius 50 L"), ("ÄKTA", "ÄKTA ready"), ("Sartoclear", "Sartoclear depth filter"),
+)
+
+
+def month_bounds(ym: str) -> tuple[date, date]:
+    y, m = int(ym[:4]), int(ym[5:7])
+    return date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
+
+
+def parse_when(when: str) -> tuple[date | None, tuple[date, date]]:
+    if len(when) == 10:
+        d = date.fromisoformat(when)
+        return d, (d, d)
+    return None, month_bounds(when)
+
+
+def step_offset(step: str) -> int:
+    lo, hi = OFFSETS[step]
+    return rng.randint(lo, hi)
+
+
+def place_on_batch(rec: dict, used: set | None) -> None:
+    """Choose a batch (and, for month-only entries, the date) for a run-bound entry."""
+    fixed, (lo, hi) = parse_when(rec["when"])
+    pool = [b for b in CALENDAR if b["process"] == rec["process"] and b["site"] == rec["site"]]
+    if fixed is not None:
+        best = min(pool, key=lambda b: (abs((b["start"] + timedelta(days=OFFSETS[rec["step"]][0]) - fixed).days),
+                                        b["batch"] in (used or ())))
+        rec["date"], rec["batch"] = fixed, best["batch"]
+    else:
+        cands = []
+        for b in pool:
+            d = b["start"] + timedelta(days=step_offset(rec["step"]))
+            if lo <= d <= hi and START <= d <= END:
+                cands.append((b, d))
+        if not cands:
+            raise SystemExit(f"no batch for {rec['kind']} {rec.get('k')} {rec['site']} {rec['process']} "
+                             f"{rec['step']} {rec['when']}")
+        fresh = [c for c in cands if used is None or c[0]["batch"] not in used]
+        b, d = rng.choice(fresh or cands)
+        rec["date"], rec["batch"] = d, b["batch"]
+    if used is not None:
+        used.add(rec["batch"])
+
+
+def pick_day(when: str, lower: date | None = None) -> date:
+    fixed, (lo, hi) = parse_when(when)
+    if fixed is not None:
+        return fixed
+    if lower is not None and lower > lo:
+        lo = min(lower, hi)
+    return lo + timedelta(days=rng.randint(0, (hi - lo).days))
+
+
+def pick_author(rec: dict) -> str:
+    if rec.get("author"):
+        return rec["author"]
+    site, process = rec["site"], rec["process"]
+    if rec["kind"] in ("deviation", "lesson") and rng.random() < 0.2:
+        return CAST[(site, "QA")][0]
+    return rng.choice(CAST[(site, process)])
+
+
+def pick_equipment(rec: dict, scale: str | None) -> str | None:
+    if "equipment" in rec:
+        return rec["equipment"]
+    eq = default_equipment(rec["process"], rec["site"], rec["step"], scale)
+    if rec["step"] == "release_testing":
+        eq = None
+    if eq is None:
+        for word, name in EQUIPMENT_WORDS:
+            if word in rec["text"] or word in rec["title"]:
+                return name
+    return eq
+
+
+def build() -> tuple[list[dict], list[tuple[str, str, str]]]:
+    by_key = {r["k"]: r for r in RAW if r.get("k")}
+    assert len(by_key) == len([r for r in RAW if r.get("k")]), "duplicate content keys"
+
+    # 1. deviations (originals), then duplicates
+    used_dev: set = set()
+    for r in RAW:
+        if r["kind"] == "deviation" and not r.get("dup_of"):
+            place_on_batch(r, used_dev)
+    for r in RAW:
+        if r["kind"] == "deviation" and not r.get("dup_of"):
+            r["author"] = pick_author(r)
+    for r in RAW:
+        if r["kind"] == "deviation" and r.get("dup_of"):
+            o = by_key[r["dup_of"]]
+            r["batch"], r["date"] = o["batch"], o["date"]
+            r["when"] = o["date"].isoformat()
+            r.setdefault("lag", (o.get("lag") or 0) + 1)
+            r["author"] = r.get("author") or CAST[(r["site"], "QA")][0]
+
+    # 2. cues: linked cues share the deviation's batch and date
+    for r in RAW:
+        if r["kind"] != "cue":
+            continue
+        target = r.get("k", "")[3:] if r.get("k", "").startswith("cu_") else None
+        if target in by_key and by_key[target]["kind"] == "deviation":
+            d = by_key[target]
+            r["batch"], r["date"] = d["batch"], d["date"]
+            if not r.get("author"):
+                r["author"] = d["author"]
+            RELATED.append((r["k"], target))
+        else:
+            place_on_batch(r, None)
+
+    # 3. fixes after the deviations they fix
+    for r in RAW:
+        if r["kind"] != "fix":
+            continue
+        devs = [by_key[k] for k in r["fixes"]]
+        if devs:
+            last = max(d["date"] for d in devs)
+            r["date"] = pick_day(r["when"], last + timedelta(days=1))
+            if r["date"] < last:
+                r["date"] = last
+            same_site = [d for d in devs if d["site"] == r["site"]] or devs
+            r["batch"] = max(same_site, key=lambda d: d["date"])["batch"]
+        else:
+            place_on_batch(r, None)
+
+    # 4. know-how and lessons
+    for r in RAW:
+        if r["kind"] == "know_how":
+            r["date"], r["batch"] = pick_day(r["when"]), None
+        elif r["kind"] == "lesson":
+            dates = [by_key[k]["date"] for k in r["rel"] if "date" in by_key[k]]
+            lower = max(dates) + timedelta(days=1) if dates else None
+            r["date"], r["batch"] = pick_day(r["when"], lower), None
+            if lower and r["date"] < lower:
+                r["date"] = min(lower, END)
+            for k in r["rel"]:
+                RELATED.append((r["k"], k))
+
+    for r in RAW:
+        assert START <= r["date"] <= END, (r.get("k"), r["title"], r["date"])
+        r["author"] = pick_author(r)
+
+    # 5. ext_ids: per site and type, in date order
+    order = sorted(range(len(RAW)), key=lambda i: (RAW[i]["date"], i))
+    seq: Counter = Counter()
+    for i in order:
+        r = RAW[i]
+        seq[(r["site"], r["kind"])] += 1
+        r["ext_id"] = f"{r['site']}-{PREFIX[r['kind']]}-{seq[(r['site'], r['kind'])]:04d}"
+
+    # 6. deviation numbers (sponsor QMS, one sequence per year, gaps = records outside this set)
+    dev_rng = random.Random(SEED + 7)
+    nums = {2024: 118, 2025: 9}
+    for i in order:
+        r = RAW[i]
+        if r["kind"] == "deviation":
+            nums[r["date"].year] += dev_rng.randint(1, 4)
+            r["deviation_no"] = f"DEV-{r['date'].year}-{nums[r['date'].year]:04d}"
+
+    # 7. records
+    entries = []
+    for i in order:
+        r = RAW[i]
+        batch_row = BY_BATCH.get(r["batch"]) if r.get("batch") else None
+        scale = r.get("scale") or (batch_row["scale"] if batch_row and r["process"] == "LVV" else None) \
+            or default_scale(r["process"], r["site"], r["step"], r["date"])
+        e = {
+            "ext_id": r["ext_id"], "type": r["kind"], "title": r["title"], "text": r["text"],
+            "process": r["process"], "step": r["step"], "site": r["site"], "scale": scale,
+            "equipment": pick_equipment(r, scale), "batch": r.get("batch"),
+            "occurred_at": r["date"].isoformat(),
+        }
+        fields: dict = {}
+        if r["kind"] == "deviation":
+            e["severity"], e["root_cause"] = r["severity"], r["root_cause"]
+            lag = r.get("lag")
+            if lag is None:
+                lag = rng.choice((0, 0, 0, 0, 0, 1, 1, 2)) if r["step"] != "release_testing" else rng.randint(0, 3)
+            detected = min(r["date"] + timedelta(days=lag), END)
+            status = r.get("status") or ("open" if r["date"] >= date(2025, 7, 15) else "closed")
+            fields = {"deviation_no": r["deviation_no"], "detected_at": detected.isoformat(),
+                      "planned": bool(r.get("planned")), "immediate_action": r["imm"],
+                      "classification": r["severity"]}
+            if r.get("capa"):
+                fields["capa"] = r["capa"]
+            fields["status"] = status
+        elif r["kind"] == "fix":
+            fields = dict(r["ffields"])
+        elif r["kind"] == "lesson":
+            fields = dict(r["lfields"])
+        elif r["kind"] == "know_how" and r.get("fields"):
+            fields = dict(r["fields"])
+        if r.get("fp"):
+            fields["failure_pattern"] = r["fp"]
+        e["author"] = r["author"]
+        e["tags"] = r.get("tags") or []
+        if fields:
+            e["fields"] = fields
+        entries.append({k: v for k, v in e.items() if v is not None})
+
+    # 8. links
+    ext = {r["k"]: r["ext_id"] for r in RAW if r.get("k")}
+    links: list[tuple[str, str, str]] = []
+    for r in RAW:
+        if r["kind"] == "fix":
+            for k in r["fixes"]:
+                links.append((ext[k], "fixed_by", r["ext_id"]))
+        if r["kind"] == "deviation" and r.get("dup_of"):
+            links.append((r["ext_id"], "duplicate_of", ext[r["dup_of"]]))
+    for s, t in RELATED:
+        links.append((ext[s], "related", ext[t]))
+    seen = set()
+    links = [x for x in links if not (x in seen or seen.add(x))]
+    return entries, links
+
+
+def drift_summary(entries: list[dict]) -> dict:
+    ids_by_key = {r["k"]: r["ext_id"] for r in RAW if r.get("k")}
+    drift_ids = [ids_by_key[k] for k in DRIFT_KEYS]
+    by_id = {e["ext_id"]: e for e in entries}
+    months: dict = defaultdict(lambda: {"CAM": 0, "LEI": 0})
+    for i in drift_ids:
+        e = by_id[i]
+        months[e["occurred_at"][:7]][e["site"]] += 1
+    return {"ext_ids": drift_ids, "by_month": dict(sorted(months.items()))}
+
+
+def write_all() -> None:
+    entries, links = build()
+    with open(HERE / "entries.jsonl", "w", encoding="utf-8") as fh:
+        for e in entries:
+            fh.write(json.dumps(e, ensure_ascii=False) + "\n")
+    with open(HERE / "links.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["source_ext_id", "relation", "target_ext_id"])
+        w.writerows(links)
+    with open(HERE / "batches.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["batch", "process", "site", "start_date", "scale"])
+        for b in CALENDAR:
+            w.writerow([b["batch"], b["process"], b["site"], b["start"].isoformat(), b["scale"]])
+    truth = ground_truth(entries, links)
+    with open(HERE / "ground_truth.json", "w", encoding="utf-8") as fh:
+        json.dump(truth, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
+    (HERE / "README.md").write_text(render_readme(entries, links, truth), encoding="utf-8")
+    print(f"wrote {len(entries)} entries, {len(links)} links, {len(CALENDAR)} batches")
+
+
+def ground_truth(entries: list[dict], links: list[tuple[str, str, str]]) -> dict:
+    ext = {r["k"]: r["ext_id"] for r in RAW if r.get("k")}
+    by_id = {e["ext_id"]: e for e in entries}
+    drift = drift_summary(entries)
+    fix_id = ext["fz04"]
+    fix_date = by_id[fix_id]["occurred_at"]
+    after = [i for i in drift["ext_ids"] if by_id[i]["occurred_at"] > fix_date]
+    before = [i for i in drift["ext_ids"] if by_id[i]["occurred_at"] <= fix_date]
+    cards = [e for e in entries if e.get("fields", {}).get("template_id") == "step_state_card"]
+    cov: dict = defaultdict(Counter)
+    for e in entries:
+        cov[(e["process"], e["step"], e["site"])][e["type"]] += 1
+    gaps = []
+    for process, steps in STEPS.items():
+        for step in steps:
+            for site in ("CAM", "LEI"):
+                for t in TYPES:
+                    if cov[(process, step, site)][t] == 0:
+                        gaps.append({"process": process, "step": step, "site": site, "type": t})
+    return {
+        "synthetic": True,
+        "period": [START.isoformat(), END.isoformat()],
+        "drift": {
+            "problem": "LVV clarification: Sartoclear depth filter blocking early / dP climbing fast, "
+                       "with cell clumps and DNA strings in the harvest",
+            "process": "LVV", "step": "clarification",
+            "ext_ids": drift["ext_ids"],
+            "by_month": drift["by_month"],
+            "baseline_months": ["2024-01", "2025-04"],
+            "shift_from": "2025-05",
+            "shift_site": "LEI",
+        },
+        "repeat_after_fix": {
+            "fix": fix_id, "fix_date": fix_date, "capa": "CAPA-2025-004", "claimed_held": True,
+            "fixed_deviations": [ext["dz06"], ext["dz07"]],
+            "same_problem_before_fix": before, "same_problem_after_fix": after,
+            "later_fixes_not_held": [ext["fz05"], ext["fz06"]],
+        },
+        "step_state_cards": {
+            "steps": sorted({f"{e['process']}:{e['step']}" for e in cards}),
+            "count": len(cards),
+            "disagreement": {
+                "process": "LVV", "step": "transfection", "state_part": "readiness",
+                "conditions": {
+                    "viability at transfection": {"CAM": [ext["ssc_cam_via"], 95, None, "%"],
+                                                  "LEI": [ext["ssc_lei_via"], 90, None, "%"]},
+                    "VCD at transfection": {"CAM": [ext["ssc_cam_vcd"], 1.8, 2.2, E6],
+                                            "LEI": [ext["ssc_lei_vcd"], 1.5, 2.5, E6]},
+                },
+            },
+        },
+        "tacit_knowledge_not_transferred": {
+            "sending_site_know_how": ext["kh_preharvest"], "state_card": ext["ssc_cam_preharvest"],
+            "lessons": [ext["ll16"], ext["ll17"]],
+        },
+        "deliberate_gaps": [
+            {"process": "LVV", "step": "chromatography", "site": "LEI", "type": "know_how"},
+            {"process": "LVV", "step": "fill_finish", "site": "CAM", "type": "cue"},
+        ],
+        "all_empty_cells": gaps,
+    }
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def render_readme(entries: list[dict], links: list[tuple[str, str, str]], truth: dict) -> str:
+    by_id = {e["ext_id"]: e for e in entries}
+    n = Counter(e["type"] for e in entries)
+    tps = Counter((e["type"], e["process"], e["site"]) for e in entries)
+    rows = []
+    for t in TYPES:
+        rows.append([t] + [tps[(t, p, s)] for p in ("CAR-T", "LVV") for s in ("CAM", "LEI")] + [n[t]])
+    rows.append(["**all**"] + [sum(tps[(t, p, s)] for t in TYPES) for p in ("CAR-T", "LVV") for s in ("CAM", "LEI")]
+                + [len(entries)])
+    counts = _table(["type", "CAR-T CAM", "CAR-T LEI", "LVV CAM", "LVV LEI", "total"], rows)
+    rel_counts = Counter(r for _, r, _ in links)
+    acta_n = sum(1 for e in entries if e.get("fields", {}).get("template_id") == "acta_knowledge_audit")
+    card_n = truth["step_state_cards"]["count"]
+    fp = Counter(e["fields"]["failure_pattern"] for e in entries if e.get("fields", {}).get("failure_pattern"))
+    sev = Counter(e["severity"] for e in entries if e["type"] == "deviation")
+    n_dev = n["deviation"]
+    fixed = {s for s, r, _ in links if r == "fixed_by"}
+    dups = {s for s, r, _ in links if r == "duplicate_of"}
+
+    # coverage matrix
+    cov = Counter((e["process"], e["step"], e["site"], e["type"]) for e in entries)
+    cov_rows = []
+    for process, steps in STEPS.items():
+        for step in steps:
+            row = [process, step]
+            for site in ("CAM", "LEI"):
+                row.append(" / ".join(str(cov[(process, step, site, t)]) for t in TYPES))
+            cov_rows.append(row)
+    coverage = _table(["process", "step", "CAM cue/kh/dev/fix/ll", "LEI cue/kh/dev/fix/ll"], cov_rows)
+
+    d = truth["drift"]
+    months = []
+    y, m = 2024, 1
+    while (y, m) <= (2025, 8):
+        ym = f"{y}-{m:02d}"
+        c = d["by_month"].get(ym, {"CAM": 0, "LEI": 0})
+        months.append([ym, c["CAM"], c["LEI"], c["CAM"] + c["LEI"]])
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    drift_tbl = _table(["month", "CAM", "LEI", "total"], months)
+    drift_rows = [[i, by_id[i]["occurred_at"], by_id[i]["site"], by_id[i]["batch"], by_id[i]["scale"],
+                   by_id[i]["title"]] for i in d["ext_ids"]]
+    drift_list = _table(["ext_id", "occurred_at", "site", "batch", "scale", "title"], drift_rows)
+    base = [r for r in months if r[0] < "2025-05"]
+    late = [r for r in months if r[0] >= "2025-05"]
+    base_tot = sum(r[3] for r in base)
+    late_cam, late_lei = sum(r[1] for r in late), sum(r[2] for r in late)
+    base_cam, base_lei = sum(r[1] for r in base), sum(r[2] for r in base)
+
+    raf = truth["repeat_after_fix"]
+    dis = truth["step_state_cards"]["disagreement"]["conditions"]
+    tk = truth["tacit_knowledge_not_transferred"]
+    card_steps = ", ".join(truth["step_state_cards"]["steps"])
+
+    # baseline problems
+    base_rows = []
+    groups = {
+        "CAR-T post-thaw viability low / cell recovery": ("CAR-T", ("release_testing", "cryopreservation", "formulation"), ("post-thaw", "viability", "recovery")),
+        "CliniMACS Prodigy / tubing set alarms": ("CAR-T", ("tcell_selection", "activation", "transduction"), ("Prodigy", "TS 520")),
+        "low %CAR+ / VCN out of range": ("CAR-T", ("transduction", "release_testing"), ("%CAR+", "VCN", "Vector", "vector")),
+        "mycoplasma sample mix-ups": ("CAR-T", ("release_testing",), ("ycoplasma",)),
+        "LVV low titer after transfection": ("LVV", ("transfection",), ("titer", "Titer")),
+        "TFF TMP / flux excursions": ("LVV", ("tff",), ("TMP", "flux")),
+        "0.2 um sterile filtration losses / integrity": ("LVV", ("sterile_filtration",), ("0.2", "filter")),
+    }
+    for name, (proc, steps, words) in groups.items():
+        hits = [e for e in entries if e["type"] == "deviation" and e["process"] == proc and e["step"] in steps
+                and any(w in e["title"] or w in e["text"] for w in words) and e["ext_id"] not in dups]
+        per_half = Counter("2024-H1" if e["occurred_at"] < "2024-07" else "2024-H2" if e["occurred_at"] < "2025-01"
+                           else "2025-H1" if e["occurred_at"] < "2025-07" else "2025-07/08" for e in hits)
+        base_rows.append([name, len(hits), per_half["2024-H1"], per_half["2024-H2"], per_half["2025-H1"],
+                          per_half["2025-07/08"]])
+    baseline_tbl = _table(["problem (keyword grouping, approximate)", "n", "2024-H1", "2024-H2", "2025-H1",
+                           "2025-07/08"], base_rows)
+
+    return f"""# TacitKB sample data set (synthetic)
+
+**Synthetic data, written for the TacitKB project.** Sites, people, batches, deviation and CAPA numbers,
+results and events are invented. Any resemblance to a real company's records is accidental. Equipment and
+reagent names are real product names, used only to make the floor language realistic; nothing here says
+anything about those products.
+
+The set imitates 20 months ({START.isoformat()} to {END.isoformat()}) of dual-site operation during the
+transfer of two cell and gene therapy processes from a sending site to a receiving CDMO:
+
+- **CAM** = Cambridge, MA: the sending site (process owner). Runs from January 2024.
+- **LEI** = Leiden: the receiving site (CDMO). CAR-T from April 2024, LVV from May 2024; LVV moves from
+  50 L (Xcellerex XDR-50) to 200 L (Xcellerex XDR-200) in May 2025.
+- Processes: autologous **CAR-T** (Prodigy selection/activation/transduction, G-Rex 100M-CS expansion,
+  LOVO (CAM) or Sepax C-Pro (LEI) wash, CryoMed CRF) and **LVV** (HEK293T suspension, PEI transfection,
+  Sartoclear depth filtration, Benzonase, KrosFlo KR2i TFF, Mustang Q on ÄKTA ready, Sartopore 2 0.2 um, fill).
+
+Every entry text is hand-written (one per entry); `make_samples.py` only places the texts in time,
+assigns batches from a batch calendar, numbers them and writes the files. It is deterministic
+(seed {SEED}); re-running it reproduces the committed files byte for byte:
+
+    .venv/bin/python data/samples/make_samples.py
+    .venv/bin/python data/samples/check_samples.py
+
+## Files
+
+| file | content |
+|---|---|
+| `entries.jsonl` | {len(entries)} entries, one JSON object per line |
+| `links.csv` | {len(links)} typed links between entries |
+| `batches.csv` | {len(CALENDAR)} batches (the batch calendar; exposure for u-charts) |
+| `ground_truth.json` | what was planted (drift ext_ids and monthly counts, repeat-after-fix, disagreement, gaps) for tests/benchmarks |
+| `make_samples.py` | generator (content + placement), deterministic |
+| `check_samples.py` | validation; prints the counts below |
+
+### entries.jsonl
+
+One object per line. Keys are omitted when they do not apply.
+
+| key | meaning |
+|---|---|
+| `ext_id` | unique id `<SITE>-<TYPE>-<NNNN>`, TYPE in CUE, KH (know_how), DEV, FIX, LL (lesson); numbered in date order per site and type |
+| `type` | `cue`, `know_how`, `deviation`, `fix`, `lesson` |
+| `title` | short title (<= 90 characters) |
+| `text` | 1-5 sentences of floor language |
+| `process` | `CAR-T` or `LVV` |
+| `step` | CAR-T: {", ".join(CART_STEPS)}. LVV: {", ".join(LVV_STEPS)} |
+| `site` | `CAM` or `LEI` |
+| `scale` | CAR-T: `Prodigy` (selection to transduction) or `G-Rex 100M` (expansion to cryopreservation); LVV: `50 L` or `200 L` |
+| `equipment` | main equipment or instrument, when one applies |
+| `batch` | lot number (`CT-YY-NNN` CAR-T, `LV-YY-NNN` LVV; one sequence per process and year across both sites, see `batches.csv`). Cues, deviations and most fixes have one; know-how and lessons do not |
+| `occurred_at` | ISO date |
+| `severity` | deviations only: `minor`, `major`, `critical` |
+| `root_cause` | deviations only (6M): `man`, `machine`, `method`, `material`, `measurement`, `mother_nature` |
+| `author` | operator / MSAT / QA name (six people per site) |
+| `tags` | list of short free-text tags, as operators typed them (not a controlled vocabulary) |
+| `fields` | type-specific object, see below |
+
+`fields` by type:
+
+- deviation: `deviation_no` (`DEV-YYYY-NNNN`, gaps are records outside this set), `detected_at`, `planned`,
+  `immediate_action`, `classification` (= severity), `capa` (some), `status` (`open`/`closed`),
+  `failure_pattern` (some).
+- fix: `symptom`, `cause`, `action`, `verification`, `held` (bool), `failure_pattern` (some).
+- lesson: `driving_event`, `recommendation`.
+- know_how from ACTA workshops ({acta_n} entries): `template_id` = `acta_knowledge_audit`, `acta_category`
+  (past_and_future, big_picture, noticing, job_smarts, opportunities_improvising, self_monitoring, anomalies,
+  equipment_difficulties), `cues`, `why_difficult`, `workshop_id`.
+- know_how from step state cards ({card_n} entries): `template_id` = `step_state_card`, `state_part`
+  (readiness, transition, success_cue, stabiliser, reversion_risk), `condition`, `range_min`, `range_max`,
+  `unit` (ranges may be null for qualitative conditions); tags include `state:<part>`.
+- other know-how and cues: no `fields`.
+
+`failure_pattern` ({sum(fp.values())} entries: {", ".join(f"{k} {v}" for k, v in sorted(fp.items()))}):
+`context` = acted without the right conditions, `preparation` = entered an unprepared environment,
+`stability` = the result did not hold.
+
+### links.csv
+
+Header `source_ext_id,relation,target_ext_id`. Relations: `fixed_by` (deviation -> fix,
+{rel_counts["fixed_by"]}), `duplicate_of` (deviation -> deviation, {rel_counts["duplicate_of"]}),
+`related` ({rel_counts["related"]}: cue -> deviation it preceded, lesson -> deviations/know-how behind it,
+deviation -> earlier fix of the same problem, state card -> the other site's card for the same condition,
+know-how -> fix). Every id in links.csv exists in entries.jsonl.
+
+### batches.csv
+
+`batch,process,site,start_date,scale`. CAR-T: start = apheresis day; LVV: start = bioreactor inoculation.
+Cadence: CAR-T CAM every ~5 days; CAR-T LEI every ~7 days in 2024, ~5 days in 2025; LVV CAM every ~14 days;
+LVV LEI every ~14 days until April 2025, then every ~5 days (200 L campaign).
+
+## Counts
+
+{counts}
+
+Deviations: {n_dev} ({", ".join(f"{k} {v}" for k, v in sorted(sev.items()))}); {len(fixed)} of them have at
+least one `fixed_by` link ({100 * len(fixed) // n_dev} %), {len(dups)} are `duplicate_of` another record.
+Some fixes cover several deviations, one CAM fix covers a LEI deviation, and {sum(1 for e in entries if e["type"] == "fix" and not any(t == e["ext_id"] for _, r, t in links if r == "fixed_by"))}
+fixes are stand-alone troubleshooting notes.
+
+### Coverage (counts per step and site: cue / know_how / deviation / fix / lesson)
+
+{coverage}
+
+## Planted drift episode
+
+**Problem:** LVV clarification: the Sartoclear depth filter blocks early, differential pressure (dP) climbs
+fast, with visible cell clumps and DNA strings in the harvest. These are all deviations at step
+`clarification` in the set (no other clarification deviations exist), deliberately worded in many ways
+("dP climbed", "pressure drop over depth filter", "filter fouled", "blinded", "plugged", "capsule exchange",
+"throughput 38 L/m2", "turbid filtrate / breakthrough", "strings", "snot-like", "flocs", "gel layer").
+
+- Baseline, 2024-01 to 2025-04: {base_tot} events in 16 months (CAM {base_cam}, LEI {base_lei}), about one
+  every 2-3 months.
+- Shift, 2025-05 to 2025-08: {late_cam + late_lei} events in 4 months (CAM {late_cam}, LEI {late_lei};
+  {round(100 * late_lei / (late_cam + late_lei))} % at LEI). It starts with LEI's move to 200 L in May 2025.
+  LEI also runs more LVV batches in this period (see `batches.csv`), but the rate per LEI batch rises too.
+- Background: CAM adds Benzonase + MgCl2 to the bioreactor 60 min before harvest (CAM working instruction,
+  recorded as know-how {tk["sending_site_know_how"]} and state card {tk["state_card"]}); the LEI batch
+  record does not have that step. At 200 L, harvest viability is lower and agitation higher. Lessons
+  {", ".join(tk["lessons"])} (August 2025) point at this; the investigation is open at the end of the set.
+
+{drift_tbl}
+
+{drift_list}
+
+### Repeat after fix
+
+{raf["fix"]} ({raf["fix_date"]}, LEI, CAPA-2025-004: more filter area, pre-flush, dP trend check) fixes
+{", ".join(raf["fixed_deviations"])} and records `held: true` after one verification batch. The same problem
+recurs afterwards: {len(raf["same_problem_after_fix"])} deviations
+({", ".join(raf["same_problem_after_fix"])}); nine of them carry a `related` link back to {raf["fix"]}.
+Two later LEI fixes ({", ".join(raf["later_fixes_not_held"])}) record `held: false`.
+
+### Baseline problems (kept roughly flat)
+
+The other deviation problems recur at a steady, low rate over the whole period, so a drift detector has a
+baseline. Approximate keyword grouping (for orientation only):
+
+{baseline_tbl}
+
+Other recurring problems: label and documentation errors (7), apheresis receipt (5), G-Rex expansion (6),
+harvest/wash (4), formulation (4), CRF profile (3), chromatography (4), nuclease step (3), HEK293T seed
+train (4), LVV harvest (2), fill/finish (3).
+
+## Step state cards and the planted site disagreement
+
+Steps with cards: {card_steps}. Every state part (readiness, transition, success_cue, stabiliser,
+reversion_risk) is covered for each of these steps by both CAM and LEI.
+
+**Disagreement (LVV transfection, readiness):**
+
+| condition | CAM | LEI |
+|---|---|---|
+| viability at transfection | {dis["viability at transfection"]["CAM"][0]}: >= 95 % | {dis["viability at transfection"]["LEI"][0]}: >= 90 % |
+| VCD at transfection (x10^6 cells/mL) | {dis["VCD at transfection"]["CAM"][0]}: 1.8-2.2 | {dis["VCD at transfection"]["LEI"][0]}: 1.5-2.5 |
+
+All other conditions that both sites name (complex time, pH after transfection, CRF chamber temperature at
+loading, cooling rate, DMSO exposure before CRF start, filtrate turbidity, capsule pre-flush volume, dP rise in
+10 min, feed trigger lactate) have the same range at both sites. Some conditions are named by one site only.
+
+## Deliberate coverage gaps
+
+- LEI has **no know-how for LVV chromatography** (no ACTA entries, no cards, no notes).
+- CAM has **no cues for LVV fill_finish**.
+- Thin by design: LVV nuclease_treatment and harvest have little know-how; a few step/site cells have no
+  deviations or no lessons. `ground_truth.json` (`all_empty_cells`) lists every empty
+  process/step/site/type cell.
+
+## Vocabulary
+
+Texts mix trade abbreviations (VCD, VCN, TMP, dP, TU/mL, p24, CRF, DMSO, leukopak, BR/MBR, WI, LMH, NTU) with
+spelled-out forms in other entries (viable cell density, vector copy number, transmembrane pressure, pressure
+drop / differential pressure, controlled-rate freezer, dimethyl sulfoxide, apheresis product, leukapheresis
+product, batch record), and CAM (US) vs LEI (Dutch CDMO) writing styles, so search has to bridge vocabulary.
+"""
+
+
+if __name__ == "__main__":
+    write_all()

@@ -47,18 +47,26 @@ def test_bad_rows_are_rejected_by_row_and_field_and_good_rows_kept(kb, tmp_path)
 
 
 def test_ext_id_is_kept_and_returned_and_reimport_is_idempotent(kb, tmp_path):
-    path = write(tmp_path, "r.csv", f"ext_id,type,text,process,step,site,occurred_at\nQMS-1,deviation,{GOOD}\n")
+    path = write(
+        tmp_path, "r.csv", f"ext_id,type,text,process,step,site,occurred_at\nQMS-1,deviation,{GOOD}\n"
+    )
     first = import_records(kb, path, author="ana", reports_dir=tmp_path)
     assert first.records == [{"row": 2, "id": "KB-000001", "ext_id": "QMS-1", "status": "added"}]
     again = import_records(kb, path, author="ana", reports_dir=tmp_path)
     assert (again.added, again.duplicates) == (0, 1)
-    changed = write(tmp_path, "r.csv", f"ext_id,type,text,process,step,site,occurred_at\nQMS-1,deviation,{GOOD.replace('30 L', '35 L')}\n")
+    changed = write(
+        tmp_path,
+        "r.csv",
+        f"ext_id,type,text,process,step,site,occurred_at\nQMS-1,deviation,{GOOD.replace('30 L', '35 L')}\n",
+    )
     third = import_records(kb, changed, author="ana", reports_dir=tmp_path)
     assert third.records[0]["status"] == "updated" and kb.get("KB-000001").revision == 2
 
 
 def test_unmapped_columns_go_to_fields_and_tags_split(kb, tmp_path):
-    path = write(tmp_path, "f.csv", "type,text,tags,Shift Lead\ncue,Haze after 20 min complexing,haze; PEI ,Ravi\n")
+    path = write(
+        tmp_path, "f.csv", "type,text,tags,Shift Lead\ncue,Haze after 20 min complexing,haze; PEI ,Ravi\n"
+    )
     import_records(kb, path, author="ana", reports_dir=tmp_path)
     entry = kb.get("KB-000001")
     assert entry.tags == ["haze", "PEI"] and entry.fields == {"Shift Lead": "Ravi"}
@@ -119,8 +127,13 @@ def test_a_batch_is_never_half_written(kb, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("2025-06-01", "2025-06-01"), ("2025/06/01", "2025-06-01"), ("1 Jun 2025", "2025-06-01"),
-     ("2025-06-01T10:30:00+02:00", "2025-06-01T08:30:00"), ("2025-06-01 10:30", "2025-06-01T10:30:00")],
+    [
+        ("2025-06-01", "2025-06-01"),
+        ("2025/06/01", "2025-06-01"),
+        ("1 Jun 2025", "2025-06-01"),
+        ("2025-06-01T10:30:00+02:00", "2025-06-01T08:30:00"),
+        ("2025-06-01 10:30", "2025-06-01T10:30:00"),
+    ],
 )
 def test_parse_date(value, expected):
     assert parse_date(value) == expected
@@ -135,9 +148,15 @@ def test_parse_mapping_names_bad_pairs():
 
 
 def test_import_links_by_ext_id(kb, tmp_path):
-    import_records(kb, write(tmp_path, "r.csv", "ext_id,type,text\nD1,deviation,filter blocked\nF1,fix,nuclease added\n"),
-                   author="a", reports_dir=tmp_path)
-    links = write(tmp_path, "l.csv", "source_ext_id,relation,target_ext_id\nD1,fixed_by,F1\nD1,fixed_by,NOPE\n")
+    import_records(
+        kb,
+        write(tmp_path, "r.csv", "ext_id,type,text\nD1,deviation,filter blocked\nF1,fix,nuclease added\n"),
+        author="a",
+        reports_dir=tmp_path,
+    )
+    links = write(
+        tmp_path, "l.csv", "source_ext_id,relation,target_ext_id\nD1,fixed_by,F1\nD1,fixed_by,NOPE\n"
+    )
     result = import_links(kb, links, author="a")
     assert result["linked"] == 1
     assert result["errors"] == ["l.csv, row 3: no entry with id or ext_id 'NOPE'"]

@@ -51,7 +51,9 @@ def test_import_search_show_edit_retire_round_trip(run, tmp_path):
     code, out = run("search", "clarification filter clogging", "--json", "-k", "2")
     hits = json.loads(out)
     assert hits[0]["id"] == "KB-000001" and hits[0]["ext_id"] == "D1"
-    assert {"id", "ext_id", "type", "title", "score", "step", "site", "occurred_at", "snippet"} <= set(hits[0])
+    assert {"id", "ext_id", "type", "title", "score", "step", "site", "occurred_at", "snippet"} <= set(
+        hits[0]
+    )
 
     code, out = run("search", "clogging", "--site", "CAM", "--json")
     assert [h["site"] for h in json.loads(out)] == ["CAM"]
@@ -87,8 +89,19 @@ def test_reimport_adds_nothing(run, tmp_path):
 
 def test_map_and_default_type(run, tmp_path):
     (tmp_path / "m.csv").write_text("Problem,When,Where\nPump knocking before tubing kink,2025-01-02,LEI\n")
-    code, out = run("import", str(tmp_path / "m.csv"), "--type", "cue", "--map", "text=Problem",
-                    "--map", "occurred_at=When", "--map", "site=Where", "--json")
+    code, out = run(
+        "import",
+        str(tmp_path / "m.csv"),
+        "--type",
+        "cue",
+        "--map",
+        "text=Problem",
+        "--map",
+        "occurred_at=When",
+        "--map",
+        "site=Where",
+        "--json",
+    )
     assert json.loads(out)["added"] == 1
     code, out = run("show", "KB-000001", "--json")
     entry = json.loads(out)
@@ -96,7 +109,16 @@ def test_map_and_default_type(run, tmp_path):
 
 
 def test_add_from_stdin_and_errors_name_the_argument(run):
-    code, out = run("add", "--type", "cue", "--step", "harvest", "--field", "shift=night", input="Bag felt warm at harvest\n")
+    code, out = run(
+        "add",
+        "--type",
+        "cue",
+        "--step",
+        "harvest",
+        "--field",
+        "shift=night",
+        input="Bag felt warm at harvest\n",
+    )
     assert code == 0 and "added KB-000001" in out
     code, out = run("add", "--type", "cue", "--field", "oops", input="x")
     assert code == 1 and "--field" in out
@@ -129,7 +151,12 @@ def test_console_script_entry_point(tmp_path):
     (tmp_path / "x.csv").write_text(CSV)
     env = {**os.environ, "TACITKB_HOME": str(tmp_path / "kb"), "TACITKB_USER": "script"}
     subprocess.run([exe, "import", str(tmp_path / "x.csv")], env=env, check=True, capture_output=True)
-    done = subprocess.run([exe, "search", "filter blocked", "--json", "-k", "1"], env=env, check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [exe, "search", "filter blocked", "--json", "-k", "1"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert json.loads(done.stdout)[0]["ext_id"] == "D1"
     assert "Loading weights" not in done.stderr

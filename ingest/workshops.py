@@ -1,0 +1,212 @@
+"""Workshop sessions: what one elicitation workshop captured, saved as drafts and committed as entries.
+
+A draft is saved every time answers are written, valid or not, so nothing typed is lost and a session
+can be resumed later (in another terminal or browser tab). Committing fills the template, stores the
+entries through the knowledge base and records their ids on the workshop.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from ingest.templates import FieldError, Template, fill_template, validate_answers
+from ingest.vocabulary import Vocabulary
+from kb.kb import KnowledgeBase
+from kb.models import KBError, NotFoundError
+from kb.store import utc_now
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS workshops (id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, template_id TEXT NOT NULL,"
+    " template_version TEXT, facilitator TEXT, participants TEXT NOT NULL, site TEXT, process TEXT, step TEXT,"
+    " held_on TEXT, status TEXT NOT NULL, answers TEXT NOT NULL, draft_revision INTEGER NOT NULL,"
+    " entry_ids TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
+)
+
+
+@dataclass
+class Participant:
+    """Someone in the workshop and the role they took (expert, operator, QA, facilitator...)."""
+
+    name: str
+    role: str = "expert"
+
+
+@dataclass
+class Workshop:
+    """One elicitation workshop: who, where, which template, the draft answers and what was committed."""
+
+    id: str
+    template_id: str
+    template_version: str
+    facilitator: str | None
+    participants: list[Participant]
+    site: str | None
+    process: str | None
+    step: str | None
+    held_on: str | None
+    status: str = "open"  # open | committed
+    answers: dict[str, Any] = field(default_factory=dict)
+    draft_revision: int = 0
+    entry_ids: list[str] = field(default_factory=list)
+    created_at: str = ""
+    updated_at: str = ""
+
+    def context(self) -> dict[str, Any]:
+        """Return the values every entry of this workshop inherits (site, process, step)."""
+        return {k: v for k, v in {"site": self.site, "process": self.process, "step": self.step}.items() if v}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the workshop as a JSON-ready dict."""
+        return asdict(self)
+
+
+def parse_participant(text: str) -> Participant:
+    """Return a Participant from 'Name:role' (role defaults to expert)."""
+    name, _, role = text.partition(":")
+    if not name.strip():
+        raise KBError(f"argument '--participant': '{text}' has no name (use NAME:ROLE)")
+    return Participant(name.strip(), role.strip() or "expert")
+
+
+class WorkshopBook:
+    """Creates, saves, lists and commits workshops in the knowledge base's database."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.conn = kb.store.conn
+        with kb.store.transaction():
+            self.conn.execute(_SCHEMA)
+
+    def start(
+        self,
+        template: Template,
+        *,
+        facilitator: str | None,
+        participants: list[Participant],
+        site: str | None = None,
+        process: str | None = None,
+        step: str | None = None,
+        held_on: str | None = None,
+    ) -> Workshop:
+        """Open a new workshop for a template and return it (id WS-0001...)."""
+        if held_on:
+            try:
+                date.fromisoformat(held_on)
+            except ValueError as exc:
+                raise KBError(f"argument '--date': '{held_on}' is not a date (use YYYY-MM-DD)") from exc
+        now = utc_now()
+        with self.kb.store.transaction():
+            seq = self.conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM workshops").fetchone()[0]
+            workshop = Workshop(
+                f"WS-{seq:04d}",
+                template.id,
+                str(template.version),
+                facilitator,
+                participants,
+                site,
+                process,
+                step,
+                held_on or date.today().isoformat(),
+                created_at=now,
+                updated_at=now,
+            )
+            self._write(workshop, seq)
+        return workshop
+
+    def get(self, workshop_id: str) -> Workshop:
+        """Return one workshop by id."""
+        row = self.conn.execute(
+            "SELECT id, template_id, template_version, facilitator, participants, site, process, step, held_on, status,"
+            " answers, draft_revision, entry_ids, created_at, updated_at FROM workshops WHERE id = ?",
+            (workshop_id.strip().upper(),),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no workshop with id {workshop_id}")
+        values = list(row)
+        values[4] = [Participant(**p) for p in json.loads(values[4])]
+        values[10] = json.loads(values[10])
+        values[12] = json.loads(values[12])
+        return Workshop(*values)
+
+    def list(self, status: str | None = None) -> list[Workshop]:
+        """Return workshops, newest first, optionally only open or committed ones."""
+        sql = "SELECT id FROM workshops" + (" WHERE status = ?" if status else "") + " ORDER BY seq DESC"
+        return [self.get(r[0]) for r in self.conn.execute(sql, (status,) if status else ())]
+
+    def save_draft(
+        self, workshop_id: str, answers: dict[str, Any], template: Template, vocabulary: Vocabulary
+    ) -> tuple[Workshop, list[FieldError]]:
+        """Merge answers into the draft and save it whatever their state; return the open problems."""
+        workshop = self.get(workshop_id)
+        if workshop.status != "open":
+            raise KBError(f"workshop {workshop.id} is already committed")
+        workshop.answers = merge_answers(workshop.answers, answers)
+        workshop.draft_revision += 1
+        workshop.updated_at = utc_now()
+        with self.kb.store.transaction():
+            self._write(workshop)
+        return workshop, validate_answers(template, workshop.answers, vocabulary, workshop.context())
+
+    def commit(
+        self, workshop_id: str, template: Template, vocabulary: Vocabulary, *, author: str | None
+    ) -> tuple[Workshop, list[str]]:
+        """Fill the template from the draft, store the entries and close the workshop."""
+        workshop = self.get(workshop_id)
+        if workshop.status != "open":
+            raise KBError(f"workshop {workshop.id} is already committed")
+        entries = fill_template(
+            template, workshop.answers, vocabulary, {**workshop.context(), "author": author}
+        )
+        for entry in entries:
+            entry.fields["workshop_id"] = workshop.id
+            entry.fields["facilitator"] = workshop.facilitator
+            entry.fields["participants"] = [asdict(p) for p in workshop.participants]
+        with self.kb.store.transaction():
+            result = self.kb.add_many(entries, author=author, reason=f"workshop {workshop.id}")
+            workshop.entry_ids = [e.id for _, e in result.outcomes]
+            workshop.status = "committed"
+            workshop.updated_at = utc_now()
+            self._write(workshop)
+        return workshop, workshop.entry_ids
+
+    def _write(self, w: Workshop, seq: int | None = None) -> None:
+        seq = seq if seq is not None else int(w.id.split("-")[1])
+        self.conn.execute(
+            "INSERT OR REPLACE INTO workshops(id, seq, template_id, template_version, facilitator, participants, site,"
+            " process, step, held_on, status, answers, draft_revision, entry_ids, created_at, updated_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                w.id,
+                seq,
+                w.template_id,
+                w.template_version,
+                w.facilitator,
+                json.dumps([asdict(p) for p in w.participants]),
+                w.site,
+                w.process,
+                w.step,
+                w.held_on,
+                w.status,
+                json.dumps(w.answers, ensure_ascii=False, default=str),
+                w.draft_revision,
+                json.dumps(w.entry_ids),
+                w.created_at,
+                w.updated_at,
+            ),
+        )
+
+
+def merge_answers(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Return old answers updated by new ones; probe answers merge per probe, not wholesale."""
+    merged = dict(old)
+    for key, value in new.items():
+        if key == "probes" and isinstance(value, dict) and isinstance(merged.get("probes"), dict):
+            # A probe answered with null is withdrawn from the draft.
+            probes = {**merged["probes"], **value}
+            merged["probes"] = {k: v for k, v in probes.items() if v is not None}
+        else:
+            merged[key] = value
+    return merged
