@@ -326,7 +326,7 @@ ddev("dz08", "LEI", "LVV", "clarification", "2025-05", "major", "method",
      capacity; actual capacity was about 27 L/m2.""",
      """Clarification paused; two extra capsules taken from the 50 L stock; process completed 2 h 10 min
      later than planned; harvest kept at 18-22 C during the hold.""",
-     tags=["200 L", "scale-up", "filter capacity", "clumps"])
+     tags=["200 L", "scale-up", "filter capacity", "clumps"], batch_hint="first200")
 
 ddev("dz09", "LEI", "LVV", "clarification", "2025-05", "minor", "method",
      "dP on clarification rose to 1.5 bar within 12 min, flow cut back",
@@ -907,14 +907,14 @@ dev("d1", "CAM", "CAR-T", "release_testing", "2024-04", "major", "man",
     applied before sampling. Both results were negative.""",
     """Both results invalidated; retain samples of both lots re-tested with printed labels;
     release delayed 4 days.""",
-    tags=["mycoplasma", "labels", "sample mix-up"], capa="CAPA-2024-014", lag=3)
+    tags=["mycoplasma", "labels", "sample mix-up"], capa="CAPA-2024-014", lag=3, equipment=None)
 
 dev("d1dup", "CAM", "CAR-T", "release_testing", "2024-04", "major", "man",
     "QC: myco samples swapped between two same-day lots",
     """QC logged a deviation for swapped mycoplasma samples between two lots harvested the same day;
     hand-written tube labels. Same event as the production deviation.""",
     """Results invalidated, re-test from retains.""",
-    tags=["mycoplasma", "duplicate"], dup_of="d1")
+    tags=["mycoplasma", "duplicate"], dup_of="d1", equipment=None)
 
 dev("d2", "LEI", "CAR-T", "release_testing", "2024-10", "minor", "method",
     "Mycoplasma sample taken from final product bag instead of pre-harvest culture",
@@ -923,14 +923,14 @@ dev("d2", "LEI", "CAR-T", "release_testing", "2024-10", "minor", "method",
     no DMSO). The LEI translation of the sampling plan listed the sample under 'final product'.""",
     """Pre-harvest retain of culture supernatant and cells used for the test instead; sampling plan
     corrected.""",
-    tags=["mycoplasma", "sampling point", "sampling plan"])
+    tags=["mycoplasma", "sampling point", "sampling plan"], equipment=None)
 
 dev("d2dup", "LEI", "CAR-T", "release_testing", "2024-10", "minor", "method",
     "Wrong sampling point mycoplasma (QC report)",
     """QC report of the same mycoplasma sampling point error: sample received from final product instead
     of pre-harvest culture.""",
     """See production deviation.""",
-    tags=["mycoplasma", "duplicate"], dup_of="d2")
+    tags=["mycoplasma", "duplicate"], dup_of="d2", equipment=None)
 
 dev("d3", "CAM", "CAR-T", "release_testing", "2025-03", "minor", "method",
     "Mycoplasma sample sent as supernatant only, no cells",
@@ -938,14 +938,14 @@ dev("d3", "CAM", "CAR-T", "release_testing", "2025-03", "minor", "method",
     the cell fraction. The method requires cells plus supernatant. The operator had spun the sample down
     'to make it easier to ship'.""",
     """Pre-harvest retain with cells sent; contract lab informed; result 6 days late.""",
-    tags=["mycoplasma", "sample prep"])
+    tags=["mycoplasma", "sample prep"], equipment=None)
 
 dev("d4", "LEI", "CAR-T", "release_testing", "2025-06", "minor", "man",
     "Mycoplasma sample registered in LIMS under an LVV lot number",
     """Mycoplasma sample for a CAR-T lot was registered in LIMS under a lentiviral vector lot number with
     similar digits. Detected when the LVV lot showed two mycoplasma results.""",
     """LIMS entry corrected with audit-trail reason; both lots' sample chains verified.""",
-    tags=["LIMS", "lot number", "mycoplasma"])
+    tags=["LIMS", "lot number", "mycoplasma"], equipment=None)
 
 fix("fd1", "CAM", "CAR-T", "release_testing", "2024-05",
     "Pre-printed barcode labels and scan-at-sampling for release samples",
@@ -1018,7 +1018,7 @@ dev("e6", "LEI", "LVV", "transfection", "2025-05", "major", "method",
     maximum rate, which took 25 minutes (MBR-LV-200 requires complete addition within 5 minutes).
     Harvest titer 9e6 TU/mL versus 2.2e7 at 50 L.""",
     """Completed addition; flagged to MSAT; addition method to be redesigned before next 200 L run.""",
-    tags=["200 L", "addition time", "titer"])
+    tags=["200 L", "addition time", "titer"], batch_hint="first200")
 
 dev("e7", "CAM", "LVV", "transfection", "2025-08", "major", "method",
     "Low titer 7e6 TU/mL; VCD 3.1e6/mL at transfection, pH 6.85",
@@ -1245,7 +1245,7 @@ dev("h1", "CAM", "CAR-T", "formulation", "2024-01", "minor", "method",
     DD-MMM-YYYY format. The label template in the printer software had been reset after an update. The
     clinical site could read the date as 3 February or 2 March.""",
     """Labels reprinted and over-labelled under QA oversight before shipment.""",
-    tags=["label", "date format", "printer template"])
+    tags=["label", "date format", "printer template"], equipment=None)
 
 dev("h2", "LEI", "CAR-T", "apheresis_receipt", "2024-04", "major", "method",
     "Chain of identity: DIN on bag differs by one digit from shipping manifest",
@@ -1254,21 +1254,21 @@ dev("h2", "LEI", "CAR-T", "apheresis_receipt", "2024-04", "major", "method",
     requires all identifiers to match before the material enters the suite.""",
     """Material quarantined at receipt; collection centre confirmed a typo on the manifest in writing;
     QA released to processing 3 h later.""",
-    tags=["chain of identity", "DIN", "manifest"], capa="CAPA-2024-012")
+    tags=["chain of identity", "DIN", "manifest"], capa="CAPA-2024-012", equipment=None)
 
 dev("h3", "CAM", "CAR-T", "cryopreservation", "2024-07", "minor", "man",
     "CRF run printout not attached to the batch record",
     """The controlled-rate freezer profile printout was not attached to the executed batch record. The run
     file was retrieved from the CryoMed software and printed during BR review, 9 days after the run.""",
     """Run file printed, verified against the run time and attached with a late-entry note.""",
-    tags=["CRF printout", "batch record", "late entry"], lag=9)
+    tags=["CRF printout", "batch record", "late entry"], lag=9, equipment=None)
 
 dev("h4", "LEI", "LVV", "fill_finish", "2024-10", "minor", "man",
     "Vials labelled with the wrong fill date",
     """During fill-finish 120 vials were labelled with the previous day's date as fill date. The label
     print run had been set up the day before and not updated.""",
     """Vials over-labelled under QA oversight; label reconciliation repeated.""",
-    tags=["vial label", "fill date", "reconciliation"], fp="preparation")
+    tags=["vial label", "fill date", "reconciliation"], fp="preparation", equipment=None)
 
 dev("h5", "LEI", "CAR-T", "expansion", "2025-02", "major", "man",
     "Feed time entered in BR before it actually happened",
@@ -1277,14 +1277,14 @@ dev("h5", "LEI", "CAR-T", "expansion", "2025-02", "major", "man",
     (contemporaneous recording) breach.""",
     """Entry corrected with explanation; operator removed from GMP signing until retraining; other entries
     of the same operator reviewed.""",
-    tags=["ALCOA", "data integrity", "pre-filled"], capa="CAPA-2025-011")
+    tags=["ALCOA", "data integrity", "pre-filled"], capa="CAPA-2025-011", equipment=None)
 
 dev("h6", "CAM", "LVV", "harvest", "2025-05", "minor", "man",
     "Harvest start time not recorded contemporaneously",
     """The harvest start time in the batch record was entered at end of shift from memory; the Mobius
     controller log shows the agitation stop 25 minutes earlier than recorded.""",
     """Time corrected from the controller log with a late-entry note.""",
-    tags=["contemporaneous", "harvest time"])
+    tags=["contemporaneous", "harvest time"], equipment=None)
 
 dev("h7", "LEI", "CAR-T", "release_testing", "2025-08", "major", "method",
     "Draft CoA showed %CAR+ result of previous lot",
@@ -1292,7 +1292,7 @@ dev("h7", "LEI", "CAR-T", "release_testing", "2025-08", "major", "method",
     lot; the actual result was 33 %. Caught at QA review before release. The CoA is typed from the LIMS
     printout.""",
     """CoA corrected; all CoAs of the last 3 months re-checked against LIMS.""",
-    tags=["CoA", "transcription", "%CAR+"], status="open", lag=1)
+    tags=["CoA", "transcription", "%CAR+"], status="open", lag=1, equipment=None)
 
 fix("fh1", "CAM", "CAR-T", "formulation", "2024-02",
     "Label templates locked and checked after every printer software update",
@@ -1374,7 +1374,7 @@ dev("i5", "CAM", "CAR-T", "apheresis_receipt", "2025-07", "minor", "man",
     """The temperature logger in the shipper had not been started at pack-out; no temperature data for
     transport. Ice packs still cold at receipt; product temperature 6 C by probe.""",
     """Accepted after QA assessment with receipt temperature; collection centre contacted.""",
-    tags=["logger", "collection centre", "cold chain"])
+    tags=["logger", "collection centre", "cold chain"], equipment=None)
 
 fix("fi1", "CAM", "CAR-T", "apheresis_receipt", "2025-07",
     "Collection-centre pack-out card: start logger, photo of display",
@@ -1563,7 +1563,7 @@ dev("l3", "LEI", "CAR-T", "formulation", "2025-03", "major", "man",
     """The dose calculation used the total cell concentration instead of the viable cell concentration.
     The product bag contains about 8 % fewer viable CAR+ cells than the label dose. Found at QA review.""",
     """Label dose recalculated; still within the dose range; clinic informed.""",
-    tags=["dose calculation", "viable cells"])
+    tags=["dose calculation", "viable cells"], equipment=None)
 
 dev("l4", "LEI", "CAR-T", "formulation", "2025-07", "minor", "method",
     "Air not expelled from cryobag before sealing",
@@ -2169,7 +2169,7 @@ cue("LEI", "LVV", "cell_expansion", "2024-12", "DO flat line at exactly 40 %",
 cue("LEI", "LVV", "cell_expansion", "2025-05", "XDR-200 first fill: more foam than at 50 L",
     """First XDR-200 batch: with 0.05 vvm sparge there is a thick foam layer after 12 h, never had that at
     50 L. Antifoam not in the MBR for growth phase. Asked MSAT.""",
-    tags=["foam", "200 L", "sparge"])
+    tags=["foam", "200 L", "sparge"], batch_hint="first200")
 
 # LVV: transfection
 cue("CAM", "LVV", "transfection", "2024-02", "Complex bag hazy after 40 min wait",
@@ -2223,7 +2223,7 @@ cue("LEI", "LVV", "harvest", "2025-01", "Harvest after weekend: slimy and lumpy"
     sample pipette. Smelled a bit like old broth.""",
     tags=["slimy", "harvest hold", "strings"], k="cu_dz06")
 cue("LEI", "LVV", "harvest", "2025-05", "200 L harvest: flocs settle within 15 min",
-    """First 200 L harvest: took a 1 L sample in a bottle, within 15 min big white flocs settled at the bottom.
+    """Third 200 L harvest: took a 1 L sample in a bottle, within 15 min big white flocs settled at the bottom.
     At 50 L a sample stays cloudy for an hour. Viability at harvest 61 %.""",
     tags=["flocs", "settling", "200 L"], k="cu_dz10")
 cue("LEI", "LVV", "harvest", "2025-07", "Harvest viability 58 %, lots of debris",
@@ -3208,7 +3208,11 @@ def place_on_batch(rec: dict, used: set | None) -> None:
     """Choose a batch (and, for month-only entries, the date) for a run-bound entry."""
     fixed, (lo, hi) = parse_when(rec["when"])
     pool = [b for b in CALENDAR if b["process"] == rec["process"] and b["site"] == rec["site"]]
-    if fixed is not None:
+    if rec.get("batch_hint") == "first200":
+        b = next(b for b in pool if b["scale"] == "200 L")
+        rec["date"], rec["batch"] = b["start"] + timedelta(days=OFFSETS[rec["step"]][0]), b["batch"]
+        assert lo <= rec["date"] <= hi, rec["title"]
+    elif fixed is not None:
         best = min(pool, key=lambda b: (abs((b["start"] + timedelta(days=OFFSETS[rec["step"]][0]) - fixed).days),
                                         b["batch"] in (used or ())))
         rec["date"], rec["batch"] = fixed, best["batch"]
@@ -3268,6 +3272,15 @@ def build() -> tuple[list[dict], list[tuple[str, str, str]]]:
     for r in RAW:
         if r["kind"] == "deviation" and not r.get("dup_of"):
             place_on_batch(r, used_dev)
+    # keep the written order within a month (e.g. "third this month"): sort the placed slots by date
+    groups: dict = defaultdict(list)
+    for r in RAW:
+        if r["kind"] == "deviation" and not r.get("dup_of") and len(r["when"]) == 7 and not r.get("batch_hint"):
+            groups[(r["site"], r["process"], r["step"], r["when"])].append(r)
+    for members in groups.values():
+        slots = sorted((m["date"], m["batch"]) for m in members)
+        for m, (d, b) in zip(members, slots):
+            m["date"], m["batch"] = d, b
     for r in RAW:
         if r["kind"] == "deviation" and not r.get("dup_of"):
             r["author"] = pick_author(r)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -42,7 +43,7 @@ def test_bad_rows_are_rejected_by_row_and_field_and_good_rows_kept(kb, tmp_path)
         rejected = list(csv.DictReader(fh))
     assert [r["ext_id"] for r in rejected] == ["A2", "A3", "A4", "A5", "A6"]
     assert rejected[1]["occurred_at"] == "13/06/2025", "the rejected row is saved as it was"
-    assert json.loads(open(report.report_file).read())["rejected"] == 5
+    assert json.loads(Path(report.report_file).read_text())["rejected"] == 5
     assert kb.store.count() == 1
 
 
@@ -87,7 +88,7 @@ def test_jsonl_rejects_bad_lines_and_keeps_good_ones(kb, tmp_path):
     assert report.errors[1] == "e.jsonl, row 3: not a JSON object"
     assert "field 'severity'" in report.errors[2]
     assert kb.get("KB-000001").fields == {"probe": "noticing"}
-    assert open(report.rejects_file).read().count("\n") == 3
+    assert Path(report.rejects_file).read_text().count("\n") == 3
 
 
 def test_file_level_errors_name_the_file(kb, tmp_path):
