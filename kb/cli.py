@@ -101,7 +101,7 @@ def print_hits(hits: list[Hit]) -> None:
 class TacitGroup(click.Group):
     """The command group; elicitation and QA commands live beside their code and are loaded on demand."""
 
-    plugin_modules = ("ingest.commands", "kb.qa_commands")
+    plugin_modules = ("ingest.commands", "ingest.card_commands", "kb.qa_commands", "kb.admin_commands")
 
     def _plugins(self) -> dict[str, click.Command]:
         import importlib

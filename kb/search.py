@@ -78,9 +78,18 @@ def _parse_day(value: str, argument: str) -> date:
         raise KBError(f"argument '{argument}': '{value}' is not a date (use YYYY-MM-DD)") from exc
 
 
+# Function words match nearly every entry; left in an OR query they only add noise to BM25 ranks.
+STOP_WORDS = frozenset(
+    "a an and are as at be been but by did do does for from had has have he her his how i if in into is it its "
+    "me my no not of on or our out over she so than that the their them then there these they this to too up "
+    "us was we were what when where which while who why will with would you your".split()
+)
+
+
 def fts_query(text: str) -> str | None:
     """Return an FTS5 query that treats any input as plain words (OR of quoted terms), or None."""
     terms = list(dict.fromkeys(t.lower() for t in _TOKEN.findall(text)))
+    terms = [t for t in terms if t not in STOP_WORDS] or terms
     if not terms:
         return None
     # Quoting every term makes FTS5 operators (NEAR, AND, *, -, parentheses) inert.
