@@ -158,6 +158,8 @@ def main() -> int:
                 s, t = by_id[row["source_ext_id"]], by_id[row["target_ext_id"]]
                 if s["type"] != "deviation" or t["type"] != "fix":
                     errors.append(f"links.csv line {n}: fixed_by must go deviation -> fix")
+                if t["occurred_at"] < s["occurred_at"]:
+                    errors.append(f"links.csv line {n}: fix dated before its deviation")
     batches = set()
     with open(HERE / "batches.csv", encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):

@@ -1136,7 +1136,7 @@ dev("e1", "CAM", "LVV", "transfection", "2024-02", "major", "method",
 dev("e2", "LEI", "LVV", "transfection", "2024-05", "major", "man",
     "Transfection performed at viability 88 % (MBR >= 90 %)",
     """At the time of transfection the HEK293T culture viability was 88 % on the Vi-CELL BLU (MBR: >= 90 %)
-    and VCD 2.6e6 cells/mL. Operator proceeded because the plasmid/PEI complex was already prepared.
+    and the viable cell density 2.6e6 cells/mL. Operator proceeded because the plasmid/PEI complex was already prepared.
     Harvest titer 6e6 TU/mL.""",
     """Proceeded with transfection; QA informed after the fact; titer and p24 trended.""",
     tags=["viability at transfection", "titer"], fp="context")
@@ -1151,8 +1151,8 @@ dev("e3", "CAM", "LVV", "transfection", "2024-08", "major", "man",
     tags=["plasmid ratio", "VSV-G", "TU per p24"])
 
 dev("e4", "LEI", "LVV", "transfection", "2024-11", "major", "material",
-    "PEI stock prepared at pH 7.4 instead of 7.0; low titer",
-    """The PEI working stock was adjusted to pH 7.4 instead of 7.0 (the MBR specifies pH 7.0 +/- 0.1). The
+    "Transfection reagent stock prepared at pH 7.4 instead of 7.0; low titer",
+    """The polyethylenimine working stock was adjusted to pH 7.4 instead of 7.0 (the MBR specifies pH 7.0 +/- 0.1). The
     complex looked clear rather than slightly opalescent. Harvest titer 5.2e6 TU/mL.""",
     """Stock discarded, new stock prepared; titer impact recorded; batch continued to downstream for
     process data.""",
@@ -1245,8 +1245,8 @@ dev("f1", "CAM", "LVV", "tff", "2024-03", "minor", "machine",
     tags=["TMP", "diafiltration", "pump calibration"])
 
 dev("f2", "LEI", "LVV", "tff", "2024-06", "minor", "man",
-    "TMP excursion to 1.4 bar during concentration: retentate valve closed too far",
-    """During the concentration phase the TMP went to 1.4 bar for 4 min because the retentate valve was
+    "Transmembrane pressure 1.4 bar during concentration: retentate valve closed too far",
+    """During the concentration phase the transmembrane pressure went to 1.4 bar for 4 min because the retentate valve was
     closed too far by the operator to speed up the concentration. MBR limit 1.2 bar.""",
     """Valve opened, TMP back to 0.9 bar; process continued.""",
     tags=["TMP", "retentate valve", "shear"])
@@ -1779,8 +1779,8 @@ fix("fl3", "LEI", "CAR-T", "formulation", "2025-04",
 
 # M. Controlled-rate freezer profile
 dev("m1", "LEI", "CAR-T", "cryopreservation", "2024-07", "major", "machine",
-    "LN2 supply ran low mid-run; cooling rate -0.4 C/min between -20 and -40 C",
-    """The LN2 dewar feeding the CryoMed CRF ran low during the run; cooling rate fell to about -0.4 C/min
+    "Liquid nitrogen supply ran low mid-run; cooling rate -0.4 C/min between -20 and -40 C",
+    """The liquid nitrogen dewar feeding the controlled-rate freezer ran low during the run; cooling rate fell to about -0.4 C/min
     between -20 C and -40 C (profile -1 C/min). The dewar level was not checked before the run.""",
     """Dewar changed during the run; profile completed; lot held pending post-thaw results (73 %).""",
     tags=["LN2 supply", "cooling rate", "CRF"], fp="preparation")
@@ -2959,12 +2959,12 @@ card("CAM", "LVV", "transfection", "2024-10-22", "readiness", "viability at tran
      "Transfect only at viability >= 95 %",
      """We transfect only when the HEK293T culture is at 95 % viability or higher (NC-200). Below that, titer
      and TU/p24 drop and the harvest carries more debris.""",
-     tags=["disagreement", "viability"], author="K. Lindqvist", k="ssc_cam_via")
+     tags=["viability"], author="K. Lindqvist", k="ssc_cam_via")
 card("CAM", "LVV", "transfection", "2024-10-22", "readiness", "VCD at transfection", 1.8, 2.2, E6,
      "VCD at transfection 1.8-2.2e6 cells/mL",
      """Viable cell density at transfection between 1.8 and 2.2e6 cells/mL. Above 2.2e6 the cells are past the
      sweet spot (pH and lactate drift); below 1.8e6 the DNA per cell is too high.""",
-     tags=["disagreement", "VCD"], author="D. Chen", k="ssc_cam_vcd")
+     tags=["VCD"], author="D. Chen", k="ssc_cam_vcd")
 card("CAM", "LVV", "transfection", "2024-10-22", "transition", "complex time", 10, 20, "min",
      "Add the PEI:DNA complex 10-20 min after mixing",
      """PEI:DNA 2:1 complex is added between 10 and 20 minutes after mixing; addition line welded and primed
@@ -2991,12 +2991,12 @@ card("LEI", "LVV", "transfection", "2025-02-18", "readiness", "viability at tran
      "Transfect at viability >= 90 %",
      """MBR-LV-50 acceptance for transfection is viability >= 90 % on the Vi-CELL BLU. We transfect from 90 %;
      waiting for 95 % costs a day at 50 L and 200 L.""",
-     tags=["disagreement", "viability"], author="T. Bakker", k="ssc_lei_via")
+     tags=["viability"], author="T. Bakker", k="ssc_lei_via")
 card("LEI", "LVV", "transfection", "2025-02-18", "readiness", "VCD at transfection", 1.5, 2.5, E6,
      "VCD at transfection 1.5-2.5e6 cells/mL",
      """We accept 1.5 to 2.5e6 viable cells/mL at transfection (MBR range). Plasmid and PEI amounts are scaled to
      the measured VCD within that range.""",
-     tags=["disagreement", "VCD"], author="R. Jansen", k="ssc_lei_vcd")
+     tags=["VCD"], author="R. Jansen", k="ssc_lei_vcd")
 card("LEI", "LVV", "transfection", "2025-02-18", "transition", "complex time", 10, 20, "min",
      "Complex time 10-20 min, then addition in under 5 min",
      """Add the complex 10-20 min after mixing and complete the addition within 5 min (pressure transfer at
