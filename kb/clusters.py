@@ -235,6 +235,8 @@ def cluster_deviations(
     n_representatives: int = 3,
     n_label_terms: int = 5,
     extra_stop_words: Sequence[str] = (),
+    init_centroids: np.ndarray | None = None,
+    stability_tolerance: float = 0.02,
 ) -> ClusterResult:
     """Cluster L2-normalised vectors deterministically (k-means, k by silhouette) with an outlier remainder."""
     from threadpoolctl import threadpool_limits
@@ -259,6 +261,8 @@ def cluster_deviations(
             n_representatives=n_representatives,
             n_label_terms=n_label_terms,
             extra_stop_words=extra_stop_words,
+            init_centroids=init_centroids,
+            stability_tolerance=stability_tolerance,
         )
 
 
@@ -280,6 +284,8 @@ def _cluster_impl(
     n_representatives: int = 3,
     n_label_terms: int = 5,
     extra_stop_words: Sequence[str] = (),
+    init_centroids: np.ndarray | None = None,
+    stability_tolerance: float = 0.02,
 ) -> ClusterResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -314,6 +320,8 @@ def _cluster_impl(
         "n_representatives": n_representatives,
         "n_label_terms": n_label_terms,
         "extra_stop_words": sorted(set(extra_stop_words)),
+        "warm_start": init_centroids is not None and len(init_centroids) > 0,
+        "stability_tolerance": stability_tolerance,
     }
 
     # Sort by id first: the same set of items gives the same clusters whatever order it came in.
@@ -334,8 +342,12 @@ def _cluster_impl(
     # n >> d, and each axis's sign is fixed, so the reduced space depends only on the data.
     t = time.perf_counter()
     dims = min(pca_dims, x.shape[1], n)
-    z, explained = _pca(x, dims)
+    z, explained, (pca_mean, pca_axes) = _pca(x, dims)
     z = _normalise(z)
+    warm = None
+    if init_centroids is not None and len(init_centroids):
+        # Previous centroids live in the original space; project them into this run's PCA space.
+        warm = _normalise((_normalise(np.asarray(init_centroids, dtype=np.float64)) - pca_mean) @ pca_axes)
     timings["reduce"] = time.perf_counter() - t
 
     # Choose k on a fixed-seed sample (k-means per candidate k, cosine silhouette), then fit all.
@@ -351,6 +363,8 @@ def _cluster_impl(
         candidates = [max(1, min(int(n_clusters), n))]
     else:
         candidates = _candidate_ks(min(2, k_cap), k_cap, max_k_candidates)
+        if warm is not None and 2 <= len(warm) <= k_cap and len(warm) not in candidates:
+            candidates = sorted([*candidates, len(warm)])
     for k in candidates:
         if len(candidates) == 1:
             scores[k] = float("nan")
@@ -360,10 +374,17 @@ def _cluster_impl(
         scores[k] = _silhouette(zs, labels_s)
     # Highest silhouette wins; on a tie the smaller k (fewer, broader clusters are easier to review).
     best_k = min(candidates, key=lambda k: (-scores[k] if not math.isnan(scores[k]) else 0.0, k))
+    if warm is not None and not math.isnan(scores[best_k]):
+        # Re-clustering: among ks nearly as good as the best, keep the one closest to the last run's,
+        # so that a few new deviations do not reshuffle every cluster QA has been following.
+        near = [k for k in candidates if scores[k] >= scores[best_k] - stability_tolerance]
+        best_k = min(near, key=lambda k: (abs(k - len(warm)), k))
     timings["select_k"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    if len(sample_idx) == n and best_k in fits:
+    if warm is not None and best_k > 1:
+        labels = _kmeans_from(z, _warm_centres(z, warm, best_k))
+    elif len(sample_idx) == n and best_k in fits:
         labels = fits[best_k]  # the sample was everything: that fit is the final one
     else:
         labels = _kmeans(z, best_k, n_init=n_init, random_state=random_state)
@@ -373,7 +394,6 @@ def _cluster_impl(
     t = time.perf_counter()
     labels = _dissolve_small(z, labels, mcs)
     keep_mask = labels >= 0
-    member_sims = np.full(n, -1.0)
     final_labels = np.full(n, -1, dtype=np.int64)
     outlier_thresholds: list[float] = []
     for lab in np.unique(labels[keep_mask]):
@@ -387,7 +407,6 @@ def _cluster_impl(
         outlier_thresholds.append(round(thr, 6))
         kept = idx[sims >= thr]
         final_labels[kept] = lab
-        member_sims[idx] = sims
     # A cluster trimmed below the minimum size by outlier removal is not a recurring problem.
     for lab in np.unique(final_labels[final_labels >= 0]):
         if np.sum(final_labels == lab) < mcs:
@@ -447,11 +466,12 @@ def _cluster_impl(
     )
 
 
-def _pca(x: np.ndarray, dims: int) -> tuple[np.ndarray, float]:
-    """Return x projected on its top principal axes (sign-fixed) and the variance share kept."""
-    centred = x - x.mean(axis=0)
+def _pca(x: np.ndarray, dims: int) -> tuple[np.ndarray, float, tuple[np.ndarray, np.ndarray]]:
+    """Return x projected on its top principal axes (sign-fixed), the variance share kept, (mean, axes)."""
+    mean = x.mean(axis=0)
+    centred = x - mean
     if dims >= x.shape[1]:
-        return centred, 1.0
+        return centred, 1.0, (mean, np.eye(x.shape[1]))
     cov = centred.T @ centred
     evals, evecs = np.linalg.eigh(cov)
     top = np.argsort(-evals, kind="stable")[:dims]
@@ -461,7 +481,7 @@ def _pca(x: np.ndarray, dims: int) -> tuple[np.ndarray, float]:
     signs[signs == 0] = 1.0
     axes = axes * signs
     total = float(np.sum(np.clip(evals, 0, None))) or 1.0
-    return centred @ axes, float(np.sum(np.clip(evals[top], 0, None)) / total)
+    return centred @ axes, float(np.sum(np.clip(evals[top], 0, None)) / total), (mean, axes)
 
 
 def _kmeans(z: np.ndarray, k: int, *, n_init: int, random_state: int) -> np.ndarray:
@@ -471,6 +491,23 @@ def _kmeans(z: np.ndarray, k: int, *, n_init: int, random_state: int) -> np.ndar
     if k <= 1:
         return np.zeros(len(z), dtype=np.int64)
     km = KMeans(n_clusters=k, n_init=n_init, random_state=random_state, max_iter=300)
+    return km.fit_predict(z).astype(np.int64)
+
+
+def _warm_centres(z: np.ndarray, warm: np.ndarray, k: int) -> np.ndarray:
+    """Return k starting centres: the previous centroids first, then the points farthest from them."""
+    centres = list(warm[:k])
+    while len(centres) < k:
+        sims = z @ np.asarray(centres).T
+        centres.append(z[int(np.argmin(sims.max(axis=1)))])  # argmin takes the lowest index on ties
+    return np.asarray(centres)
+
+
+def _kmeans_from(z: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Return k-means labels started from given centres (deterministic, one init)."""
+    from sklearn.cluster import KMeans
+
+    km = KMeans(n_clusters=len(centres), init=centres, n_init=1, max_iter=300)
     return km.fit_predict(z).astype(np.int64)
 
 

@@ -12,22 +12,28 @@ Method and false-alarm calibration: docs/drift.md.
 - site_concentration: exact one-sided test of a site's share of a cluster: binomial against the site's
   share of exposure (batches), or Fisher's exact test against the site's share of all other
   deviations; Holm-corrected to the same yearly budget.
-- repeat_after_fix: members dated after a linked fix (a repeat deviation in the GMP sense).
+- repeat_after_fix: members dated after a linked fix (a repeat deviation in the GMP sense), reported when
+  at least `repeat_min` follow the fix and the rate after it is no lower than before (the fix did not hold).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
+T = TypeVar("T")
+
 PERIODS_PER_YEAR: dict[str, int] = {"week": 52, "month": 12}
+# A fix "held" when the rate after it is below this share of the rate before it.
+HELD_RATE_RATIO = 0.5
 SIGNAL_KINDS: tuple[str, ...] = ("rising", "site_concentration", "repeat_after_fix", "emerging")
 # The yearly false-alarm budget is shared by the two statistical detectors; the other two are rules.
 DEFAULT_BUDGET_SPLIT: dict[str, float] = {"rising": 0.5, "site_concentration": 0.5}
@@ -142,6 +148,21 @@ class DriftReport:
             "false_alarm_rate": self.false_alarm_rate,
             "notes": list(self.notes),
         }
+
+
+def _single_thread(fn: Callable[..., T]) -> Callable[..., T]:
+    """Run fn with one BLAS/OpenMP thread."""
+
+    # The many small Markov-chain solves are far slower with threads on a busy 2-core machine, and
+    # results then cannot depend on the machine's core count.
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 # -- periods -----------------------------------------------------------------------------------------
@@ -326,6 +347,7 @@ def plausible_means(count: float, periods: float, *, n_points: int = 9) -> tuple
     return tuple(float(round(max(v, 1e-3), 6)) for v in vals)
 
 
+@_single_thread
 def calibrate_h(
     mu0: float, k: float, target_arl: float, *, baseline: tuple[float, float] | None = None
 ) -> float:
@@ -375,6 +397,7 @@ def _fmt(x: float) -> str:
     return f"{x:.2g}" if abs(x) < 1 else f"{x:.1f}"
 
 
+@_single_thread
 def detect_drift(
     records: Iterable[Any],
     *,
@@ -396,6 +419,7 @@ def detect_drift(
     site_window: int | None = None,
     site_min_count: int = 3,
     repeat_min: int = 1,
+    only_current_fix: bool = True,
     start: date | str | None = None,
     end: date | str | None = None,
     known_gaps: Iterable[str] = (),
@@ -487,7 +511,9 @@ def detect_drift(
             "note": "rule-based (all members recent), not a statistical test",
         }
     if "repeat_after_fix" in kinds:
-        signals += _repeat_after_fix(ctx, list(fixes), repeat_min=repeat_min, notes=notes)
+        signals += _repeat_after_fix(
+            ctx, list(fixes), repeat_min=repeat_min, notes=notes, only_current=only_current_fix
+        )
         far["repeat_after_fix"] = {
             "rate_per_year": None,
             "note": "rule-based (any member after a linked fix)",
@@ -582,6 +608,11 @@ def _rising(
         raise ValueError("exposure must be None, 'total' or a mapping period -> batches")
     active = np.array([not ctx.gap[i] and expo[i] is not None for i in range(n_p)], dtype=bool)
     base_idx = [i for i in range(base_n) if active[i]]
+    if not base_idx:
+        notes.append("rising: not run; no baseline period has both data and exposure")
+        info["rate_per_year"] = None
+        info["note"] = "not run (no exposure in the baseline)"
+        return [], info
     mean_e = float(np.mean([expo[i] for i in base_idx]))
     signals: list[Signal] = []
     per_cluster = {}
@@ -628,10 +659,20 @@ def _rising(
             runs.append((run_start, n_p - 1, peak, alarm_at, True))
         for lo, hi, pk, al, ongoing in runs:
             evidence = ctx.in_periods(cid, lo, hi)
-            n_act = int(sum(active[lo : hi + 1]))
-            rate = len(evidence) / max(n_act, 1)
+            run_idx = [i for i in range(lo, hi + 1) if active[i]]
+            rate = len(evidence) / max(len(run_idx), 1)
+            # Say the rate in the unit the chart watches: per period, per batch, or share of all.
+            if exposure is None:
+                change = f"{_fmt(mu0)} to {_fmt(rate)} per {ctx.period}"
+            else:
+                run_expo = sum(expo[i] for i in run_idx) or 1.0
+                before, after = mu0 / mean_e, len(evidence) / run_expo
+                if exposure == "total":
+                    change = f"{before:.0%} to {after:.0%} of all deviations"
+                else:
+                    change = f"{_fmt(before)} to {_fmt(after)} per batch"
             msg = (
-                f"{_label(cid, ctx.labels)} rose from {_fmt(mu0)} to {_fmt(rate)} per {ctx.period} since "
+                f"{_label(cid, ctx.labels)} rose from {change} since "
                 f"{counts.periods[lo]} ({len(evidence)} deviations{_site_phrase(evidence)}); "
                 f"CUSUM {pk:.1f} > {h:.1f}{', still rising' if ongoing else ''}."
             )
@@ -836,7 +877,9 @@ def _clamp_index(ctx: _Context, day: date) -> int:
     return 0 if p < periods[0] else len(periods) - 1
 
 
-def _repeat_after_fix(ctx: _Context, fixes: list[Fix], *, repeat_min: int, notes: list[str]) -> list[Signal]:
+def _repeat_after_fix(
+    ctx: _Context, fixes: list[Fix], *, repeat_min: int, notes: list[str], only_current: bool = True
+) -> list[Signal]:
     counts = ctx.counts
     cluster_of = {r.entry_id: r.cluster_id for r in ctx.recs}
     # Resolve each fix to the clusters it addresses.
@@ -856,6 +899,8 @@ def _repeat_after_fix(ctx: _Context, fixes: list[Fix], *, repeat_min: int, notes
         items = sorted(per_cluster[cid], key=lambda t: (t[0], t[1].fix_id or ""))
         recs = list(ctx.by_cluster.get(cid, []))
         for n, (when, fx) in enumerate(items):
+            if only_current and n + 1 < len(items):
+                continue  # a later fix superseded this one; QA acts on the fix in force now
             # Repeats are charged to the fix in force: after this fix, before the next one.
             until = items[n + 1][0] if n + 1 < len(items) else None
             own = set(fx.entry_ids)
@@ -874,6 +919,10 @@ def _repeat_after_fix(ctx: _Context, fixes: list[Fix], *, repeat_min: int, notes
             after_n = int(np.sum(~ctx.gap[fi : hi + 1])) or 1
             before = sum(1 for r in recs if r.occurred_at <= when) / before_n
             after = len(rep) / after_n
+            # A fix that at least halved the cluster's rate did its job even if a stray case followed;
+            # QA is told about fixes after which the problem came back at a similar or higher rate.
+            if after < HELD_RATE_RATIO * before:
+                continue
             name = fx.fix_id or "the fix"
             msg = (
                 f"{_label(cid, ctx.labels)} recurred after {name} of {when.isoformat()}: {len(rep)} "

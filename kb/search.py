@@ -80,9 +80,7 @@ def _parse_day(value: str, argument: str) -> date:
 
 # Function words match nearly every entry; left in an OR query they only add noise to BM25 ranks.
 STOP_WORDS = frozenset(
-    "a an and are as at be been but by did do does for from had has have he her his how i if in into is it its "
-    "me my no not of on or our out over she so than that the their them then there these they this to too up "
-    "us was we were what when where which while who why will with would you your".split()
+    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "out", "over", "she", "so", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "too", "up", "us", "was", "we", "were", "what", "when", "where", "which", "while", "who", "why", "will", "with", "would", "you", "your"]
 )
 
 

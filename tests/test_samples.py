@@ -23,6 +23,9 @@ def test_samples_load_without_rejects_and_links_resolve(sample_kb):
 def test_a_receiving_site_symptom_in_other_words_finds_the_sending_site_fix(sample_kb):
     hits = sample_kb.search("clarification filter keeps choking, snotty strings in the harvest bag", k=10)
     assert hits[0].entry.step == "clarification"
-    fixes = sample_kb.search("clarification filter keeps choking, snotty strings in the harvest bag", k=5,
-                             filters=SearchFilters(types=["fix"]))
+    fixes = sample_kb.search(
+        "clarification filter keeps choking, snotty strings in the harvest bag",
+        k=5,
+        filters=SearchFilters(types=["fix"]),
+    )
     assert any("nuclease" in h.entry.text.lower() or "benzonase" in h.entry.text.lower() for h in fixes)

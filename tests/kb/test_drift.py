@@ -271,14 +271,32 @@ def test_repeat_after_fix_lists_the_repeats():
     after = sorted(r.entry_id for r in recs if r.cluster_id == "C-001" and r.occurred_at > date(2021, 9, 1))
     assert sorted(rep[0].entry_ids) == after and rep[0].statistic == len(after)
     assert rep[0].start_period == "2021-09" and "CAPA-1 of 2021-09-01" in rep[0].message
-    # A later fix takes over: repeats are charged to the fix in force.
+    # A later fix takes over: repeats are charged to the fix in force, and by default only the fix in
+    # force now is reported; the full history is available on request.
     fix_later = Fix(date(2021, 11, 1), cluster_id="C-001", fix_id="CAPA-3")
-    both = of_kind(
+    current = of_kind(
         detect_drift(recs, fixes=[fix_c1, fix_later], kinds=("repeat_after_fix",)), "repeat_after_fix"
+    )
+    assert [s.details["fix_id"] for s in current] == ["CAPA-3"] and current[0].ongoing
+    both = of_kind(
+        detect_drift(recs, fixes=[fix_c1, fix_later], kinds=("repeat_after_fix",), only_current_fix=False),
+        "repeat_after_fix",
     )
     assert [s.details["fix_id"] for s in both] == ["CAPA-1", "CAPA-3"]
     assert both[0].statistic + both[1].statistic == len(after)
     assert not both[0].ongoing and both[1].ongoing
+
+
+def test_a_fix_that_lowered_the_rate_is_not_a_repeat():
+    # Four a month before the fix, one stray case in the six months after it.
+    recs = [DriftRecord(f"KB-{i:06d}", "C-001", month(i // 4, 5), "Site A") for i in range(24)]
+    recs += [
+        DriftRecord("KB-100000", "C-001", month(9, 5), "Site A"),
+        DriftRecord("KB-100001", "C-001", month(11, 5), "Site A"),
+    ]
+    fix = Fix(month(5, 28), cluster_id="C-001", fix_id="CAPA-9")
+    report = detect_drift(recs, fixes=[fix], kinds=("repeat_after_fix",), repeat_min=2)
+    assert of_kind(report, "repeat_after_fix") == []
 
 
 # -- determinism and the shuffle null --------------------------------------------------------------

@@ -127,7 +127,9 @@ def test_fts_query_quotes_every_term():
     assert fts_query('NEAR(a "b") -c*') == '"near" OR "b" OR "c"'
     assert fts_query(" ;-- ") is None
     assert fts_query("the pump is in the bag") == '"pump" OR "bag"'
-    assert fts_query("what is it") == '"what" OR "is" OR "it"', "a query of only function words still searches"
+    assert fts_query("what is it") == '"what" OR "is" OR "it"', (
+        "a query of only function words still searches"
+    )
 
 
 def test_same_query_same_order(filled):
