@@ -109,7 +109,9 @@ def parse_date(value: str) -> str:
     raise ValueError(f"'{value}' is not a date (use YYYY-MM-DD or ISO 8601)")
 
 
-def record_to_entry(record: dict[str, Any], mapping: dict[str, str], default_type: str | None) -> Entry:
+def record_to_entry(
+    record: dict[str, Any], mapping: dict[str, str], default_type: str | None, keep_unmapped: bool = True
+) -> Entry:
     """Return an Entry from one source record, or raise KBError naming the field."""
     by_field: dict[str, Any] = {}
     used: set[str] = set()
@@ -124,7 +126,7 @@ def record_to_entry(record: dict[str, Any], mapping: dict[str, str], default_typ
             raise KBError(f"field '{name}': mapped column '{column}' is not in the file")
         used.add(column)
         by_field[name] = record[column]
-    extra = {k: v for k, v in record.items() if k not in used and v not in (None, "")}
+    extra = {k: v for k, v in record.items() if k not in used and v not in (None, "")} if keep_unmapped else {}
 
     values: dict[str, Any] = {}
     for name, value in by_field.items():
@@ -218,7 +220,7 @@ def read_records(
         )
     for row_no, record in rows:
         try:
-            parsed.drafts.append((row_no, record_to_entry(record, mapping, default_type)))
+            parsed.drafts.append((row_no, record_to_entry(record, mapping, default_type, keep_unmapped)))
         except KBError as exc:
             name = re.match(r"field '([^']+)'", str(exc))
             message = str(exc).split(": ", 1)[1] if name else str(exc)
@@ -320,13 +322,14 @@ def import_records(
     *,
     mapping: dict[str, str] | None = None,
     default_type: str | None = None,
+    keep_unmapped: bool = True,
     author: str | None = None,
     reports_dir: Path | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import a CSV or JSONL file: valid rows in one transaction, rejects saved beside the report."""
     path = Path(path)
-    parsed = read_records(path, mapping=mapping, default_type=default_type)
+    parsed = read_records(path, mapping=mapping, default_type=default_type, keep_unmapped=keep_unmapped)
     result = kb.add_many(
         [d for _, d in parsed.drafts], author=author, reason=f"import of {path.name}", progress=progress
     )
