@@ -238,6 +238,9 @@ def add(
     "--map", "mappings", multiple=True, help="FIELD=COLUMN for a column with another name (repeatable)."
 )
 @click.option(
+    "--ignore-unmapped", is_flag=True, help="Do not keep columns that map to no field (one entry per mapped record)."
+)
+@click.option(
     "--rejects-dir",
     type=click.Path(path_type=Path),
     help="Where reports and rejects go (default: KB/imports).",
