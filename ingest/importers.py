@@ -196,7 +196,11 @@ def _parse_tags(value: Any) -> list[str]:
 
 
 def read_records(
-    path: Path, *, mapping: dict[str, str] | None = None, default_type: str | None = None
+    path: Path,
+    *,
+    mapping: dict[str, str] | None = None,
+    default_type: str | None = None,
+    keep_unmapped: bool = True,
 ) -> ParsedRecords:
     """Read a CSV or JSONL file into entry drafts and row-level rejects."""
     path = Path(path)
