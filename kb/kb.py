@@ -14,6 +14,7 @@ import numpy as np
 from kb.embed import Embedder, load_embedder
 from kb.index import EXACT_LIMIT, VectorIndex, meta_path
 from kb.models import MAX_TEXT_CHARS, Entry, Hit, KBError, Link, Revision
+from kb.roles import Actor
 from kb.search import SearchFilters, hybrid_search
 from kb.store import Store, default_title, format_id, parse_id
 
@@ -56,6 +57,7 @@ class KnowledgeBase:
         embedder: Embedder | None = None,
         exact_limit: int = EXACT_LIMIT,
         query_expander: Callable[[str], str] | None = None,
+        actor: Actor | None = None,
     ) -> None:
         self.home = Path(home) if home else default_home()
         self.home.mkdir(parents=True, exist_ok=True)
@@ -67,6 +69,16 @@ class KnowledgeBase:
         self._index: VectorIndex | None = None
         self._lock = threading.RLock()
         self.last_index_repair: str | None = None
+        # With an actor, every write is checked against its role and attributed to it, whatever the
+        # caller passes as author; without one (local CLI, scripts) the caller's author is recorded.
+        self.actor = actor
+
+    def _authorise(self, action: str, author: str | None) -> str | None:
+        """Check the actor's role for an action and return the author to record."""
+        if self.actor is None:
+            return author
+        self.actor.require(action)
+        return self.actor.name
 
     def close(self) -> None:
         """Close the database connection."""
@@ -211,6 +223,11 @@ class KnowledgeBase:
                 Store.check_entry(draft)
             except KBError as exc:
                 raise KBError(f"entry {position + 1}: {exc}") from exc
+        for entry_type in sorted({d.type for d in drafts}):
+            author = self._authorise(f"add:{entry_type}", author)
+        if self.actor is not None:
+            for draft in drafts:
+                draft.author = self.actor.name
         result = WriteResult()
         new: list[Entry] = []
         changed: list[tuple[Entry, Entry]] = []
@@ -237,6 +254,8 @@ class KnowledgeBase:
             else:
                 new.append(draft)
                 plan.append(("added", draft))
+        if changed:
+            author = self._authorise("edit", author)
         chunk_plan = [(d, split_long_text(d.text)) for d in new]
         texts = [d.search_text() for d in new] + [c for _, chunks in chunk_plan for c in chunks]
         texts += [d.search_text() for _, d in changed]
@@ -277,6 +296,7 @@ class KnowledgeBase:
 
     def edit(self, entry_id: str, changes: dict[str, Any], *, author: str | None, reason: str) -> Entry:
         """Change fields of an entry as a new revision; re-embed when its text changed."""
+        author = self._authorise("edit", author)
         with self._lock:
             before = self.store.get(entry_id)
             draft = Entry(**{**before.to_dict(), **changes})
@@ -295,6 +315,7 @@ class KnowledgeBase:
 
     def retire(self, entry_id: str, *, author: str | None, reason: str) -> Entry:
         """Retire an entry with a reason: it stays in the database and its history, and leaves search."""
+        author = self._authorise("retire", author)
         with self._lock:
             entry = self.store.set_status(entry_id, "retired", author=author, reason=reason)
             if self._index is not None:
@@ -304,6 +325,7 @@ class KnowledgeBase:
 
     def restore(self, entry_id: str, *, author: str | None, reason: str) -> Entry:
         """Bring a retired entry back into search, with a reason."""
+        author = self._authorise("restore", author)
         with self._lock:
             entry = self.store.set_status(entry_id, "active", author=author, reason=reason)
             if self._index is not None:
@@ -315,6 +337,7 @@ class KnowledgeBase:
         self, source: str, relation: str, target: str, *, author: str | None = None, note: str | None = None
     ) -> Link:
         """Link two entries (e.g. deviation fixed_by fix)."""
+        author = self._authorise("link", author)
         return self.store.add_link(Link(source.upper(), relation, target.upper(), author=author, note=note))
 
     def _encode(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
