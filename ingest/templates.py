@@ -19,7 +19,7 @@ import jsonschema
 import yaml
 
 from ingest.vocabulary import Vocabulary
-from kb.models import Entry, KBError
+from kb.models import TEXT_FIELDS, Entry, KBError
 
 SHIPPED_TEMPLATES_DIR = Path(__file__).with_name("templates")
 SCHEMA_PATH = Path(__file__).with_name("template_schema.json")
@@ -35,19 +35,7 @@ FIELD_KINDS: tuple[str, ...] = (
     "boolean",
 )
 # Entry attributes a field can fill (by its name, or explicitly with maps_to).
-ENTRY_ATTRIBUTES: tuple[str, ...] = (
-    "ext_id",
-    "process",
-    "step",
-    "site",
-    "scale",
-    "equipment",
-    "batch",
-    "occurred_at",
-    "severity",
-    "root_cause",
-    "author",
-)
+ENTRY_ATTRIBUTES: tuple[str, ...] = tuple(f for f in TEXT_FIELDS if f not in ("type", "title", "text"))
 DEFAULT_BATCH_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._/-]{2,39}"
 MAX_TITLE_CHARS = 120
 PROBES_KEY = "probes"  # where the answers of an entry_per: probe template go

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from kb.kb import KnowledgeBase, default_home
-from kb.models import ENTRY_TYPES, LINK_RELATIONS, Entry, Hit, KBError
+from kb.models import ENTRY_TYPES, LINK_RELATIONS, TEXT_FIELDS, Entry, Hit, KBError
 from kb.search import SearchFilters
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
@@ -238,7 +238,9 @@ def add(
     "--map", "mappings", multiple=True, help="FIELD=COLUMN for a column with another name (repeatable)."
 )
 @click.option(
-    "--ignore-unmapped", is_flag=True, help="Do not keep columns that map to no field (one entry per mapped record)."
+    "--ignore-unmapped",
+    is_flag=True,
+    help="Do not keep columns that map to no field (one entry per mapped record).",
 )
 @click.option(
     "--rejects-dir",
@@ -400,23 +402,8 @@ def show(ctx: Context, entry_id: str, as_json: bool) -> None:
             )
             return
         click.echo(click.style(f"{entry.id}  {entry.title}", bold=True))
-        for key in (
-            "ext_id",
-            "type",
-            "status",
-            "process",
-            "step",
-            "site",
-            "scale",
-            "equipment",
-            "batch",
-            "occurred_at",
-            "severity",
-            "root_cause",
-            "author",
-            "created_at",
-            "revision",
-        ):
+        shown = ("status", *(f for f in TEXT_FIELDS if f not in ("title", "text")), "created_at", "revision")
+        for key in shown:
             value = getattr(entry, key)
             if value not in (None, ""):
                 click.echo(f"  {key:<12} {value}")

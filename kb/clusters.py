@@ -18,10 +18,11 @@ Method (see docs/drift.md):
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,6 +218,22 @@ def _silhouette(z: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(sil))
 
 
+def _single_threaded(fn: Callable[..., ClusterResult]) -> Callable[..., ClusterResult]:
+    """Run fn with one BLAS/OpenMP thread."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> ClusterResult:
+        from threadpoolctl import threadpool_limits
+
+        # One thread: results then cannot depend on the machine's core count (parallel reductions
+        # change float rounding), and on a busy 2-core machine it is also the fastest.
+        with threadpool_limits(limits=1):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_single_threaded
 def cluster_deviations(
     ids: Sequence[str],
     vectors: np.ndarray,
@@ -239,54 +256,6 @@ def cluster_deviations(
     stability_tolerance: float = 0.02,
 ) -> ClusterResult:
     """Cluster L2-normalised vectors deterministically (k-means, k by silhouette) with an outlier remainder."""
-    from threadpoolctl import threadpool_limits
-
-    # One BLAS/OpenMP thread: results then cannot depend on the machine's core count (parallel
-    # reductions change float rounding), and on a busy 2-core machine it is also the fastest.
-    with threadpool_limits(limits=1):
-        return _cluster_impl(
-            ids,
-            vectors,
-            texts,
-            random_state=random_state,
-            min_cluster_size=min_cluster_size,
-            n_clusters=n_clusters,
-            max_clusters=max_clusters,
-            pca_dims=pca_dims,
-            max_k_candidates=max_k_candidates,
-            selection_sample=selection_sample,
-            n_init=n_init,
-            outlier_mad=outlier_mad,
-            min_similarity=min_similarity,
-            n_representatives=n_representatives,
-            n_label_terms=n_label_terms,
-            extra_stop_words=extra_stop_words,
-            init_centroids=init_centroids,
-            stability_tolerance=stability_tolerance,
-        )
-
-
-def _cluster_impl(
-    ids: Sequence[str],
-    vectors: np.ndarray,
-    texts: Sequence[str],
-    *,
-    random_state: int = 0,
-    min_cluster_size: int | None = None,
-    n_clusters: int | None = None,
-    max_clusters: int = 60,
-    pca_dims: int = 50,
-    max_k_candidates: int = 14,
-    selection_sample: int = 4000,
-    n_init: int = 3,
-    outlier_mad: float = 3.0,
-    min_similarity: float = 0.0,
-    n_representatives: int = 3,
-    n_label_terms: int = 5,
-    extra_stop_words: Sequence[str] = (),
-    init_centroids: np.ndarray | None = None,
-    stability_tolerance: float = 0.02,
-) -> ClusterResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ids = list(ids)

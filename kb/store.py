@@ -22,6 +22,7 @@ from kb.models import (
     EDITABLE_FIELDS,
     ENTRY_TYPES,
     LINK_RELATIONS,
+    TEXT_FIELDS,
     Entry,
     KBError,
     Link,
@@ -30,32 +31,11 @@ from kb.models import (
 )
 
 SCHEMA_VERSION = 1
+# Column order of the entries table: ids, the caller's fields, then what the store maintains.
 ENTRY_COLUMNS: tuple[str, ...] = (
-    "seq",
-    "id",
-    "ext_id",
-    "type",
-    "title",
-    "text",
-    "process",
-    "step",
-    "site",
-    "scale",
-    "equipment",
-    "batch",
-    "occurred_at",
-    "severity",
-    "root_cause",
-    "author",
-    "tags",
-    "fields",
-    "created_at",
-    "updated_at",
-    "status",
-    "revision",
-    "content_hash",
+    "seq", "id", *TEXT_FIELDS, "tags", "fields", "created_at", "updated_at", "status", "revision", "content_hash",
     "changed_version",
-)
+)  # fmt: skip
 FILTER_COLUMNS: tuple[str, ...] = ("type", "process", "step", "site", "status")
 
 
