@@ -470,7 +470,7 @@ def step_state_card(
         step=step,
         process_label=vocabulary.label("processes", process),
         step_label=vocabulary.step_label(step, process),
-        sites=[s for s in sites if s != NO_SITE or s in sites_seen],
+        sites=sites,
         parts=parts,
         part_labels={p: vocabulary.label("state_parts", p) for p in parts},
         disagreements=disagreements,
@@ -648,7 +648,7 @@ def suggest_failure_pattern(
     candidates = [
         e
         for e in _tagged_failures(kb)
-        if e.id != query_id and failure_pattern_of(e) is not None and e.fields.get("parent_id") != query_id
+        if query_id is None or (e.id != query_id and e.fields.get("parent_id") != query_id)
     ]
     neighbours = _nearest(kb, vector, candidates, fingerprint, k, min_similarity)
     if not neighbours:

@@ -126,7 +126,9 @@ def record_to_entry(
             raise KBError(f"field '{name}': mapped column '{column}' is not in the file")
         used.add(column)
         by_field[name] = record[column]
-    extra = {k: v for k, v in record.items() if k not in used and v not in (None, "")} if keep_unmapped else {}
+    extra = (
+        {k: v for k, v in record.items() if k not in used and v not in (None, "")} if keep_unmapped else {}
+    )
 
     values: dict[str, Any] = {}
     for name, value in by_field.items():
@@ -178,6 +180,9 @@ def record_to_entry(
         if not isinstance(fields_obj, dict):
             raise KBError("field 'fields': not a JSON object")
     fields_obj.update(extra)
+    pattern = fields_obj.get("failure_pattern")
+    if isinstance(pattern, str) and pattern and f"failure:{pattern}" not in tags:
+        tags.append(f"failure:{pattern}")  # a failure pattern is also a tag, so search filters find it
     return Entry(**values, tags=tags, fields=fields_obj)
 
 

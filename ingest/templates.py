@@ -721,6 +721,8 @@ def _entry(template: Template, inst: _Instance, vocabulary: Vocabulary, context:
     ]
     lines = [category_line] if category_line else []
     lines += [f"{s.label}: {show(s)}" for s in own_first if s.name in values]
+    if fields.get("failure_pattern"):
+        tags.append(f"failure:{fields['failure_pattern']}")  # so that --tag filters find it
     return Entry(
         type=template.entry_type, title=title, text="\n".join(lines), tags=tags, fields=fields, **attrs
     )

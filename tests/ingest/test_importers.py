@@ -73,6 +73,18 @@ def test_unmapped_columns_go_to_fields_and_tags_split(kb, tmp_path):
     assert entry.tags == ["haze", "PEI"] and entry.fields == {"Shift Lead": "Ravi"}
 
 
+def test_failure_pattern_becomes_a_tag(kb, tmp_path):
+    line = json.dumps(
+        {
+            "type": "deviation",
+            "text": "Transfected at 88 % viability",
+            "fields": {"failure_pattern": "context"},
+        }
+    )
+    import_records(kb, write(tmp_path, "p.jsonl", line + "\n"), author="a", reports_dir=tmp_path)
+    assert kb.get("KB-000001").tags == ["failure:context"]
+
+
 def test_jsonl_rejects_bad_lines_and_keeps_good_ones(kb, tmp_path):
     lines = [
         json.dumps({"type": "cue", "text": "Cells clumped after debead", "fields": {"probe": "noticing"}}),
