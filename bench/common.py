@@ -123,7 +123,9 @@ def real_records(n: int | None = None) -> list[dict[str, Any]]:
             "type": "deviation",
             "text": r.reason,
             "occurred_at": r.initiated or None,
-            "severity": {"Class I": "critical", "Class II": "major", "Class III": "minor"}.get(r.classification),
+            "severity": {"Class I": "critical", "Class II": "major", "Class III": "minor"}.get(
+                r.classification
+            ),
             "fields": {"firm": r.firm},
             "tags": ["fda"],
         }
@@ -330,12 +332,13 @@ _DOC_HEAD = """# Benchmarks
 Speed, scale and retrieval quality of TacitKB, side by side with the alternatives. Every section is
 written by its benchmark (`.venv/bin/python -m bench.<name>`) and says on which machine and when it ran;
 `.venv/bin/python -m bench.smoke` runs all of them at a tiny size (no docs written). Benchmarks read real
-data from `../shared/data` and build their knowledge bases under `/tmp/tacitkb-bench`.
+data from `../shared/data` and build their knowledge bases under `/tmp/tacitkb-bench` (about 6 GB with
+the 1M base, which takes ~50 min to build and is reused by later runs; `rm -rf /tmp/tacitkb-bench` frees it).
 Optional comparison packages: `.venv/bin/pip install -r bench/requirements.txt`.
 
 """
 
-SECTION_ORDER = ("ingest", "latency", "quality", "compare", "cluster")
+SECTION_ORDER = ("summary", "findings", "ingest", "latency", "quality", "compare", "cluster")
 
 
 def write_section(name: str, body: str, *, docs: Path | None = None) -> Path:
@@ -348,12 +351,16 @@ def write_section(name: str, body: str, *, docs: Path | None = None) -> Path:
         text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
     else:
         # Insert in the canonical order, before the first later section present.
-        later = [s for s in SECTION_ORDER[SECTION_ORDER.index(name) + 1 :] if name in SECTION_ORDER]
+        later = list(
+            SECTION_ORDER[SECTION_ORDER.index(name) + 1 :] if name in SECTION_ORDER else SECTION_ORDER
+        )
         pos = min(
             (text.index(f"<!-- bench:{s}:start -->") for s in later if f"<!-- bench:{s}:start -->" in text),
             default=None,
         )
-        text = text.rstrip() + "\n\n" + block + "\n" if pos is None else text[:pos] + block + "\n\n" + text[pos:]
+        text = (
+            text.rstrip() + "\n\n" + block + "\n" if pos is None else text[:pos] + block + "\n\n" + text[pos:]
+        )
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text(text, encoding="utf-8")
     return docs
@@ -370,3 +377,49 @@ def save_result(name: str, data: dict[str, Any]) -> Path:
 def say(*parts: Any) -> None:
     """Print progress to stderr (tables go to stdout)."""
     print(*parts, file=sys.stderr, flush=True)
+
+
+class CachingEmbedder:
+    """An embedder that remembers vectors per text (SQLite under WORK/cache), for quality runs.
+
+    Same fingerprint and dim as the real model, so knowledge bases built with it are identical to ones
+    built without it; only the speed benchmarks must not use it.
+    """
+
+    def __init__(self, inner: Any | None = None, path: Path | None = None) -> None:
+        self.inner = inner or embedder()
+        self.fingerprint = self.inner.fingerprint
+        self.dim = self.inner.dim
+        path = path or WORK / "cache" / "vectors.sqlite"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(path), check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS v (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        self.encoded = 0
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256((self.fingerprint + "\x00" + text).encode("utf-8")).hexdigest()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Return vectors, encoding only texts not seen before."""
+        keys = [self._key(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.conn.execute(f"SELECT key, vec FROM v WHERE key IN ({marks})", chunk):
+                found[key] = np.frombuffer(blob, dtype="<f4")
+        todo = list(dict.fromkeys(k for k in keys if k not in found))
+        if todo:
+            text_of = dict(zip(keys, texts, strict=True))
+            vectors = self.inner.encode([text_of[k] for k in todo])
+            self.encoded += len(todo)
+            with self.conn:
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO v(key, vec) VALUES (?, ?)",
+                    [(k, np.asarray(v, dtype="<f4").tobytes()) for k, v in zip(todo, vectors, strict=True)],
+                )
+            found.update(zip(todo, vectors, strict=True))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.ascontiguousarray(np.vstack([found[k] for k in keys]), dtype=np.float32)

@@ -115,8 +115,20 @@ def test_ignore_unmapped_dedupes_product_rows_of_one_event(run, tmp_path):
         "E1,Lack of assurance of sterility,2020-01-02,Vial B\n"
         "E2,Failed dissolution specification,2020-02-03,Tablet C\n"
     )
-    code, out = run("import", str(tmp_path / "fda.csv"), "--type", "deviation", "--map", "ext_id=Event ID",
-                    "--map", "text=Reason", "--map", "occurred_at=Date", "--ignore-unmapped", "--json")
+    code, out = run(
+        "import",
+        str(tmp_path / "fda.csv"),
+        "--type",
+        "deviation",
+        "--map",
+        "ext_id=Event ID",
+        "--map",
+        "text=Reason",
+        "--map",
+        "occurred_at=Date",
+        "--ignore-unmapped",
+        "--json",
+    )
     report = json.loads(out)
     assert (report["added"], report["duplicates"], report["updated"]) == (2, 1, 0)
     code, out = run("show", "KB-000001", "--json")

@@ -1,0 +1,341 @@
+"""Entry: the full record, its links, similar entries and history; edit, retire or restore with a reason."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from kb.kb import KnowledgeBase
+from kb.models import ENTRY_TYPES, LINK_RELATIONS, SEVERITIES, Entry, KBError
+from ui import state
+from ui.widgets import (
+    describe_links,
+    entry_meta,
+    flash,
+    guarded,
+    label_of,
+    md_escape,
+    open_button,
+    render_links,
+    require_author,
+)
+
+# Fields offered in the edit form, in order; the rest (fields JSON) are changed by import or CLI.
+EDIT_TEXT = ("ext_id", "equipment", "batch", "occurred_at", "scale")
+
+
+def resolve_ref(kb: KnowledgeBase, ref: str) -> Entry:
+    """Return the entry for an id (KB-000123, 123) or an ext_id (LEI-DEV-0041)."""
+    ref = ref.strip()
+    if re.fullmatch(r"(?i)(KB-)?\d+", ref):
+        return kb.get(ref if ref.upper().startswith("KB-") else f"KB-{int(ref):06d}")
+    found = kb.store.find_by_ext_id(ref)
+    if found is None:
+        raise KBError(f"no entry with id or ext_id '{ref}'")
+    return found
+
+
+def changes_from_form(entry: Entry, values: dict[str, Any]) -> dict[str, Any]:
+    """Return only the fields whose form value differs from the entry (blank text means no value)."""
+    changes: dict[str, Any] = {}
+    for name, value in values.items():
+        if name == "tags":
+            new = [t.strip() for t in str(value or "").split(",") if t.strip()]
+        elif name == "text":
+            new = value if isinstance(value, str) else ""
+        else:
+            new = value.strip() if isinstance(value, str) else value
+            new = new or None
+        if new != getattr(entry, name):
+            changes[name] = new
+    return changes
+
+
+def current_id() -> str | None:
+    """Return the entry to show: ?id= in the URL first, then the session's last opened entry."""
+    from_url = st.query_params.get("id")
+    if from_url:
+        st.session_state["entry_id"] = from_url
+        return from_url
+    return st.session_state.get("entry_id")
+
+
+def _open_typed() -> None:
+    ref = (st.session_state.get("e_open_ref") or "").strip()
+    if ref:
+        st.session_state["entry_id"] = ref
+        st.query_params["id"] = ref
+
+
+def render_record(kb: KnowledgeBase, entry: Entry) -> None:
+    """The record itself."""
+    vocabulary = state.vocabulary()
+    status = " · :red[retired]" if entry.status != "active" else ""
+    st.title(entry.id)
+    st.subheader(entry.title)
+    st.markdown(f"{md_escape(entry_meta(entry, vocabulary))}{status}")
+    st.caption(f"by {entry.author or 'unknown'} · created {entry.created_at} · revision {entry.revision}")
+    meta = {
+        "ext_id": entry.ext_id,
+        "type": entry.type,
+        "status": entry.status,
+        "process": entry.process,
+        "step": vocabulary.step_label(entry.step, entry.process) if entry.step else None,
+        "site": entry.site,
+        "scale": entry.scale,
+        "equipment": entry.equipment,
+        "batch": entry.batch,
+        "occurred_at": entry.occurred_at,
+        "severity": entry.severity,
+        "root_cause": entry.root_cause,
+        "author": entry.author,
+        "created_at": entry.created_at,
+        "updated_at": entry.updated_at,
+        "revision": entry.revision,
+        "tags": ", ".join(entry.tags),
+    }
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.markdown(md_escape(entry.text).replace("\n", "  \n"))
+        if entry.fields:
+            with st.expander("Structured fields"):
+                st.json(entry.fields)
+    with right:
+        rows = [{"field": k, "value": str(v)} for k, v in meta.items() if v not in (None, "")]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 4)
+
+
+def render_links_and_similar(kb: KnowledgeBase, entry: Entry) -> None:
+    """Links in both directions and the nearest entries in meaning."""
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.subheader("Links")
+        rows = describe_links(kb, entry.id, kb.links(entry.id))
+        if rows:
+            render_links(rows, key="e-links", limit=20)
+        else:
+            st.caption("No links yet.")
+    with right:
+        st.subheader("Similar entries")
+        if entry.status != "active":
+            st.caption("Retired entries are out of search.")
+            return
+        for i, hit in enumerate(kb.similar(entry.id, k=5)):
+            cols = st.columns([5, 1])
+            cols[0].markdown(
+                f"**{hit.entry.id}** {md_escape(hit.entry.title)}  \n"
+                f":gray[{md_escape(entry_meta(hit.entry, state.vocabulary()))} · similarity {hit.semantic_score or 0:.2f}]"
+            )
+            with cols[1]:
+                open_button(hit.entry.id, key=f"e-sim-{i}", label="Open")
+
+
+def render_history(kb: KnowledgeBase, entry: Entry) -> None:
+    """Who changed what, when and why (append-only)."""
+    st.subheader("History")
+    rows = []
+    for rev in kb.history(entry.id):
+        changed = "; ".join(
+            f"{name}: {_short(c.get('old'))} → {_short(c.get('new'))}"
+            for name, c in sorted(rev.changes.items())
+        )
+        rows.append(
+            {
+                "rev": rev.revision,
+                "when (UTC)": rev.at,
+                "action": rev.action,
+                "who": rev.author,
+                "why": rev.reason,
+                "what changed": changed if rev.action == "edit" else ", ".join(sorted(rev.changes)),
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = "∅" if value in (None, "", []) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_edit(kb: KnowledgeBase, entry: Entry) -> None:
+    """Edit form; a reason is required and kept in the history."""
+    vocabulary = state.vocabulary()
+    prefix = f"edit_{entry.id}_"
+    if st.session_state.pop("e_clear_form", None) == entry.id:  # after a save: show the new revision
+        for key in [k for k in st.session_state if str(k).startswith(prefix)]:
+            del st.session_state[key]
+    with st.form(f"edit-{entry.id}"):
+        st.text_input("Title", value=entry.title, key=prefix + "title")
+        st.text_area("Text", value=entry.text, height=160, key=prefix + "text")
+        c1, c2, c3, c4 = st.columns(4)
+        c1.selectbox(
+            "Type", list(ENTRY_TYPES), index=list(ENTRY_TYPES).index(entry.type), key=prefix + "type"
+        )
+        processes = _with_current(vocabulary.codes("processes"), entry.process)
+        c2.selectbox(
+            "Process",
+            processes,
+            index=processes.index(entry.process) if entry.process else None,
+            key=prefix + "process",
+            format_func=label_of(vocabulary, "processes"),
+        )
+        steps = _with_current(
+            vocabulary.steps_for(entry.process or "") or vocabulary.codes("steps"), entry.step
+        )
+        c3.selectbox(
+            "Step",
+            steps,
+            index=steps.index(entry.step) if entry.step else None,
+            key=prefix + "step",
+            format_func=label_of(vocabulary, "steps", entry.process),
+        )
+        sites = _with_current(vocabulary.codes("sites"), entry.site)
+        c4.selectbox(
+            "Site", sites, index=sites.index(entry.site) if entry.site else None, key=prefix + "site"
+        )
+        c5, c6, c7 = st.columns(3)
+        severities = _with_current(list(SEVERITIES), entry.severity)
+        c5.selectbox(
+            "Severity",
+            severities,
+            index=severities.index(entry.severity) if entry.severity else None,
+            key=prefix + "severity",
+        )
+        causes = _with_current(vocabulary.codes("root_causes"), entry.root_cause)
+        c6.selectbox(
+            "Root cause",
+            causes,
+            index=causes.index(entry.root_cause) if entry.root_cause else None,
+            key=prefix + "root_cause",
+            format_func=label_of(vocabulary, "root_causes"),
+        )
+        c7.text_input("Tags (comma separated)", value=", ".join(entry.tags), key=prefix + "tags")
+        cols = st.columns(3)
+        for i, name in enumerate(EDIT_TEXT):
+            cols[i % 3].text_input(
+                name.replace("_", " ").capitalize(), value=getattr(entry, name) or "", key=prefix + name
+            )
+        st.text_input("Reason for the change (required)", key=prefix + "reason")
+        submitted = st.form_submit_button("Save changes", type="primary")
+    if not submitted:
+        return
+    who = require_author("edit")
+    reason = (st.session_state.get(prefix + "reason") or "").strip()
+    if who is None:
+        return
+    if not reason:
+        st.error("A reason is required for every edit; nothing was changed.")
+        return
+    names = ("title", "text", "type", "process", "step", "site", "severity", "root_cause", "tags", *EDIT_TEXT)
+    changes = changes_from_form(entry, {n: st.session_state.get(prefix + n) for n in names})
+    if not changes:
+        st.warning("Nothing was changed.")
+        return
+    try:
+        updated = kb.edit(entry.id, changes, author=who, reason=reason)
+    except KBError as exc:
+        st.error(str(exc))
+        return
+    st.session_state["e_clear_form"] = entry.id
+    flash("success", f"Saved revision {updated.revision} of {updated.id} ({', '.join(sorted(changes))}).")
+    st.rerun()
+
+
+def _with_current(options: list[str], current: str | None) -> list[str]:
+    return options if not current or current in options else [*options, current]
+
+
+def render_status(kb: KnowledgeBase, entry: Entry) -> None:
+    """Retire (or restore) with a required reason."""
+    retiring = entry.status == "active"
+    verb = "Retire" if retiring else "Restore"
+    key = f"status_reason_{entry.id}"
+    if st.session_state.pop("e_clear_status", None) == entry.id:
+        st.session_state.pop(key, None)
+    st.caption(
+        "Retiring takes the entry out of search; it stays in the database with its history."
+        if retiring
+        else "Restoring brings the entry back into search."
+    )
+    st.text_input(f"Reason to {verb.lower()} (required)", key=key)
+    if not st.button(f"{verb} {entry.id}", key=f"status_btn_{entry.id}"):
+        return
+    who = require_author(verb.lower())
+    reason = (st.session_state.get(key) or "").strip()
+    if who is None:
+        return
+    if not reason:
+        st.error(f"A reason is required to {verb.lower()} an entry; nothing was changed.")
+        return
+    try:
+        if retiring:
+            kb.retire(entry.id, author=who, reason=reason)
+        else:
+            kb.restore(entry.id, author=who, reason=reason)
+    except KBError as exc:
+        st.error(str(exc))
+        return
+    st.session_state["e_clear_status"] = entry.id
+    flash("success", f"{entry.id} {'retired' if retiring else 'restored'}.")
+    st.rerun()
+
+
+def render_link_form(kb: KnowledgeBase, entry: Entry) -> None:
+    """Link this entry to another (e.g. deviation fixed_by fix)."""
+    c1, c2, c3 = st.columns([2, 2, 3])
+    relation = c1.selectbox(
+        "Relation", [r for r in LINK_RELATIONS if r != "chunk_of"], key=f"link_rel_{entry.id}"
+    )
+    target = c2.text_input("Other entry (id or ext_id)", key=f"link_target_{entry.id}")
+    note = c3.text_input("Note", key=f"link_note_{entry.id}")
+    if not st.button("Add link", key=f"link_btn_{entry.id}"):
+        return
+    who = require_author("link entries")
+    if who is None or not target.strip():
+        if who is not None:
+            st.error("Enter the id of the other entry.")
+        return
+    try:
+        other = resolve_ref(kb, target)
+        with state.locked(kb):  # Store.add_link runs its own transaction outside the facade's lock
+            kb.link(entry.id, relation, other.id, author=who, note=note or None)
+    except KBError as exc:
+        st.error(str(exc))
+        return
+    flash("success", f"Linked {entry.id} {relation} {other.id}.")
+    st.rerun()
+
+
+def render() -> None:
+    """The Entry page."""
+    kb = state.get_kb()
+    st.text_input(
+        "Open an entry by id or ext_id",
+        key="e_open_ref",
+        placeholder="KB-000123 or LEI-DEV-0041",
+        on_change=_open_typed,
+    )
+    ref = current_id()
+    if not ref:
+        st.title("Entry")
+        st.info("Open an entry from Search, or type its id above.")
+        return
+    entry = resolve_ref(kb, ref)
+    render_record(kb, entry)
+    render_links_and_similar(kb, entry)
+    render_history(kb, entry)
+    with st.expander("Edit"):
+        if entry.status == "active":
+            render_edit(kb, entry)
+        else:
+            st.caption("Retired entries cannot be edited; restore it first.")
+    with st.expander("Retire" if entry.status == "active" else "Restore"):
+        render_status(kb, entry)
+    with st.expander("Link to another entry"):
+        render_link_form(kb, entry)
+
+
+guarded(render)

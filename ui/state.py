@@ -1,0 +1,184 @@
+"""Process-wide resources (model, knowledge base, templates) and per-session identity for the UI.
+
+The model and the knowledge base are loaded once per server process with ``st.cache_resource`` and
+shared by every browser session; the KnowledgeBase serialises its own writes with an RLock, and
+``locked(kb)`` lets a page hold that lock around a multi-step operation (workshop drafts, imports).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from ingest.templates import Template, load_templates
+from ingest.vocabulary import Vocabulary, load_vocabulary
+from kb.embed import Embedder, load_embedder
+from kb.kb import KnowledgeBase, default_home
+
+log = logging.getLogger("tacitkb.ui")
+if not log.handlers:  # Streamlit configures only its own loggers; ours go to stderr with a time stamp
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    log.addHandler(_handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+ROLES: tuple[str, ...] = (
+    "operator",
+    "receiving-site staff",
+    "QA",
+    "workshop facilitator",
+    "MSAT / process engineer",
+    "other",
+)
+
+# Start-up and load counters, per server process (read by docs, tests and the sidebar footer).
+STARTUP: dict[str, Any] = {
+    "model_loads": 0,
+    "model_load_s": None,
+    "kb_opens": 0,
+    "kb_open_s": None,
+    "first_run_s": None,
+    "first_page_s": None,
+}
+_startup_lock = threading.Lock()
+_embedder_override: Embedder | None = None
+
+
+def set_embedder(embedder: Embedder | None) -> None:
+    """Use an already loaded embedder instead of loading the pinned model (tests share one)."""
+    global _embedder_override
+    _embedder_override = embedder
+
+
+def kb_home() -> Path:
+    """Return the knowledge base folder: $TACITKB_HOME, else the CLI's default."""
+    return default_home()
+
+
+@st.cache_resource(show_spinner="Loading the language model (once per server process)…")
+def load_model() -> Embedder:
+    """Load (and verify) the pinned embedding model once per process."""
+    start = time.perf_counter()
+    embedder = _embedder_override or load_embedder()
+    seconds = time.perf_counter() - start
+    with _startup_lock:
+        STARTUP["model_loads"] += 1
+        STARTUP["model_load_s"] = round(seconds, 3)
+    log.info("model loaded in %.2f s (%s)", seconds, embedder.fingerprint)
+    return embedder
+
+
+@st.cache_resource(show_spinner="Opening the knowledge base…")
+def open_kb(home: str) -> KnowledgeBase:
+    """Open the knowledge base at `home` once per process, with its index loaded and checked."""
+    embedder = load_model()
+    start = time.perf_counter()
+    kb = KnowledgeBase(home, embedder=embedder)
+    kb.ensure_index()
+    seconds = time.perf_counter() - start
+    with _startup_lock:
+        STARTUP["kb_opens"] += 1
+        STARTUP["kb_open_s"] = round(seconds, 3)
+    log.info("knowledge base %s opened in %.2f s", home, seconds)
+    return kb
+
+
+def get_kb() -> KnowledgeBase:
+    """Return the shared KnowledgeBase for $TACITKB_HOME."""
+    return open_kb(str(kb_home()))
+
+
+@contextmanager
+def locked(kb: KnowledgeBase) -> Iterator[KnowledgeBase]:
+    """Hold the knowledge base's write lock around a multi-step operation (keep it short)."""
+    # TODO(lead): expose a public KnowledgeBase.lock; the UI borrows the private RLock for now.
+    with kb._lock:
+        yield kb
+
+
+@st.cache_resource(show_spinner=False)
+def _catalogue(home: str) -> tuple[dict[str, Template], Vocabulary, list[str]]:
+    vocabulary = load_vocabulary()
+    templates, errors = load_templates(vocabulary=vocabulary)
+    return templates, vocabulary, [str(e) for e in errors if e.fatal]
+
+
+def catalogue() -> tuple[dict[str, Template], Vocabulary, list[str]]:
+    """Return the templates, the vocabulary and any template problems (loaded once per home)."""
+    return _catalogue(str(kb_home()))
+
+
+def vocabulary() -> Vocabulary:
+    """Return the controlled vocabulary."""
+    return catalogue()[1]
+
+
+# --- who is working -------------------------------------------------------------------------------
+
+
+def current_user() -> dict[str, str] | None:
+    """Return {"name", "role"} for this session, or None until the user has said who they are."""
+    user = st.session_state.get("user")
+    return user if user and user.get("name") else None
+
+
+def set_user(name: str, role: str) -> None:
+    """Record who is working in this session (asked once, kept until changed)."""
+    st.session_state["user"] = {"name": " ".join(name.split()), "role": role}
+
+
+def author() -> str | None:
+    """Return the author string recorded on writes ("Name (role)"), or None when unknown."""
+    user = current_user()
+    return f"{user['name']} ({user['role']})" if user else None
+
+
+# --- start-up timing ------------------------------------------------------------------------------
+
+
+def process_started_at() -> float | None:
+    """Return the wall-clock time this server process started, if the platform tells."""
+    try:
+        import psutil
+
+        return float(psutil.Process(os.getpid()).create_time())
+    except Exception:  # noqa: BLE001 - psutil is optional
+        pass
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        start_ticks = int(Path(f"/proc/{os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return time.time() - uptime + start_ticks / ticks
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def mark_first_run() -> None:
+    """Record, once per process, how long after process start the first script run began."""
+    if STARTUP["first_run_s"] is not None:
+        return
+    started = process_started_at()
+    with _startup_lock:
+        if STARTUP["first_run_s"] is None and started is not None:
+            STARTUP["first_run_s"] = round(time.time() - started, 3)
+            log.info("first script run started %.2f s after process start", STARTUP["first_run_s"])
+
+
+def mark_first_page() -> None:
+    """Record, once per process, how long after process start the first page was rendered."""
+    if STARTUP["first_page_s"] is not None:
+        return
+    started = process_started_at()
+    with _startup_lock:
+        if STARTUP["first_page_s"] is None and started is not None:
+            STARTUP["first_page_s"] = round(time.time() - started, 3)
+            log.info("first page rendered %.2f s after process start", STARTUP["first_page_s"])

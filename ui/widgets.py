@@ -1,0 +1,319 @@
+"""Small pieces every page uses: error guard, page links, hit and link rendering, styling."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import streamlit as st
+
+from ingest.vocabulary import Vocabulary
+from kb.kb import KnowledgeBase
+from kb.models import Entry, Hit, KBError, Link
+from ui import state
+from ui.state import author, log
+
+# Page files, relative to ui/app.py (the main script), for st.switch_page.
+PAGES: dict[str, str] = {
+    "quick_log": "pages/quick_log.py",
+    "workshop": "pages/workshop.py",
+    "search": "pages/search.py",
+    "entry": "pages/entry.py",
+    "qa": "pages/qa.py",
+    "coverage": "pages/coverage.py",
+    "import": "pages/import_data.py",
+}
+GENERIC_ERROR = "Something went wrong on this page. Nothing you typed was lost; the details were logged."
+_FLASH = "_flash_messages"
+
+# Relation wording from the point of view of the entry on the given side of the link.
+_OUTGOING = {
+    "fixed_by": "fixed by",
+    "duplicate_of": "duplicate of",
+    "related": "related to",
+    "chunk_of": "part of",
+}
+_INCOMING = {
+    "fixed_by": "fixes",
+    "duplicate_of": "has duplicate",
+    "related": "related to",
+    "chunk_of": "has part",
+}
+
+TABLET_CSS = """
+<style>
+/* Big targets for gloved hands on a tablet */
+div[data-testid="stTextInput"] input, div[data-testid="stTextArea"] textarea { font-size: 1.15rem; }
+div[data-testid="stTextInput"] input { min-height: 3rem; }
+div[data-testid="stSelectbox"] div[data-baseweb="select"] { font-size: 1.1rem; min-height: 3rem; }
+div[data-testid="stButton"] button, div[data-testid="stFormSubmitButton"] button,
+div[data-testid="stDownloadButton"] button { min-height: 3rem; font-size: 1.05rem; }
+</style>
+"""
+
+
+def inject_css() -> None:
+    """Apply the app-wide styling (large inputs and buttons)."""
+    st.html(TABLET_CSS)
+
+
+def guarded(render: Callable[[], None]) -> None:
+    """Run a page body inside the app's sidebar; KBError messages shown plainly, other errors generically."""
+    sidebar_identity()
+    show_flash()
+    try:
+        render()
+    except KBError as exc:
+        st.error(str(exc))
+    except Exception:  # noqa: BLE001 - page-level guard: log, never show a stack trace
+        log.exception("unexpected error on a page")
+        st.error(GENERIC_ERROR)
+    state.mark_first_page()
+    sidebar_footer()
+
+
+def _start_session() -> None:
+    name = st.session_state.get("user_name_input", "")
+    if not name.strip():
+        st.session_state["identity_error"] = "Please enter your name."
+        return
+    state.set_user(name, st.session_state.get("user_role_input") or state.ROLES[0])
+    st.session_state["changing_user"] = False
+    st.session_state.pop("identity_error", None)
+
+
+def _change_user() -> None:
+    st.session_state["changing_user"] = True
+
+
+def sidebar_identity() -> None:
+    """Ask the user's name and role once per session; show who is working afterwards."""
+    user = state.current_user()
+    with st.sidebar:
+        if user and not st.session_state.get("changing_user"):
+            st.markdown(f"**You:** {user['name']}  \n*{user['role']}*")
+            st.button("Change", key="change_user", on_click=_change_user)
+            return
+        with st.form("identity", border=True):
+            st.markdown("**Who is working?** Recorded as the author of everything you save.")
+            st.text_input("Your name", key="user_name_input", value=(user or {}).get("name", ""))
+            roles = list(state.ROLES)
+            default = roles.index(user["role"]) if user and user["role"] in roles else 0
+            st.selectbox("Role", roles, index=default, key="user_role_input")
+            st.form_submit_button("Start", type="primary", on_click=_start_session)
+        if st.session_state.get("identity_error"):
+            st.error(st.session_state["identity_error"])
+
+
+def sidebar_footer() -> None:
+    """Show where the data lives and the start-up timings."""
+    with st.sidebar:
+        st.divider()
+        try:
+            kb = state.get_kb()
+        except KBError as exc:
+            st.error(f"Could not open the knowledge base: {exc}")
+            return
+        except Exception:  # noqa: BLE001 - no stack traces in the browser
+            log.exception("could not open the knowledge base")
+            st.error(GENERIC_ERROR)
+            return
+        s = state.STARTUP
+        st.caption(
+            f"Knowledge base: `{kb.home}` · {kb.store.count()} active entries  \n"
+            f"Model loaded once in {s['model_load_s']} s · first page {s['first_page_s']} s after start"
+        )
+
+
+def safe_callback(fn: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a widget callback so that its errors become messages shown on the next render."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except KBError as exc:
+            flash("error", str(exc))
+        except Exception:  # noqa: BLE001 - same guard as the page body
+            log.exception("unexpected error in a callback")
+            flash("error", GENERIC_ERROR)
+
+    return wrapper
+
+
+def flash(kind: str, message: str) -> None:
+    """Queue a message (success, info, warning, error) for the next render of the page."""
+    st.session_state.setdefault(_FLASH, []).append((kind, message))
+
+
+def show_flash() -> None:
+    """Show and clear the queued messages."""
+    for kind, message in st.session_state.pop(_FLASH, []):
+        getattr(st, kind)(message)
+
+
+def require_author(action: str = "save") -> str | None:
+    """Return the session's author string, or show a note asking for a name first."""
+    who = author()
+    if who is None:
+        st.warning(f"Enter your name and role in the sidebar to {action}. What you typed is kept.")
+    return who
+
+
+def open_entry(entry_id: str) -> None:
+    """Switch to the Entry page for one entry (stops the current run)."""
+    st.session_state["entry_id"] = entry_id
+    st.switch_page(PAGES["entry"], query_params={"id": entry_id})
+
+
+def open_button(entry_id: str, key: str, label: str | None = None) -> None:
+    """Show a button that opens an entry."""
+    if st.button(label or f"Open {entry_id}", key=key):
+        open_entry(entry_id)
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~])")
+
+
+def md_escape(text: str) -> str:
+    """Return text with Markdown (and LaTeX dollar) characters escaped, newlines kept."""
+    return _MD_SPECIAL.sub(r"\\\1", text or "")
+
+
+def snippet_markdown(snippet: str) -> str:
+    """Return a search snippet as Markdown: its **highlights** kept, everything else escaped."""
+    parts = (snippet or "").split("**")
+    return "**".join(md_escape(p) if i % 2 == 0 else md_escape(p).strip() for i, p in enumerate(parts))
+
+
+def entry_meta(entry: Entry, vocabulary: Vocabulary | None = None) -> str:
+    """Return a one-line summary: type · process · step · site · date (· severity)."""
+    step = entry.step
+    if vocabulary is not None and entry.step:
+        step = vocabulary.step_label(entry.step, entry.process)
+    parts = [
+        entry.type,
+        entry.process,
+        step,
+        entry.site,
+        (entry.occurred_at or "")[:10] or None,
+        entry.severity,
+        entry.batch,
+    ]
+    retired = " · RETIRED" if entry.status != "active" else ""
+    return " · ".join(p for p in parts if p) + retired
+
+
+# --- links ----------------------------------------------------------------------------------------
+
+
+def describe_links(kb: KnowledgeBase, entry_id: str, links: Iterable[Link]) -> list[dict[str, Any]]:
+    """Return the links of one entry as rows: relation (from its side), other id, title, type, site."""
+    links = list(links)
+    others = [lk.target if lk.source == entry_id else lk.source for lk in links]
+    found = kb.store.get_many(others) if others else {}
+    rows = []
+    for link, other in zip(links, others, strict=True):
+        outgoing = link.source == entry_id
+        entry = found.get(other)
+        rows.append(
+            {
+                "relation": (_OUTGOING if outgoing else _INCOMING).get(link.relation, link.relation),
+                "code": link.relation,
+                "outgoing": outgoing,
+                "id": other,
+                "title": entry.title if entry else "(missing)",
+                "type": entry.type if entry else None,
+                "site": entry.site if entry else None,
+                "status": entry.status if entry else None,
+            }
+        )
+    order = {"fixed by": 0, "fixes": 1, "duplicate of": 2, "has duplicate": 3, "related to": 4}
+    return sorted(rows, key=lambda r: (order.get(r["relation"], 9), r["id"]))
+
+
+def link_sentence(entry: Entry, rows: list[dict[str, Any]]) -> str:
+    """Return "this looks like KB-1, fixed by KB-2" style wording for the most useful link."""
+    fixes = [r for r in rows if r["relation"] == "fixed by"]
+    if fixes:
+        listed = ", ".join(f"{r['id']} ({r['title']})" for r in fixes[:3])
+        return f"Looks like {entry.id}, fixed by {listed}"
+    fixed = [r for r in rows if r["relation"] == "fixes"]
+    if fixed:
+        return f"{entry.id} is the fix for " + ", ".join(r["id"] for r in fixed[:5])
+    return ""
+
+
+def render_links(rows: list[dict[str, Any]], key: str, *, limit: int = 8, buttons: bool = True) -> None:
+    """Show link rows; fixed-by links first, each with an Open button."""
+    for i, row in enumerate(rows[:limit]):
+        cols = st.columns([5, 1]) if buttons else [st.container()]
+        retired = " (retired)" if row["status"] == "retired" else ""
+        where = f" · {row['type']} · {row['site']}" if row["type"] else ""
+        icon = ":material/build: " if row["code"] == "fixed_by" else ":material/link: "
+        cols[0].markdown(
+            f"{icon}{row['relation']} **{row['id']}**: {md_escape(row['title'])}{md_escape(where)}{retired}"
+        )
+        if buttons:
+            with cols[1]:
+                open_button(row["id"], key=f"{key}-link-{i}-{row['id']}", label="Open")
+    if len(rows) > limit:
+        st.caption(f"and {len(rows) - limit} more links")
+
+
+def render_hit(
+    kb: KnowledgeBase,
+    hit: Hit,
+    key: str,
+    *,
+    vocabulary: Vocabulary | None = None,
+    more_like_this: Callable[[str], None] | None = None,
+    compact: bool = False,
+) -> None:
+    """Show one search hit: id, title, metadata, snippet, why it matched, links and actions."""
+    entry = hit.entry
+    rows = describe_links(kb, entry.id, hit.links)
+    with st.container(border=True):
+        st.markdown(f"**{entry.id}** · {md_escape(entry.title)}")
+        st.caption(entry_meta(entry, vocabulary) + (f" · by {entry.author}" if entry.author else ""))
+        if hit.snippet:
+            st.markdown(snippet_markdown(hit.snippet))
+        st.caption(f"Why it matched: {hit.why}")
+        sentence = link_sentence(entry, rows)
+        if sentence:
+            st.info(sentence)
+        if not compact and rows:
+            render_links(rows, key=key, limit=5)
+        cols = st.columns(2)
+        with cols[0]:
+            open_button(entry.id, key=f"{key}-open", label=f"Open {entry.id}")
+        if more_like_this is not None and cols[1].button("More like this", key=f"{key}-more"):
+            more_like_this(entry.id)
+
+
+# --- vocabulary helpers ---------------------------------------------------------------------------
+
+
+def step_choices(vocabulary: Vocabulary, process: str | None) -> list[str]:
+    """Return the step codes of a process (all steps when no process is chosen)."""
+    if process:
+        return vocabulary.steps_for(process)
+    return vocabulary.codes("steps")
+
+
+def label_of(vocabulary: Vocabulary, list_name: str, process: str | None = None) -> Callable[[Any], str]:
+    """Return a format_func for selectboxes showing a code's label (and the code)."""
+
+    def fmt(code: Any) -> str:
+        if code in (None, ""):
+            return "—"
+        if list_name == "steps":
+            return vocabulary.step_label(code, process)
+        label = vocabulary.label(list_name, code)
+        return label if label == code else f"{label} ({code})"
+
+    return fmt
