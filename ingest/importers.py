@@ -20,6 +20,11 @@ from kb.kb import KnowledgeBase
 from kb.models import ENTRY_TYPES, SEVERITIES, TEXT_FIELDS, Entry, KBError
 
 MAX_FIELD_CHARS = 1_000_000
+MAX_RECORD_FILE_BYTES = 200 * 1024 * 1024
+UPLOAD_EXTENSIONS = (".csv", ".jsonl", ".ndjson", ".md", ".markdown", ".txt", ".docx", ".pdf", ".zip")
+# Python's csv stops at 131072 characters per field and then reads the rest of that field as new rows;
+# let it read whole fields, so that record_to_entry rejects an over-long one by name.
+csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_FIELD_CHARS + 1))
 RECORD_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%Y%m%d")
@@ -73,6 +78,29 @@ class ImportReport:
 def normalise_header(name: str) -> str:
     """Return a column name as a schema field name would be spelled (lower case, underscores)."""
     return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def safe_upload_name(name: str, allowed: tuple[str, ...] = UPLOAD_EXTENSIONS) -> str:
+    """Return an uploaded file's name if it is a plain file name with a supported extension, else raise KBError."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    plain = (
+        isinstance(name, str)
+        and name.strip() not in ("", ".", "..")
+        and "\x00" not in name
+        and PurePosixPath(name).name == name
+        and PureWindowsPath(name).name == name
+    )
+    if not plain:
+        raise KBError(
+            f"upload name '{name}' is not a plain file name (no folders, '..' or drive); rename the file"
+        )
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix not in allowed:
+        raise KBError(
+            f"upload '{name}': unsupported file type '{suffix or '(none)'}' (expected one of {', '.join(allowed)})"
+        )
+    return name
 
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:
@@ -216,6 +244,12 @@ def read_records(
         )
     if not path.is_file():
         raise KBError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size > MAX_RECORD_FILE_BYTES:
+        raise KBError(
+            f"{path}: file is {size / 2**20:.1f} MiB, larger than the {MAX_RECORD_FILE_BYTES // 2**20} MiB "
+            "limit for record files (split it into smaller files)"
+        )
     # surrogateescape keeps undecodable bytes visible so that only the rows holding them are rejected.
     text = path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
     parsed = ParsedRecords(path)
@@ -262,8 +296,17 @@ def _csv_rows(text: str, parsed: ParsedRecords) -> list[tuple[int, dict[str, Any
         except StopIteration:
             break
         except csv.Error as exc:
-            parsed.rejects.append(RowReject(row_no, None, f"malformed CSV ({exc})", {}))
-            continue
+            # After a csv.Error the reader may be inside a quoted field: stop, so that no text from inside
+            # a cell is ever read as a row of its own.
+            parsed.rejects.append(
+                RowReject(
+                    row_no,
+                    None,
+                    f"malformed CSV ({exc}); this row and the rest of the file were not read",
+                    {},
+                )
+            )
+            break
         if not values or all(not v.strip() for v in values):
             continue
         if len(values) != len(header):

@@ -31,7 +31,13 @@ class Context:
     @property
     def kb(self) -> KnowledgeBase:
         if self._kb is None:
-            self._kb = KnowledgeBase(self.home)
+            from kb.users import actor_for_cli
+
+            kb = KnowledgeBase(self.home)
+            # No account yet: unchanged (attributed by --as). Once accounts exist, the --as name must be an
+            # active account, and its role is checked on every write.
+            kb.actor = actor_for_cli(kb, self.user)
+            self._kb = kb
         return self._kb
 
 
@@ -268,8 +274,11 @@ def import_(
 
     def body() -> None:
         from ingest.importers import RECORD_FORMATS, import_records, parse_mapping
+        from kb.transfer import import_package, is_package
 
-        if file.suffix.lower() in RECORD_FORMATS:
+        if is_package(file):
+            data = import_package(ctx.kb, file, author=ctx.user)
+        elif file.suffix.lower() in RECORD_FORMATS:
             mapping = parse_mapping(list(mappings))
             with progress_bar(0, file.name, as_json) as update:
                 report = import_records(

@@ -10,6 +10,8 @@ exact and complete whatever the index type.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
 import os
@@ -192,8 +194,17 @@ def meta_path(path: Path) -> Path:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        reason = "no space left on the disk" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise KBError(
+            f"index file {path} could not be written: {reason}; the database is unaffected and the index "
+            "is rebuilt from it (tacitkb reindex) once this is fixed"
+        ) from exc

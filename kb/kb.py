@@ -125,7 +125,10 @@ class KnowledgeBase:
             if index.meta.version > self.store.version():
                 raise KBError("index is newer than the database (a restored database?)")
             if self._catch_up(index):
-                index.save(self.index_path)
+                try:
+                    index.save(self.index_path)
+                except KBError as problem:  # caught up in memory; the file is saved next time
+                    self.last_index_repair = str(problem)
             expected = self._expected_count()
             if index.meta.count != expected:
                 raise KBError(
@@ -157,7 +160,7 @@ class KnowledgeBase:
         index.meta.version = version
         return True
 
-    def _rebuild(self) -> VectorIndex:
+    def _rebuild(self, strict: bool = False) -> VectorIndex:
         """Encode what has no vector yet, then build and save the index from stored vectors."""
         self.encode_missing()
         version = self.store.version()
@@ -170,7 +173,12 @@ class KnowledgeBase:
             version=version,
             exact_limit=self.exact_limit,
         )
-        index.save(self.index_path)
+        try:
+            index.save(self.index_path)
+        except KBError as problem:
+            if strict:
+                raise
+            self.last_index_repair = str(problem)  # search works from memory; the file is saved next time
         return index
 
     def encode_missing(self, progress: Callable[[int], None] | None = None, batch: int = 256) -> int:
@@ -188,13 +196,16 @@ class KnowledgeBase:
         """Rebuild the index from stored vectors (encoding only entries that have none)."""
         with self._lock:
             encoded = self.encode_missing(progress)
-            self._index = self._rebuild()
+            self._index = self._rebuild(strict=True)
             return {"encoded": encoded, "indexed": self._index.meta.count, "kind": self._index.meta.kind}
 
     def _save_index(self) -> None:
         if self._index is not None:
             self._index.meta.version = self.store.version()
-            self._index.save(self.index_path)
+            try:
+                self._index.save(self.index_path)
+            except KBError as problem:  # the database, the source of truth, already holds the change
+                self.last_index_repair = str(problem)
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -470,7 +481,9 @@ class KnowledgeBase:
             }
         except KBError as problem:
             report["index"] = {"state": f"broken: {problem}", "file": str(self.index_path)}
-        report["audit_chain"] = verify_audit_chain(self.store)
+        from kb.audit import verify_chain
+
+        report["audit_chain"] = str(verify_chain(self.store))  # 'ok', or names the edited/deleted event
         report["ok"] = (
             report["database"] == "ok"
             and report["missing_vectors"] == 0

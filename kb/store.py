@@ -10,7 +10,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,27 @@ CREATE TABLE IF NOT EXISTS audit_events (
 """
 
 
+def storage_error(exc: sqlite3.Error, path: Path) -> KBError:
+    """Return a KBError saying in plain words why the database could not be used (nothing was saved)."""
+    text = str(exc).lower()
+    if "full" in text:
+        return KBError(
+            f"{path}: the disk is full; nothing from this change was saved (free some space, then retry)"
+        )
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return KBError(
+            f"{path}: the database is read-only or cannot be opened for writing (check the file, its folder "
+            "and the disk); nothing was saved"
+        )
+    if "locked" in text or "busy" in text:
+        return KBError(f"{path}: another process kept the database busy too long; nothing was saved (retry)")
+    if "malformed" in text or "not a database" in text or "disk i/o" in text:
+        return KBError(
+            f"{path}: the database file is damaged or unreadable ({exc}); restore it from a backup"
+        )
+    return KBError(f"{path}: database error: {exc}")
+
+
 def utc_now() -> str:
     """Return the current UTC time as ISO 8601 with microseconds and a Z."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -111,12 +132,15 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so batches are truly atomic.
-        conn = sqlite3.connect(
-            str(self.path), isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
-        )
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            conn = sqlite3.connect(
+                str(self.path), isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.path) from exc
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self._depth = 0
@@ -153,15 +177,22 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.path) from exc
         self._depth = 1
         try:
             yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException as exc:
+            # SQLite may have rolled back already (e.g. SQLITE_FULL at COMMIT): roll back only what is open.
+            if self.conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise storage_error(exc, self.path) from exc
+            raise
         finally:
             self._depth = 0
 

@@ -425,18 +425,10 @@ def test_disk_full_keeps_every_committed_entry_and_no_corruption(disk_full: dict
     assert disk_full["index_loads"] in (None, True)  # no torn index file: absent or whole
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the lead's change: Store.transaction/Store.__init__ turn sqlite3 errors into KBError (docs/integrity.md)",
-)
 def test_disk_full_gives_a_clear_error(disk_full: dict) -> None:
     assert isinstance(disk_full["error"], KBError) and "disk is full" in str(disk_full["error"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the lead's change: index writes turn OSError into KBError (docs/integrity.md)",
-)
 def test_disk_full_while_saving_the_index_gives_a_clear_error(disk_full: dict) -> None:
     error = disk_full["index_error"]
     assert isinstance(error, KBError) and "index" in str(error) and "space" in str(error).lower()
@@ -486,9 +478,6 @@ def test_read_only_database_refuses_writes_without_damage(tmp_path: Path, embedd
     assert outcome["state"]["integrity"] == "ok" and outcome["state"]["entries"] == 3
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs the lead's change: Store.__init__ turns sqlite3 errors into KBError"
-)
 def test_read_only_database_gives_a_clear_error(tmp_path: Path, embedder) -> None:
     error = read_only_scenario(tmp_path, embedder)["error"]
     assert isinstance(error, KBError) and "read-only" in str(error)
@@ -533,9 +522,6 @@ def test_huge_documents_are_rejected_clearly(kb: KnowledgeBase, tmp_path: Path) 
     assert kb.store.count(status=None) == 0
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs the lead's change: a size limit in ingest.importers.read_records"
-)
 def test_huge_record_files_are_rejected_clearly(kb: KnowledgeBase, tmp_path: Path, monkeypatch) -> None:
     import ingest.importers as importers
 
@@ -549,9 +535,6 @@ def test_huge_record_files_are_rejected_clearly(kb: KnowledgeBase, tmp_path: Pat
     assert kb.store.count(status=None) == 0
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs the lead's change: ingest.importers.safe_upload_name for the UI"
-)
 @pytest.mark.parametrize(
     "name",
     [

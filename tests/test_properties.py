@@ -12,7 +12,6 @@ import csv
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -154,11 +153,6 @@ def test_csv_import_with_random_cells_works_or_fails_cleanly(kb: KnowledgeBase, 
     assert kb.verify()["ok"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="importer bug: csv's 131072-character field limit splits a longer cell and its tail is read as rows; "
-    "fix: csv.field_size_limit above MAX_FIELD_CHARS and stop reading after a csv.Error (docs/integrity.md)",
-)
 def test_a_cell_over_the_csv_field_limit_never_turns_into_rows(tmp_path: Path) -> None:
     from ingest.importers import read_records
 
