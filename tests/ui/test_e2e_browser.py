@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -21,7 +22,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "docs" / "screenshots"
+# Screenshots go to docs/screenshots/ when TACITKB_SCREENSHOTS=1 (to refresh the README's pictures);
+# otherwise to a temporary folder, so a test run leaves the work tree clean.
+SHOTS = (
+    REPO / "docs" / "screenshots"
+    if os.environ.get("TACITKB_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "tacitkb-screenshots"
+)
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -168,7 +175,7 @@ def go(page, title: str) -> None:
 
 
 def shot(page, name: str) -> None:
-    """Save a screenshot into docs/screenshots/."""
+    """Save a screenshot (see SHOTS for where)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.mouse.move(5, 5)  # no hover tooltips in the picture
     page.wait_for_timeout(300)
