@@ -109,6 +109,11 @@ class KnowledgeBase:
                 self._save_index()  # keep the file current for the next process that opens it
             return self._index
 
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock that serialises index changes and multi-step writes within this process."""
+        return self._lock
+
     def ensure_index(self) -> VectorIndex:
         """Load, check and if needed repair the index now (instead of at the first search)."""
         return self.index
@@ -140,7 +145,7 @@ class KnowledgeBase:
             return self._rebuild()
 
     def _expected_count(self) -> int:
-        return len(self.store.vectors(self.embedder.fingerprint)[0])
+        return self.store.count_vectors(self.embedder.fingerprint)
 
     def _catch_up(self, index: VectorIndex) -> bool:
         """Apply changes other processes made since the index was saved; return True if any were applied."""
@@ -252,6 +257,12 @@ class KnowledgeBase:
                 plan.append(("duplicate", drafts[seen[digest]]))
                 continue
             seen[digest] = position
+            existing = self.store.find_by_hash(digest)
+            if existing is not None:
+                # Exactly this content is stored already (also when one source id carries several texts).
+                result.duplicates.append((position, existing))
+                plan.append(("duplicate", existing))
+                continue
             previous = self.store.find_by_ext_id(draft.ext_id) if draft.ext_id else None
             if previous is not None and previous.status == "active" and previous.content_hash != digest:
                 changed.append((previous, draft))

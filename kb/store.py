@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -55,6 +56,10 @@ CREATE INDEX IF NOT EXISTS entries_hash ON entries(content_hash);
 CREATE INDEX IF NOT EXISTS entries_changed ON entries(changed_version);
 CREATE INDEX IF NOT EXISTS entries_filter ON entries(status, type, process, step, site);
 CREATE INDEX IF NOT EXISTS entries_occurred ON entries(occurred_at);
+CREATE INDEX IF NOT EXISTS entries_site ON entries(site, status);
+CREATE INDEX IF NOT EXISTS entries_step ON entries(step, status);
+CREATE INDEX IF NOT EXISTS entries_process ON entries(process, status);
+CREATE INDEX IF NOT EXISTS entries_type ON entries(type, status);
 CREATE TABLE IF NOT EXISTS revisions (
     entry_id TEXT NOT NULL, revision INTEGER NOT NULL, action TEXT NOT NULL, author TEXT,
     at TEXT NOT NULL, reason TEXT, changes TEXT NOT NULL,
@@ -144,6 +149,9 @@ class Store:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self._depth = 0
+        # One connection is shared by the threads of a process (the UI); a transaction belongs to one
+        # thread at a time, so other threads wait here instead of silently joining it.
+        self._tx_lock = threading.RLock()
         self._migrate()
 
     def close(self) -> None:
@@ -169,7 +177,12 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Run the block in one IMMEDIATE transaction (nested calls join the outer one)."""
+        """Run the block in one IMMEDIATE transaction (nested calls in the same thread join the outer one)."""
+        with self._tx_lock, self._transaction():
+            yield
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
         if self._depth:
             self._depth += 1
             try:
@@ -342,6 +355,14 @@ class Store:
         seqs = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         matrix = np.vstack([blob_to_vector(r[1]) for r in rows]).astype(np.float32, copy=False)
         return seqs, matrix
+
+    def count_vectors(self, fingerprint: str, *, status: str = "active") -> int:
+        """Return how many entries of a status have a current vector for this model."""
+        return self.conn.execute(
+            "SELECT COUNT(*) FROM vectors v JOIN entries e ON e.id = v.entry_id "
+            "WHERE v.fingerprint = ? AND e.status = ? AND v.content_hash = e.content_hash",
+            (fingerprint, status),
+        ).fetchone()[0]
 
     def vectors_for(self, entry_ids: Sequence[str], fingerprint: str) -> dict[str, np.ndarray]:
         """Return the stored vectors of some entries (current content only), keyed by id."""

@@ -415,7 +415,7 @@ def import_package(kb: KnowledgeBase, path: Path | str, *, author: str | None) -
 
     outcome: Counter[str] = Counter()
     now = utc_now()
-    with kb._lock, store.transaction():
+    with kb.lock, store.transaction():
         known = _known_origins(store)
         id_map: dict[str, str] = {}
         pairs: list[tuple[Entry, Any]] = []

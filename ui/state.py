@@ -101,7 +101,7 @@ def get_kb() -> KnowledgeBase:
 def locked(kb: KnowledgeBase) -> Iterator[KnowledgeBase]:
     """Hold the knowledge base's write lock around a multi-step operation (keep it short)."""
     # TODO(lead): expose a public KnowledgeBase.lock; the UI borrows the private RLock for now.
-    with kb._lock:
+    with kb.lock:
         yield kb
 
 

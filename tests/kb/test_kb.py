@@ -159,3 +159,11 @@ def test_stats_counts(kb):
     assert stats["active"] == 3 and stats["links"] == 1
     assert stats["by_type"] == {"cue": 1, "deviation": 1, "fix": 1}
     assert stats["by_site"] == {"LEI": 2, "CAM": 1}
+
+
+def test_reimport_with_several_texts_under_one_source_id_is_idempotent(kb):
+    rows = [{**DEV, "ext_id": "EV-1"}, {**FIX, "ext_id": "EV-1"}]
+    first = kb.add_many(rows, author="ana")
+    again = kb.add_many(rows, author="ana")
+    assert first.summary()["added"] == 2 or first.summary()["updated"] == 1
+    assert again.summary() == {"added": 0, "updated": 0, "duplicates": 2}

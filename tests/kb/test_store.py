@@ -141,3 +141,19 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM entries").fetchone() == (120, 120)
     assert conn.execute("SELECT COUNT(*) FROM revisions").fetchone()[0] == 120
+
+
+def test_threads_sharing_one_store_do_not_join_each_others_transactions(store):
+    import threading
+
+    def writer(name: str) -> None:
+        for i in range(40):
+            store.insert([cue(f"{name} note {i}")], author=name)
+
+    threads = [threading.Thread(target=writer, args=(f"t{n}",)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.count() == 160
+    assert store.conn.execute("SELECT COUNT(DISTINCT entry_id) FROM revisions").fetchone()[0] == 160
