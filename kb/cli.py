@@ -347,6 +347,11 @@ def make_filters(types: tuple[str, ...], tags: tuple[str, ...], **values: str | 
 @click.option(
     "--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True
 )
+@click.option(
+    "--expand",
+    is_flag=True,
+    help="Add trade synonyms and abbreviations from the vocabulary to the keyword query.",
+)
 @filter_options
 @json_option
 @pass_ctx
@@ -355,6 +360,7 @@ def search(
     query: str,
     k: int,
     mode: str,
+    expand: bool,
     types: tuple[str, ...],
     tags: tuple[str, ...],
     as_json: bool,
@@ -363,7 +369,13 @@ def search(
     """Search by describing the problem in your own words."""
 
     def body() -> None:
-        hits = ctx.kb.search(query, k=k, filters=make_filters(types, tags, **filters), mode=mode)
+        expander = None
+        if expand:
+            from ingest.vocabulary import load_vocabulary
+
+            expander = load_vocabulary().expand_query
+        filters_ = make_filters(types, tags, **filters)
+        hits = ctx.kb.search(query, k=k, filters=filters_, mode=mode, expand=expander)
         emit([h.to_dict() for h in hits]) if as_json else print_hits(hits)
 
     run_guarded(body)

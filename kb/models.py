@@ -75,9 +75,13 @@ class Entry:
         return asdict(self)
 
     def search_text(self) -> str:
-        """Return the text that is embedded and keyword-indexed for this entry."""
-        parts = [self.title, self.text]
-        return "\n".join(p for p in parts if p)
+        """Return the text that is embedded for this entry (title and text, the title once)."""
+        # An automatic title is the text's first line: embedding both would encode it twice (the
+        # benchmark measured 1.57x pure encoding time for one-line records; 1.06x without the repeat).
+        title = self.title.rstrip("…").strip()
+        if not title or self.text.lstrip().startswith(title):
+            return self.text
+        return f"{self.title}\n{self.text}"
 
     def compute_hash(self) -> str:
         """Return a sha256 over the content that defines this entry (not ids or times)."""

@@ -55,6 +55,8 @@ def test_import_search_show_edit_retire_round_trip(run, tmp_path):
         hits[0]
     )
 
+    code, out = run("search", "leukopak clogging", "--expand", "--json", "-k", "1")
+    assert code == 0 and json.loads(out)
     code, out = run("search", "clogging", "--site", "CAM", "--json")
     assert [h["site"] for h in json.loads(out)] == ["CAM"]
 
