@@ -1,8 +1,10 @@
-"""Process-wide resources (model, knowledge base, templates) and per-session identity for the UI.
+"""Process-wide resources (model, knowledge base, templates) and per-session login for the UI.
 
 The model and the knowledge base are loaded once per server process with ``st.cache_resource`` and
-shared by every browser session; the KnowledgeBase serialises its own writes with an RLock, and
-``locked(kb)`` lets a page hold that lock around a multi-step operation (workshop drafts, imports).
+shared by every browser session; the KnowledgeBase serialises its own writes with an RLock. The shared
+KnowledgeBase never carries a session's actor between writes: ``locked(kb)`` holds the lock around an
+operation and, for exactly that long, sets ``kb.actor`` to the logged-in account of *this* session, so
+every write from the UI is role-checked and attributed on the server, whatever buttons the page showed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from ingest.templates import Template, load_templates
 from ingest.vocabulary import Vocabulary, load_vocabulary
 from kb.embed import Embedder, load_embedder
 from kb.kb import KnowledgeBase, default_home
+from kb.roles import Actor, actions_of
+from kb.users import Unaccounted, actor_for_cli, users_exist
 
 log = logging.getLogger("tacitkb.ui")
 if not log.handlers:  # Streamlit configures only its own loggers; ours go to stderr with a time stamp
@@ -30,15 +34,6 @@ if not log.handlers:  # Streamlit configures only its own loggers; ours go to st
     log.addHandler(_handler)
     log.setLevel(logging.INFO)
     log.propagate = False
-
-ROLES: tuple[str, ...] = (
-    "operator",
-    "receiving-site staff",
-    "QA",
-    "workshop facilitator",
-    "MSAT / process engineer",
-    "other",
-)
 
 # Start-up and load counters, per server process (read by docs, tests and the sidebar footer).
 STARTUP: dict[str, Any] = {
@@ -97,12 +92,41 @@ def get_kb() -> KnowledgeBase:
     return open_kb(str(kb_home()))
 
 
+def session_actor(kb: KnowledgeBase) -> Actor | None:
+    """Return the Actor this session writes as: its account with the account's *current* role.
+
+    None only while the knowledge base has no accounts at all (as the CLI); a session that is not
+    logged in, or whose account was disabled, gets an actor that refuses every write.
+    """
+    if not users_exist(kb):
+        return None
+    user = current_user()
+    if user is None:
+        return Unaccounted("anonymous", "operator", "log in first: writes need an account")
+    return actor_for_cli(kb, user["name"])
+
+
 @contextmanager
 def locked(kb: KnowledgeBase) -> Iterator[KnowledgeBase]:
-    """Hold the knowledge base's write lock around a multi-step operation (keep it short)."""
-    # TODO(lead): expose a public KnowledgeBase.lock; the UI borrows the private RLock for now.
+    """Hold the knowledge base's write lock and act as this session's account until the block ends.
+
+    Every UI write goes through here: the KnowledgeBase is shared by all sessions, so its ``actor`` is
+    set only while the lock is held and restored afterwards (another session's writes wait for the lock).
+    """
     with kb.lock:
-        yield kb
+        previous = kb.actor
+        kb.actor = session_actor(kb)
+        try:
+            yield kb
+        finally:
+            kb.actor = previous
+
+
+def require(kb: KnowledgeBase, action: str) -> None:
+    """Raise PermissionDenied unless this session's account may take an action (e.g. import, workshop)."""
+    actor = session_actor(kb)
+    if actor is not None:
+        actor.require(action)
 
 
 @st.cache_resource(show_spinner=False)
@@ -122,24 +146,49 @@ def vocabulary() -> Vocabulary:
     return catalogue()[1]
 
 
-# --- who is working -------------------------------------------------------------------------------
+# --- who is logged in ------------------------------------------------------------------------------
 
 
 def current_user() -> dict[str, str] | None:
-    """Return {"name", "role"} for this session, or None until the user has said who they are."""
+    """Return {"name", "role", "via"} of this session's login, or None before logging in."""
     user = st.session_state.get("user")
     return user if user and user.get("name") else None
 
 
-def set_user(name: str, role: str) -> None:
-    """Record who is working in this session (asked once, kept until changed)."""
-    st.session_state["user"] = {"name": " ".join(name.split()), "role": role}
+def set_user(name: str, role: str, via: str = "password") -> None:
+    """Record the logged-in account of this session (never its password)."""
+    st.session_state["user"] = {"name": name, "role": role, "via": via}
+
+
+def log_out() -> None:
+    """Forget this session's login (the next run shows the login form)."""
+    st.session_state.pop("user", None)
 
 
 def author() -> str | None:
-    """Return the author string recorded on writes ("Name (role)"), or None when unknown."""
+    """Return the author recorded on writes (the account name), or None before logging in."""
     user = current_user()
-    return f"{user['name']} ({user['role']})" if user else None
+    return user["name"] if user else None
+
+
+def can(action: str) -> bool:
+    """Return True when the session's role offers an action (to show or hide buttons; not a check)."""
+    user = current_user()
+    if user is None:
+        return False
+    try:
+        return action in actions_of(user["role"])
+    except Exception:  # noqa: BLE001 - an unknown role offers nothing
+        return False
+
+
+def oidc_configured() -> bool:
+    """Return True when an OpenID Connect provider is configured for st.login ([auth] in secrets)."""
+    try:
+        auth = st.secrets.get("auth")
+    except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one: local accounts
+        return False
+    return bool(auth)
 
 
 # --- start-up timing ------------------------------------------------------------------------------

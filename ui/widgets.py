@@ -12,6 +12,8 @@ import streamlit as st
 from ingest.vocabulary import Vocabulary
 from kb.kb import KnowledgeBase
 from kb.models import Entry, Hit, KBError, Link
+from kb.roles import PermissionDenied
+from kb.users import Unaccounted, actor_for_cli, authenticate, create_user, users_exist
 from ui import state
 from ui.state import author, log
 
@@ -61,12 +63,14 @@ def inject_css() -> None:
 
 def guarded(render: Callable[[], None]) -> None:
     """Run a page body inside the app's sidebar; KBError messages shown plainly, other errors generically."""
+    if not state.current_user():  # app.py shows the login form first; a page run directly stops here too
+        return
     sidebar_identity()
     show_flash()
     try:
         render()
     except KBError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
     except Exception:  # noqa: BLE001 - page-level guard: log, never show a stack trace
         log.exception("unexpected error on a page")
         st.error(GENERIC_ERROR)
@@ -74,37 +78,176 @@ def guarded(render: Callable[[], None]) -> None:
     sidebar_footer()
 
 
-def _start_session() -> None:
-    name = st.session_state.get("user_name_input", "")
-    if not name.strip():
-        st.session_state["identity_error"] = "Please enter your name."
-        return
-    state.set_user(name, st.session_state.get("user_role_input") or state.ROLES[0])
-    st.session_state["changing_user"] = False
-    st.session_state.pop("identity_error", None)
+# --- permissions ----------------------------------------------------------------------------------
+
+# How a refused action reads in a message: "your role (operator) may not retire entries".
+ACTION_WORDS: dict[str, str] = {
+    "retire": "retire entries",
+    "restore": "restore entries",
+    "edit": "edit entries",
+    "link": "link entries",
+    "import": "import files",
+    "workshop": "run workshops",
+    "sign": "sign entries",
+    "cluster": "re-run the clustering",
+    "users": "manage accounts",
+}
+_DENIED = re.compile(r"^(?P<name>.+) \((?P<role>[a-z]+)\) may not (?P<action>.+)$")
 
 
-def _change_user() -> None:
-    st.session_state["changing_user"] = True
+def denied_text(role: str, action: str) -> str:
+    """Return the message for an action a role may not take."""
+    if action.startswith("add "):
+        words = f"add {action[4:].replace('_', '-')} entries"
+    else:
+        words = ACTION_WORDS.get(action, action)
+    return f"Not allowed: your role ({role}) may not {words}. Ask an admin if you need to."
+
+
+def error_text(exc: KBError) -> str:
+    """Return the message to show for a KBError; a refused permission in plain words."""
+    if isinstance(exc, PermissionDenied):
+        match = _DENIED.match(str(exc))
+        if match:
+            return denied_text(match["role"], match["action"])
+        return f"Not allowed: {exc}"
+    return str(exc)
+
+
+# --- login ----------------------------------------------------------------------------------------
+
+_LOGIN_SECRETS = ("login_password", "first_password", "first_password_again")
+
+
+def _forget_passwords() -> None:
+    """Blank every password box of the login forms (called from their callbacks, after use)."""
+    for key in _LOGIN_SECRETS:
+        if key in st.session_state:
+            st.session_state[key] = ""
+
+
+def _attempt(action: Callable[[], None], error_key: str) -> None:
+    """Run a login action; remember its message (never a trace) for the next render."""
+    try:
+        action()
+        st.session_state.pop(error_key, None)
+    except KBError as exc:
+        st.session_state[error_key] = error_text(exc)
+    except Exception:  # noqa: BLE001 - no stack traces in the browser
+        log.exception("unexpected error while logging in")
+        st.session_state[error_key] = GENERIC_ERROR
+    finally:
+        _forget_passwords()
+
+
+def _log_in() -> None:
+    def action() -> None:
+        name = (st.session_state.get("login_name") or "").strip()
+        password = st.session_state.get("login_password") or ""
+        if not name or not password:
+            raise KBError("Enter your account name and password.")
+        actor = authenticate(state.get_kb(), name, password)
+        state.set_user(actor.name, actor.role)
+
+    _attempt(action, "login_error")
+
+
+def _create_first_admin() -> None:
+    def action() -> None:
+        kb = state.get_kb()
+        name = (st.session_state.get("first_name") or "").strip()
+        password = st.session_state.get("first_password") or ""
+        if password != (st.session_state.get("first_password_again") or ""):
+            raise KBError("The two passwords differ; type the same password twice.")
+        create_user(kb, name, "admin", password, by=None, full_name=None)
+        actor = authenticate(kb, name, password)
+        state.set_user(actor.name, actor.role)
+        flash("success", f"Account '{actor.name}' (admin) created; you are logged in.")
+
+    _attempt(action, "first_admin_error")
+
+
+def _log_out() -> None:
+    via = (state.current_user() or {}).get("via")
+    state.log_out()
+    if via == "oidc":
+        st.logout()
+
+
+def _login_form() -> None:
+    st.title("Log in to TacitKB")
+    with st.form("login", border=True):
+        st.text_input("Account name", key="login_name", autocomplete="username")
+        st.text_input("Password", type="password", key="login_password", autocomplete="current-password")
+        st.form_submit_button("Log in", type="primary", on_click=_log_in, key="login_submit")
+    if st.session_state.get("login_error"):
+        st.error(st.session_state["login_error"])
+    st.caption("No account yet? Ask an admin to create one (`tacitkb users create`).")
+
+
+def _first_admin_form() -> None:
+    st.title("Create the first admin")
+    st.info(
+        "This knowledge base has no accounts yet. Create the first one: an admin, who then creates the "
+        "other accounts and their roles (operator, engineer, qa, admin)."
+    )
+    with st.form("first_admin", border=True):
+        st.text_input("Account name", key="first_name", help="Letters, digits, '.', '_', '@' or '-'")
+        st.text_input("Password (at least 8 characters)", type="password", key="first_password")
+        st.text_input("Password again", type="password", key="first_password_again")
+        st.form_submit_button(
+            "Create admin and log in", type="primary", on_click=_create_first_admin, key="first_submit"
+        )
+    if st.session_state.get("first_admin_error"):
+        st.error(st.session_state["first_admin_error"])
+
+
+def _oidc_gate() -> bool:
+    """Log in with the configured identity provider; the role comes from the local account of that name."""
+    user = st.user
+    if not getattr(user, "is_logged_in", False):
+        st.title("Log in to TacitKB")
+        st.button("Log in", type="primary", on_click=st.login, key="oidc_login")
+        return False
+    name = str(user.get("email") or user.get("name") or "")
+    actor = actor_for_cli(state.get_kb(), name)
+    if actor is None or isinstance(actor, Unaccounted):
+        why = actor.why if isinstance(actor, Unaccounted) else "this knowledge base has no accounts yet"
+        st.error(f"Logged in as {name}, but {why}.")
+        st.button("Log out", on_click=st.logout, key="oidc_logout")
+        return False
+    state.set_user(actor.name, actor.role, via="oidc")
+    return True
+
+
+def login_gate() -> bool:
+    """Return True when this session is logged in; otherwise draw the login or first-admin form."""
+    if state.current_user():
+        return True
+    try:
+        if state.oidc_configured():
+            return _oidc_gate()
+        kb = state.get_kb()
+        if users_exist(kb):
+            _login_form()
+        else:
+            _first_admin_form()
+    except KBError as exc:
+        st.error(error_text(exc))
+    except Exception:  # noqa: BLE001 - no stack traces in the browser
+        log.exception("could not show the login form")
+        st.error(GENERIC_ERROR)
+    return False
 
 
 def sidebar_identity() -> None:
-    """Ask the user's name and role once per session; show who is working afterwards."""
+    """Show who is logged in, in which role, and the Log out button."""
     user = state.current_user()
+    if not user:
+        return
     with st.sidebar:
-        if user and not st.session_state.get("changing_user"):
-            st.markdown(f"**You:** {user['name']}  \n*{user['role']}*")
-            st.button("Change", key="change_user", on_click=_change_user)
-            return
-        with st.form("identity", border=True):
-            st.markdown("**Who is working?** Recorded as the author of everything you save.")
-            st.text_input("Your name", key="user_name_input", value=(user or {}).get("name", ""))
-            roles = list(state.ROLES)
-            default = roles.index(user["role"]) if user and user["role"] in roles else 0
-            st.selectbox("Role", roles, index=default, key="user_role_input")
-            st.form_submit_button("Start", type="primary", on_click=_start_session)
-        if st.session_state.get("identity_error"):
-            st.error(st.session_state["identity_error"])
+        st.markdown(f"**You:** {md_escape(user['name'])}  \n*{user['role']}*")
+        st.button("Log out", key="log_out", on_click=_log_out)
 
 
 def sidebar_footer() -> None:
@@ -135,7 +278,7 @@ def safe_callback(fn: Callable[..., None]) -> Callable[..., None]:
         try:
             fn(*args, **kwargs)
         except KBError as exc:
-            flash("error", str(exc))
+            flash("error", error_text(exc))
         except Exception:  # noqa: BLE001 - same guard as the page body
             log.exception("unexpected error in a callback")
             flash("error", GENERIC_ERROR)
@@ -154,11 +297,20 @@ def show_flash() -> None:
         getattr(st, kind)(message)
 
 
-def require_author(action: str = "save") -> str | None:
-    """Return the session's author string, or show a note asking for a name first."""
+def require_author(action: str = "save", permission: str | None = None) -> str | None:
+    """Return the session's account name, or show why this session may not `action` (None then).
+
+    `permission` is the role action (e.g. "retire") the step needs; hiding or disabling a button on it
+    is a courtesy only: the knowledge base checks the account's role again on the write itself.
+    """
     who = author()
     if who is None:
-        st.warning(f"Enter your name and role in the sidebar to {action}. What you typed is kept.")
+        st.warning(f"Log in to {action}. What you typed is kept.")
+        return None
+    if permission and not state.can(permission):
+        role = (state.current_user() or {}).get("role", "?")
+        st.warning(denied_text(role, permission.replace(":", " ")))
+        return None
     return who
 
 

@@ -89,8 +89,10 @@ def test_cluster_ids_stay_stable_when_deviations_arrive(qa_kb):
     assert after.run_id != before.run_id
     old = {c.id: set(c.member_ids) for c in before.clusters}
     now = {c.id: set(c.member_ids) for c in after.clusters}
-    kept = [cid for cid in old if cid in now and len(old[cid] & now[cid]) >= 0.7 * len(old[cid])]
-    assert len(kept) >= len(old) - 2, "existing clusters keep their ids and most of their members"
+    # Established clusters (8+ members) keep their ids and most members; a small cluster may be absorbed.
+    established = [cid for cid in old if len(old[cid]) >= 8]
+    kept = [cid for cid in established if cid in now and len(old[cid] & now[cid]) >= 0.6 * len(old[cid])]
+    assert len(established) >= 5 and len(kept) == len(established), "established clusters keep their ids"
     gone = set(old) - set(now)
     explained = {cid for e in after.events for cid in e.old_ids}
     assert gone <= explained, "a cluster that disappears is recorded as merged, split or vanished"

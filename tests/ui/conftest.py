@@ -1,4 +1,8 @@
-"""AppTest helpers: a copy of the sample knowledge base per test module, the session's model shared."""
+"""AppTest helpers: a copy of the sample knowledge base per test module, the session's model shared.
+
+The app needs a login once the knowledge base has accounts: `open_app(user=(name, role))` creates that
+account (and the first admin) in the module's knowledge base and starts the session logged in as it.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,44 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
+from kb import users
 from kb.kb import KnowledgeBase
+from kb.roles import Actor
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
 RUN_TIMEOUT = 120  # the first run of the process loads the model
+PASSWORD = "floor-notes-2025"  # every test account's password
+ADMIN = "admin"
+# The old free-text roles of the tests' users, as account roles.
+ROLE_OF = {
+    "operator": "operator",
+    "receiving-site staff": "operator",
+    "other": "operator",
+    "QA": "qa",
+    "workshop facilitator": "engineer",
+    "MSAT / process engineer": "engineer",
+}
+
+
+def account_name(display: str) -> str:
+    """Return the account name for a person's name ("Ana de Wit" -> "Ana.de.Wit")."""
+    return ".".join(display.split())
+
+
+def ensure_account(home: Path, name: str, role: str, password: str = PASSWORD) -> str:
+    """Create an account (and the first admin, if none exists) in the knowledge base at `home`."""
+    base = KnowledgeBase(home)
+    try:
+        if not users.users_exist(base):
+            users.create_user(base, ADMIN, "admin", password, by=None)
+        if users.get_user(base, name) is None:
+            users.create_user(base, name, role, password, by=Actor(ADMIN, "admin"))
+    finally:
+        base.close()
+    return name
 
 
 @pytest.fixture(scope="module")
@@ -25,19 +61,26 @@ def ui_home(sample_kb_dir: Path, embedder, tmp_path_factory: pytest.TempPathFact
     state.set_embedder(embedder)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TACITKB_HOME", str(home))
+        mp.setattr(users, "HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))  # fast tests
         yield home
 
 
 @pytest.fixture
 def open_app(ui_home: Path) -> Callable[..., AppTest]:
-    """Return a factory: a new browser session (AppTest) on a page, optionally signed in."""
+    """Return a factory: a new browser session (AppTest) on a page, optionally logged in.
+
+    `user` is (person's name, role); the account is created on first use and the session starts logged
+    in as it (the login form itself is tested in test_login.py). None: a session that is not logged in.
+    """
 
     def factory(
-        page: str | None = None, *, user: tuple[str, str] | None = ("Ana", "operator"), **params: str
+        page: str | None = None, *, user: tuple[str, str] | None = ("Ana", "engineer"), **params: str
     ) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
         if user:
-            at.session_state["user"] = {"name": user[0], "role": user[1]}
+            role = ROLE_OF.get(user[1], user[1])
+            name = ensure_account(ui_home, account_name(user[0]), role)
+            at.session_state["user"] = {"name": name, "role": role, "via": "password"}
         for key, value in params.items():
             at.query_params[key] = value
         at.run()

@@ -6,29 +6,35 @@ import pytest
 
 from kb.kb import KnowledgeBase
 from kb.models import KBError
-from tests.ui.conftest import assert_clean, texts
+from tests.ui.conftest import PASSWORD, assert_clean, ensure_account, texts, unescape
 from ui import state
 from ui.widgets import GENERIC_ERROR
 
 PAGES = ("quick_log", "workshop", "search", "entry", "qa", "coverage", "import_data")
 
 
-def test_identity_is_asked_once_and_kept(open_app):
+def test_login_is_asked_once_and_kept(open_app, ui_home):
+    ensure_account(ui_home, "Ben.de.Boer", "qa")
     at = open_app(user=None)
-    assert at.sidebar.text_input(key="user_name_input")
-    at.sidebar.button[0].click().run()  # empty name
-    assert "Please enter your name." in [e.value for e in at.sidebar.error]
-    at.sidebar.text_input(key="user_name_input").input("Ben de Boer")
-    at.sidebar.selectbox(key="user_role_input").select("QA")
-    at.sidebar.button[0].click().run()
-    assert at.session_state["user"] == {"name": "Ben de Boer", "role": "QA"}
-    assert "Ben de Boer" in at.sidebar.markdown[0].value
+    assert at.title[0].value == "Log in to TacitKB"
+    assert not at.sidebar.button, "no page and no sidebar before logging in"
+    at.button(key="login_submit").click().run()  # empty name
+    assert "Enter your account name and password." in [e.value for e in at.error]
+    at.text_input(key="login_name").input("Ben.de.Boer")
+    at.text_input(key="login_password").input(PASSWORD)
+    at.button(key="login_submit").click().run()
+    assert_clean(at)
+    assert at.session_state["user"] == {"name": "Ben.de.Boer", "role": "qa", "via": "password"}
+    assert "Ben.de.Boer" in unescape(at.sidebar.markdown[0].value) and "qa" in at.sidebar.markdown[0].value
+    assert PASSWORD not in [str(at.session_state[k]) for k in at.session_state], "the password is not kept"
     for page in ("search", "coverage", "quick_log"):
         at.switch_page(f"pages/{page}.py").run()
         assert_clean(at)
-        assert not at.sidebar.text_input, "the name is asked once per session, not on every page"
-    at.sidebar.button(key="change_user").click().run()
-    assert at.sidebar.text_input(key="user_name_input").value == "Ben de Boer"
+        assert "login_name" not in [getattr(t, "key", None) for t in at.text_input], "asked once per session"
+        assert at.sidebar.button(key="log_out")
+    at.sidebar.button(key="log_out").click().run()
+    assert "user" not in at.session_state
+    assert at.title[0].value == "Log in to TacitKB"
 
 
 def test_every_page_renders_and_the_model_loads_once(open_app):
@@ -71,7 +77,10 @@ def test_kb_errors_show_their_message(open_app, monkeypatch):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_pages_work_without_a_signed_in_user(open_app, page):
+def test_pages_need_a_login(open_app, page):
+    open_app()  # an account exists in this knowledge base
     at = open_app(page, user=None)
     assert_clean(at)
     assert not at.error
+    assert at.title[0].value == "Log in to TacitKB", "no page is shown before logging in"
+    assert at.text_input(key="login_password")

@@ -102,7 +102,7 @@ def test_edit_needs_a_reason_and_is_kept_in_history(open_app, check_kb):
     last = check_kb.history(entry.id)[-1]
     assert (last.action, last.author, last.reason) == (
         "edit",
-        "Cas QA (QA)",
+        "Cas.QA",
         "title did not say what was seen",
     )
     assert last.changes["title"]["old"] == entry.title

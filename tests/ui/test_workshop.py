@@ -74,7 +74,7 @@ def test_walk_save_resume_validate_commit(open_app, check_kb):
     assert done.status == "committed" and len(done.entry_ids) == 1
     entry = check_kb.get(done.entry_ids[0])
     assert entry.type == "know_how" and entry.fields["acta_category"] == "past_and_future"
-    assert entry.author == "Mia Facilitator (workshop facilitator)" and entry.fields["workshop_id"] == ws_id
+    assert entry.author == "Mia.Facilitator" and entry.fields["workshop_id"] == ws_id
     assert entry.site == "LEI" and entry.step == "transfection"
     hits = check_kb.search("HEK cells look grainy before the cell count falls", k=5)
     assert entry.id in [h.entry.id for h in hits]
@@ -109,10 +109,10 @@ def test_template_without_probes_and_commit_errors_keep_the_draft(open_app, chec
     assert fix.type == "fix" and fix.step == "cryopreservation" and fix.fields["held"] is True
 
 
-def test_starting_needs_a_name(open_app):
-    at = open_app("workshop", user=None)
+def test_starting_needs_a_role_that_may_run_workshops(open_app):
+    at = open_app("workshop", user=("Otto", "operator"))
     at.selectbox(key="ws_new_template").select("acta_knowledge_audit")
     at.button(key="FormSubmitter:ws-start-Start workshop").click().run()
     assert_clean(at)
-    assert any("sidebar" in w.value for w in at.warning)
+    assert any("your role (operator) may not run workshops" in w.value for w in at.warning)
     assert "ws_current" not in at.session_state or not at.session_state["ws_current"]

@@ -10,10 +10,14 @@ import streamlit as st
 
 from kb.kb import KnowledgeBase
 from kb.models import ENTRY_TYPES, LINK_RELATIONS, SEVERITIES, Entry, KBError
+from kb.signatures import MEANINGS, sign, signatures_for
 from ui import state
+from ui.state import log
 from ui.widgets import (
+    GENERIC_ERROR,
     describe_links,
     entry_meta,
+    error_text,
     flash,
     guarded,
     label_of,
@@ -222,7 +226,7 @@ def render_edit(kb: KnowledgeBase, entry: Entry) -> None:
         submitted = st.form_submit_button("Save changes", type="primary")
     if not submitted:
         return
-    who = require_author("edit")
+    who = require_author("edit", "edit")
     reason = (st.session_state.get(prefix + "reason") or "").strip()
     if who is None:
         return
@@ -235,9 +239,10 @@ def render_edit(kb: KnowledgeBase, entry: Entry) -> None:
         st.warning("Nothing was changed.")
         return
     try:
-        updated = kb.edit(entry.id, changes, author=who, reason=reason)
+        with state.locked(kb):  # role-checked and attributed to this session's account
+            updated = kb.edit(entry.id, changes, author=who, reason=reason)
     except KBError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     st.session_state["e_clear_form"] = entry.id
     flash("success", f"Saved revision {updated.revision} of {updated.id} ({', '.join(sorted(changes))}).")
@@ -263,7 +268,7 @@ def render_status(kb: KnowledgeBase, entry: Entry) -> None:
     st.text_input(f"Reason to {verb.lower()} (required)", key=key)
     if not st.button(f"{verb} {entry.id}", key=f"status_btn_{entry.id}"):
         return
-    who = require_author(verb.lower())
+    who = require_author(verb.lower(), verb.lower())
     reason = (st.session_state.get(key) or "").strip()
     if who is None:
         return
@@ -271,12 +276,13 @@ def render_status(kb: KnowledgeBase, entry: Entry) -> None:
         st.error(f"A reason is required to {verb.lower()} an entry; nothing was changed.")
         return
     try:
-        if retiring:
-            kb.retire(entry.id, author=who, reason=reason)
-        else:
-            kb.restore(entry.id, author=who, reason=reason)
+        with state.locked(kb):  # the server-side role check happens here, whatever the page showed
+            if retiring:
+                kb.retire(entry.id, author=who, reason=reason)
+            else:
+                kb.restore(entry.id, author=who, reason=reason)
     except KBError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     st.session_state["e_clear_status"] = entry.id
     flash("success", f"{entry.id} {'retired' if retiring else 'restored'}.")
@@ -293,7 +299,7 @@ def render_link_form(kb: KnowledgeBase, entry: Entry) -> None:
     note = c3.text_input("Note", key=f"link_note_{entry.id}")
     if not st.button("Add link", key=f"link_btn_{entry.id}"):
         return
-    who = require_author("link entries")
+    who = require_author("link entries", "link")
     if who is None or not target.strip():
         if who is not None:
             st.error("Enter the id of the other entry.")
@@ -303,10 +309,74 @@ def render_link_form(kb: KnowledgeBase, entry: Entry) -> None:
         with state.locked(kb):  # Store.add_link runs its own transaction outside the facade's lock
             kb.link(entry.id, relation, other.id, author=who, note=note or None)
     except KBError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     flash("success", f"Linked {entry.id} {relation} {other.id}.")
     st.rerun()
+
+
+def _sign(entry_id: str) -> None:
+    """Sign the entry with the session's account after re-entering the password (form callback)."""
+    key = f"sig_password_{entry_id}"
+    password = st.session_state.get(key) or ""
+    st.session_state[key] = ""  # the password is used once and not kept in the session
+    meaning = st.session_state.get(f"sig_meaning_{entry_id}") or MEANINGS[0]
+    comment = (st.session_state.get(f"sig_comment_{entry_id}") or "").strip() or None
+    user = state.current_user()
+    if user is None:
+        flash("error", "Log in to sign.")
+        return
+    if not password:
+        flash("error", "Re-enter your password to sign; nothing was signed.")
+        return
+    kb = state.get_kb()
+    try:
+        with state.locked(kb):
+            signature = sign(kb, entry_id, meaning, signer=user["name"], password=password, comment=comment)
+    except KBError as exc:
+        flash("error", f"Not signed: {error_text(exc)}")
+        return
+    except Exception:  # noqa: BLE001 - no stack traces in the browser
+        log.exception("unexpected error while signing")
+        flash("error", GENERIC_ERROR)
+        return
+    flash("success", f"Signed: {signature.manifestation()}")
+
+
+def render_signatures(kb: KnowledgeBase, entry: Entry) -> None:
+    """Electronic signatures of this entry, each marked valid or for an earlier version; sign (qa, admin)."""
+    signatures = signatures_for(kb, entry.id)
+    label = f"Signatures ({len(signatures)})"
+    with st.expander(label, expanded=bool(signatures)):
+        if signatures:
+            for sig in signatures:
+                mark = ":green[:material/verified:]" if sig.valid else ":orange[:material/history:]"
+                comment = f" · {md_escape(sig.comment)}" if sig.comment else ""
+                st.markdown(f"{mark} {md_escape(sig.manifestation())}{comment}  \n:gray[{sig.state}]")
+        else:
+            st.caption("Not signed yet.")
+        if not state.can("sign"):
+            return
+        if entry.status != "active":
+            st.caption("Retired entries cannot be signed; restore it first.")
+            return
+        with st.form(f"sign-{entry.id}", border=True):
+            st.markdown(
+                f"**Sign revision {entry.revision}** as {md_escape((state.current_user() or {}).get('name', ''))}. "
+                "Your signature binds to this version; a later change shows it as for an earlier version."
+            )
+            c1, c2 = st.columns(2)
+            c1.selectbox("Meaning", list(MEANINGS), key=f"sig_meaning_{entry.id}")
+            c2.text_input(
+                "Password (re-enter to sign)",
+                type="password",
+                key=f"sig_password_{entry.id}",
+                autocomplete="current-password",
+            )
+            st.text_input("Comment (optional)", key=f"sig_comment_{entry.id}")
+            st.form_submit_button(
+                "Sign", type="primary", on_click=_sign, args=(entry.id,), key=f"sig_btn_{entry.id}"
+            )
 
 
 def render() -> None:
@@ -327,15 +397,20 @@ def render() -> None:
     render_record(kb, entry)
     render_links_and_similar(kb, entry)
     render_history(kb, entry)
-    with st.expander("Edit"):
-        if entry.status == "active":
-            render_edit(kb, entry)
-        else:
-            st.caption("Retired entries cannot be edited; restore it first.")
-    with st.expander("Retire" if entry.status == "active" else "Restore"):
-        render_status(kb, entry)
-    with st.expander("Link to another entry"):
-        render_link_form(kb, entry)
+    render_signatures(kb, entry)
+    # Buttons follow the role of the login; the knowledge base checks the account's role on every write.
+    if state.can("edit"):
+        with st.expander("Edit"):
+            if entry.status == "active":
+                render_edit(kb, entry)
+            else:
+                st.caption("Retired entries cannot be edited; restore it first.")
+    if state.can("retire" if entry.status == "active" else "restore"):
+        with st.expander("Retire" if entry.status == "active" else "Restore"):
+            render_status(kb, entry)
+    if state.can("link"):
+        with st.expander("Link to another entry"):
+            render_link_form(kb, entry)
 
 
 guarded(render)

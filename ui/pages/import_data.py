@@ -11,7 +11,14 @@ import streamlit as st
 
 from ingest.document_import import import_document
 from ingest.documents import SUPPORTED_EXTENSIONS, chunk_document, read_document
-from ingest.importers import RECORD_FORMATS, ParsedRecords, normalise_header, read_records, write_rejects
+from ingest.importers import (
+    RECORD_FORMATS,
+    ParsedRecords,
+    normalise_header,
+    read_records,
+    safe_upload_name,
+    write_rejects,
+)
 from ingest.importers import import_records as run_import
 from kb.models import ENTRY_TYPES, TEXT_FIELDS
 from ui import state
@@ -31,7 +38,7 @@ def saved_upload(upload: Any) -> Path:
     if not folder or not Path(folder).is_dir():
         folder = tempfile.mkdtemp(prefix="tacitkb-upload-")
         st.session_state["imp_dir"] = folder
-    path = Path(folder) / Path(upload.name).name
+    path = Path(folder) / safe_upload_name(upload.name)  # a plain file name, or KBError shown by the page
     data = upload.getvalue()
     if not path.exists() or path.read_bytes() != data:
         path.write_bytes(data)
@@ -126,7 +133,7 @@ def render_records(path: Path) -> None:
         st.markdown("**Rejected rows** (fix them in the file, or map the right columns above)")
         st.dataframe(rejects_frame(parsed), hide_index=True, width="stretch")
         rejects_download(parsed, key="imp_rejects_preview")
-    who = require_author("import")
+    who = require_author("import", "import")
     if not st.button(
         f"Import {len(parsed.drafts)} row(s)",
         type="primary",
@@ -134,7 +141,10 @@ def render_records(path: Path) -> None:
         key="imp_go",
     ):
         return
-    report = run_import(state.get_kb(), path, mapping=mapping, default_type=default_type, author=who)
+    kb = state.get_kb()
+    with state.locked(kb):  # role-checked (import, and adding each type) as this session's account
+        state.require(kb, "import")
+        report = run_import(kb, path, mapping=mapping, default_type=default_type, author=who)
     st.session_state["imp_result"] = report.to_dict()
     st.success(
         f"{path.name}: added {report.added}, updated {report.updated}, duplicates {report.duplicates}, "
@@ -179,7 +189,7 @@ def render_document(path: Path) -> None:
         format_func=label_of(vocabulary, "steps", process),
     )
     c3.selectbox("Site", vocabulary.codes("sites"), index=None, key="imp_doc_site")
-    who = require_author("import")
+    who = require_author("import", "import")
     if not st.button("Import document", type="primary", disabled=who is None, key="imp_doc_go"):
         return
     kb = state.get_kb()
@@ -187,6 +197,7 @@ def render_document(path: Path) -> None:
     if step and process and step not in vocabulary.steps_for(process):
         step = None
     with state.locked(kb):
+        state.require(kb, "import")
         result = import_document(
             kb, path, author=who, process=process, step=step, site=st.session_state.get("imp_doc_site")
         )

@@ -59,6 +59,7 @@ def rerun_clustering() -> None:
     """Cluster the deviations again (ids are kept stable against the last run)."""
     kb = state.get_kb()
     with state.locked(kb):
+        state.require(kb, "cluster")  # qa and admin; the button is hidden for the other roles
         result = qa_run_clustering(kb)
     flash("success", f"Clustered {result.n_items} deviations into {len(result.clusters)} clusters.")
 
@@ -194,7 +195,8 @@ def render() -> None:
     period = c1.selectbox("Period", ["month", "week"], key="qa_period")
     since_day: date | None = c2.date_input("Signals since", value=None, key="qa_since", format="YYYY-MM-DD")
     since = since_day.isoformat() if since_day else None
-    c3.button("Re-run clustering", on_click=rerun_clustering, key="qa_rerun")
+    if state.can("cluster"):
+        c3.button("Re-run clustering", on_click=rerun_clustering, key="qa_rerun")
     data = snapshot(period, since)
     drift: DriftReport = data["drift"]
     st.caption(

@@ -52,7 +52,7 @@ def save_cue() -> None:
     st.session_state["ql_tried"] = True
     who = state.author()
     if who is None:
-        flash("warning", "Enter your name and role in the sidebar first; what you typed is kept.")
+        flash("warning", "Log in first; what you typed is kept.")
         return
     templates, vocabulary, _ = state.catalogue()
     template = templates[TEMPLATE_ID]
@@ -62,7 +62,9 @@ def save_cue() -> None:
         return
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     entry = fill_template(template, given, vocabulary, {"author": who, "occurred_at": now})[0]
-    stored = state.get_kb().add(entry, author=who, reason="quick log")
+    kb = state.get_kb()
+    with state.locked(kb):  # role-checked and attributed to this session's account
+        stored = kb.add(entry, author=who, reason="quick log")
     st.session_state["ql_last_saved"] = {"id": stored.id, "title": stored.title}
     st.session_state["ql_tried"] = False
     st.session_state[_key("noticed")] = ""
@@ -130,7 +132,7 @@ def render_form() -> None:
     show_error(errors, "noticed")
     st.text_area("What you did", key=_key("action"), height=110, placeholder="Optional")
     show_error(errors, "action")
-    require_author("save")
+    require_author("save", "add:cue")
     st.button("Save cue", type="primary", width="stretch", on_click=save_cue, key="ql_save")
     last = st.session_state.get("ql_last_saved")
     if last:

@@ -135,6 +135,7 @@ def save_step(ws_id: str, step_index: int) -> None:
     """Save the widgets of one step into the server-side draft (valid or not)."""
     kb = state.get_kb()
     with state.locked(kb):
+        state.require(kb, "workshop")
         book = WorkshopBook(kb)
         ws = book.get(ws_id)
         if ws.status != "open":
@@ -332,7 +333,7 @@ def render_review(ws: Workshop, template: Template, steps: list[WalkStep], probl
     cols[0].button(
         "Back", key=f"ws-back-{ws.id}-review", on_click=go_to, args=(ws.id, index, index - 1), width="stretch"
     )
-    if require_author("commit") is None:
+    if require_author("commit", "workshop") is None:
         return
     if cols[1].button("Commit", key=f"ws-commit-{ws.id}", type="primary", width="stretch"):
         commit(ws.id)
@@ -359,6 +360,7 @@ def commit(ws_id: str) -> None:
     who = state.author()
     try:
         with state.locked(kb):
+            state.require(kb, "workshop")
             book = WorkshopBook(kb)
             ws = book.get(ws_id)
             ws, ids = book.commit(ws_id, _template_of(ws), state.vocabulary(), author=who)
@@ -494,14 +496,15 @@ def render_start() -> None:
         st.caption(md_escape(templates[template_id].description))
     if not submitted:
         return
-    if require_author("start a workshop") is None:
+    if require_author("start a workshop", "workshop") is None:
         return
     step = st.session_state.get("ws_new_step")
     if step and process and step not in vocabulary.steps_for(process):
         st.error(f"Step '{vocabulary.step_label(step)}' is not a step of {process}.")
         return
     people = [parse_participant(line) for line in participants.splitlines() if line.strip()]
-    with state.locked(state.get_kb()):
+    with state.locked(state.get_kb()) as kb:
+        state.require(kb, "workshop")
         ws = _book().start(
             templates[template_id],
             facilitator=facilitator.strip() or state.author(),
