@@ -45,9 +45,8 @@ def main() -> None:
             st.Page(PAGES["coverage"], title="Coverage", icon=":material/grid_on:", url_path="coverage"),
         ],
     }
-    logged_in = login_gate()  # login (or the first admin's account) before any page
-    page = st.navigation(pages, position="sidebar" if logged_in else "hidden")
-    if not logged_in:
+    page = st.navigation(pages, position="sidebar")
+    if not login_gate():  # login (or the first admin's account) before any page
         return
     # Each page draws the sidebar (who is working, start-up timings) through ui.widgets.guarded. The model
     # and index load once per process, on the first call of state.get_kb(): a page draws what it can
