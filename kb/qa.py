@@ -164,6 +164,7 @@ def drift_report(
     exposure: str | None = None,
     result: ClusterResult | None = None,
     entry_type: str = "deviation",
+    known_gaps: tuple[str, ...] = (),
 ) -> DriftReport:
     """Return drift signals for the current clusters: rising, emerging, site concentration, repeat after fix."""
     if period not in ("week", "month"):
@@ -197,4 +198,5 @@ def drift_report(
         exposure=exposure,
         start=since,
         repeat_min=REPEAT_MIN,
+        known_gaps=known_gaps,
     )

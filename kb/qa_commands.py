@@ -62,9 +62,17 @@ def clusters(ctx: Context, entry_type: str, rerun: bool, as_json: bool) -> None:
     show_default=True,
     help="none: raw counts; total: each cluster's share of all deviations.",
 )
+@click.option(
+    "--known-gap",
+    "known_gaps",
+    multiple=True,
+    help="A period (YYYY-MM or YYYY-Www) missing from the record, not a drop (repeatable).",
+)
 @json_option
 @pass_ctx
-def drift(ctx: Context, period: str, since: str | None, exposure: str, as_json: bool) -> None:
+def drift(
+    ctx: Context, period: str, since: str | None, exposure: str, known_gaps: tuple[str, ...], as_json: bool
+) -> None:
     """Drift signals: what rose, where, since when, on which records, and the false-alarm rate."""
 
     def body() -> None:

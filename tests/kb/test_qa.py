@@ -134,6 +134,8 @@ def test_qa_commands(qa_kb, tmp_path):
     assert out.exit_code == 0 and any(s["kind"] == "rising" for s in json.loads(out.output)["signals"])
     out = runner.invoke(cli, [*base, "drift"])
     assert "rose from" in out.output and "chance signals per year" in out.output
+    out = runner.invoke(cli, [*base, "drift", "--json", "--known-gap", "2024-06"])
+    assert "2024-06" in json.loads(out.output)["counts"]["gaps"]
     out = runner.invoke(cli, [*base, "drift", "--since", "soon"])
     assert out.exit_code == 1 and "--since" in out.output
     out = runner.invoke(cli, [*base, "report", "--out", str(tmp_path / "r.html")])
