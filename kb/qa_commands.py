@@ -79,7 +79,11 @@ def drift(
         from kb.qa import drift_report
 
         report = drift_report(
-            ctx.kb, period=period, since=since, exposure=None if exposure == "none" else exposure
+            ctx.kb,
+            period=period,
+            since=since,
+            exposure=None if exposure == "none" else exposure,
+            known_gaps=known_gaps,
         )
         if as_json:
             emit(report.to_dict())
