@@ -12,7 +12,7 @@ if _REPO not in sys.path:  # `streamlit run ui/app.py` puts ui/ on the path, not
 import streamlit as st  # noqa: E402
 
 from ui import state  # noqa: E402
-from ui.widgets import PAGES, inject_css, login_gate  # noqa: E402
+from ui.widgets import PAGES, inject_css  # noqa: E402
 
 
 def main() -> None:
@@ -45,9 +45,9 @@ def main() -> None:
             st.Page(PAGES["coverage"], title="Coverage", icon=":material/grid_on:", url_path="coverage"),
         ],
     }
-    page = st.navigation(pages, position="sidebar")
-    if not login_gate():  # login (or the first admin's account) before any page
-        return
+    # Not logged in: the menu is hidden and every page shows the login form (or the first admin's account,
+    # while none exists) instead of its content (ui.widgets.guarded); a deep link opens after the login.
+    page = st.navigation(pages, position="sidebar" if state.current_user() else "hidden")
     # Each page draws the sidebar (who is working, start-up timings) through ui.widgets.guarded. The model
     # and index load once per process, on the first call of state.get_kb(): a page draws what it can
     # before that (the Quick log form is usable while the model loads for the similar-entries panel).

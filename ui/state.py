@@ -25,7 +25,7 @@ from ingest.vocabulary import Vocabulary, load_vocabulary
 from kb.embed import Embedder, load_embedder
 from kb.kb import KnowledgeBase, default_home
 from kb.roles import Actor, actions_of
-from kb.users import Unaccounted, actor_for_cli, users_exist
+from kb.users import Unaccounted, actor_for_cli, get_user, users_exist
 
 log = logging.getLogger("tacitkb.ui")
 if not log.handlers:  # Streamlit configures only its own loggers; ours go to stderr with a time stamp
@@ -150,14 +150,26 @@ def vocabulary() -> Vocabulary:
 
 
 def current_user() -> dict[str, str] | None:
-    """Return {"name", "role", "via"} of this session's login, or None before logging in."""
+    """Return {"name", "role", "via", "full_name"} of this session's login, or None before logging in."""
     user = st.session_state.get("user")
     return user if user and user.get("name") else None
 
 
-def set_user(name: str, role: str, via: str = "password") -> None:
+def set_user(name: str, role: str, via: str = "password", full_name: str | None = None) -> None:
     """Record the logged-in account of this session (never its password)."""
-    st.session_state["user"] = {"name": name, "role": role, "via": via}
+    st.session_state["user"] = {"name": name, "role": role, "via": via, "full_name": full_name}
+
+
+def display_name() -> str:
+    """Return the logged-in person's full name when the account has one, else the account name."""
+    user = current_user() or {}
+    return user.get("full_name") or user.get("name", "")
+
+
+def log_in(kb: KnowledgeBase, actor: Actor, via: str = "password") -> None:
+    """Start this session as an authenticated account."""
+    account = get_user(kb, actor.name)
+    set_user(actor.name, actor.role, via, account.full_name if account else None)
 
 
 def log_out() -> None:

@@ -63,7 +63,8 @@ def inject_css() -> None:
 
 def guarded(render: Callable[[], None]) -> None:
     """Run a page body inside the app's sidebar; KBError messages shown plainly, other errors generically."""
-    if not state.current_user():  # app.py shows the login form first; a page run directly stops here too
+    if not login_gate():  # not logged in: the login form (or the first admin's account) instead of the page
+        state.mark_first_page()
         return
     sidebar_identity()
     show_flash()
@@ -146,8 +147,8 @@ def _log_in() -> None:
         password = st.session_state.get("login_password") or ""
         if not name or not password:
             raise KBError("Enter your account name and password.")
-        actor = authenticate(state.get_kb(), name, password)
-        state.set_user(actor.name, actor.role)
+        kb = state.get_kb()
+        state.log_in(kb, authenticate(kb, name, password))
 
     _attempt(action, "login_error")
 
@@ -157,11 +158,13 @@ def _create_first_admin() -> None:
         kb = state.get_kb()
         name = (st.session_state.get("first_name") or "").strip()
         password = st.session_state.get("first_password") or ""
+        if not name:
+            raise KBError("Enter an account name for the admin.")
         if password != (st.session_state.get("first_password_again") or ""):
             raise KBError("The two passwords differ; type the same password twice.")
         create_user(kb, name, "admin", password, by=None, full_name=None)
         actor = authenticate(kb, name, password)
-        state.set_user(actor.name, actor.role)
+        state.log_in(kb, actor)
         flash("success", f"Account '{actor.name}' (admin) created; you are logged in.")
 
     _attempt(action, "first_admin_error")
@@ -216,7 +219,7 @@ def _oidc_gate() -> bool:
         st.error(f"Logged in as {name}, but {why}.")
         st.button("Log out", on_click=st.logout, key="oidc_logout")
         return False
-    state.set_user(actor.name, actor.role, via="oidc")
+    state.log_in(state.get_kb(), actor, via="oidc")
     return True
 
 
@@ -246,7 +249,8 @@ def sidebar_identity() -> None:
     if not user:
         return
     with st.sidebar:
-        st.markdown(f"**You:** {md_escape(user['name'])}  \n*{user['role']}*")
+        full = f" ({md_escape(user['full_name'])})" if user.get("full_name") else ""
+        st.markdown(f"**You:** {md_escape(user['name'])}{full}  \n*{user['role']}*")
         st.button("Log out", key="log_out", on_click=_log_out)
 
 

@@ -38,14 +38,16 @@ def account_name(display: str) -> str:
     return ".".join(display.split())
 
 
-def ensure_account(home: Path, name: str, role: str, password: str = PASSWORD) -> str:
+def ensure_account(
+    home: Path, name: str, role: str, password: str = PASSWORD, full_name: str | None = None
+) -> str:
     """Create an account (and the first admin, if none exists) in the knowledge base at `home`."""
     base = KnowledgeBase(home)
     try:
         if not users.users_exist(base):
             users.create_user(base, ADMIN, "admin", password, by=None)
         if users.get_user(base, name) is None:
-            users.create_user(base, name, role, password, by=Actor(ADMIN, "admin"))
+            users.create_user(base, name, role, password, by=Actor(ADMIN, "admin"), full_name=full_name)
     finally:
         base.close()
     return name
@@ -79,8 +81,8 @@ def open_app(ui_home: Path) -> Callable[..., AppTest]:
         at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
         if user:
             role = ROLE_OF.get(user[1], user[1])
-            name = ensure_account(ui_home, account_name(user[0]), role)
-            at.session_state["user"] = {"name": name, "role": role, "via": "password"}
+            name = ensure_account(ui_home, account_name(user[0]), role, full_name=user[0])
+            at.session_state["user"] = {"name": name, "role": role, "via": "password", "full_name": user[0]}
         for key, value in params.items():
             at.query_params[key] = value
         at.run()

@@ -14,7 +14,7 @@ PAGES = ("quick_log", "workshop", "search", "entry", "qa", "coverage", "import_d
 
 
 def test_login_is_asked_once_and_kept(open_app, ui_home):
-    ensure_account(ui_home, "Ben.de.Boer", "qa")
+    ensure_account(ui_home, "Ben.de.Boer", "qa", full_name="Ben de Boer")
     at = open_app(user=None)
     assert at.title[0].value == "Log in to TacitKB"
     assert not at.sidebar.button, "no page and no sidebar before logging in"
@@ -24,8 +24,13 @@ def test_login_is_asked_once_and_kept(open_app, ui_home):
     at.text_input(key="login_password").input(PASSWORD)
     at.button(key="login_submit").click().run()
     assert_clean(at)
-    assert at.session_state["user"] == {"name": "Ben.de.Boer", "role": "qa", "via": "password"}
-    assert "Ben.de.Boer" in unescape(at.sidebar.markdown[0].value) and "qa" in at.sidebar.markdown[0].value
+    assert at.session_state["user"] == {
+        "name": "Ben.de.Boer",
+        "role": "qa",
+        "via": "password",
+        "full_name": "Ben de Boer",
+    }
+    assert "Ben de Boer" in unescape(at.sidebar.markdown[0].value) and "qa" in at.sidebar.markdown[0].value
     assert PASSWORD not in [str(at.session_state[k]) for k in at.session_state], "the password is not kept"
     for page in ("search", "coverage", "quick_log"):
         at.switch_page(f"pages/{page}.py").run()

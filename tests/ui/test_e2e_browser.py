@@ -1,6 +1,6 @@
 """End to end in a real browser: `streamlit run ui/app.py` on a free port, driven by headless Chromium.
 
-A user says who they are, logs a cue on the Quick log, finds it on Search in other words, opens the entry,
+An account is created before the server starts; the user logs in through the form, logs a cue on the Quick log, finds it on Search in other words, opens the entry,
 and opens the QA page; every page is saved as a screenshot in docs/screenshots/. Start-up is measured:
 process start to the first usable page, and the model load time reported by the app (loaded once).
 """
@@ -40,6 +40,9 @@ CHROMIUM_ARGS = [
 CUE = "Harvest bag smelled sharply of vinegar and the inline pH read 6.6 right after the Benzonase spike"
 QUERY = "sour acetic odour from the harvest, acidic pH once nuclease was added"
 TIMEOUT_MS = 90_000
+USER = "ana.operator"
+PASSWORD = "vinegar-harvest-25"
+ADMIN_PASSWORD = "admin-password-25"
 
 
 def _loud_skip(reason: str) -> None:
@@ -55,6 +58,20 @@ def chromium_path() -> str:
             return candidate
     _loud_skip("no chromium executable (install it with `apt-get install -y chromium`)")
     raise AssertionError("unreachable")
+
+
+def create_accounts(home: Path) -> None:
+    """The first admin, and the engineer account the journey logs in with (as `tacitkb users create`)."""
+    from kb.kb import KnowledgeBase
+    from kb.roles import Actor
+    from kb.users import create_user
+
+    base = KnowledgeBase(home)
+    try:
+        create_user(base, "admin", "admin", ADMIN_PASSWORD, by=None)
+        create_user(base, USER, "engineer", PASSWORD, by=Actor("admin", "admin"), full_name="Ana Operator")
+    finally:
+        base.close()
 
 
 def free_port() -> int:
@@ -86,6 +103,7 @@ def server(sample_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     pytest.importorskip("playwright.sync_api", reason="E2E BROWSER TEST SKIPPED: pip install playwright")
     home = tmp_path_factory.mktemp("e2e") / "kb"
     shutil.copytree(sample_kb_dir, home)
+    create_accounts(home)
     port = free_port()
     log_path = home.parent / "streamlit.log"
     env = {**os.environ, "TACITKB_HOME": str(home), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -185,15 +203,24 @@ def shot(page, name: str) -> None:
 def test_browser_journey(server: dict, browser_page) -> None:
     page = browser_page
     page.goto(server["url"])
-    textbox(page, "What you noticed").wait_for(state="visible")
+    textbox(page, "Account name").wait_for(state="visible")
     first_page_s = time.monotonic() - server["started"]
     settle(page)
 
-    # Who is working: asked once per session, recorded as author.
-    textbox(page, "Your name").fill("Ana Operator")
-    page.get_by_role("button", name="Start").click()
+    # Log in: asked once per session; a wrong password is a message, then the right one opens the app.
+    textbox(page, "Account name").fill(USER)
+    page.locator("input[type=password]").first.fill("not-the-password")
+    page.get_by_role("button", name="Log in").click()
     settle(page)
-    page.get_by_text("Ana Operator").first.wait_for()
+    page.get_by_text("wrong user name or password").first.wait_for()
+    shot(page, "login.png")
+    textbox(page, "Account name").fill(USER)
+    page.locator("input[type=password]").first.fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    settle(page)
+    textbox(page, "What you noticed").wait_for(state="visible")
+    page.get_by_test_id("stSidebar").get_by_text(USER).first.wait_for()
+    page.get_by_role("button", name="Log out").wait_for()
 
     # Quick log: similar entries appear while typing, before saving.
     choose(page, "Process", "Lentiviral vector")
@@ -227,7 +254,7 @@ def test_browser_journey(server: dict, browser_page) -> None:
     page.get_by_role("button", name=f"Open {entry_id}").first.click()
     settle(page)
     page.get_by_role("heading", name=re.compile(entry_id)).wait_for()
-    page.get_by_text(re.compile(r"by Ana Operator \(operator\)")).first.wait_for()
+    page.get_by_text(re.compile(rf"by {re.escape(USER)} ")).first.wait_for()
     settle(page)
     shot(page, "entry.png")
 

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kb import users
+from kb.kb import KnowledgeBase
 from kb.signatures import signatures_for
 from tests.ui.conftest import APP, PASSWORD, RUN_TIMEOUT, assert_clean, ensure_account, texts, unescape
 
@@ -30,7 +31,7 @@ def empty_home(sample_kb_dir: Path, ui_home: Path, tmp_path: Path, monkeypatch: 
     return home
 
 
-def test_first_admin_is_created_then_logged_in(empty_home, check_kb):
+def test_first_admin_is_created_then_logged_in(empty_home):
     at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.run()
     assert_clean(at)
@@ -50,8 +51,10 @@ def test_first_admin_is_created_then_logged_in(empty_home, check_kb):
     assert_clean(at)
     assert at.session_state["user"]["name"] == "root.admin" and at.session_state["user"]["role"] == "admin"
     assert "long enough pw" not in [str(at.session_state[k]) for k in at.session_state]
-    account = users.get_user(users.store_of(check_kb.__class__(empty_home)), "root.admin")
-    assert account is not None and account.role == "admin"
+    fresh = KnowledgeBase(empty_home)
+    account = users.get_user(fresh, "root.admin")
+    fresh.close()
+    assert account is not None and account.role == "admin" and account.created_by is None
     assert at.sidebar.button(key="log_out"), "logged in: the pages and the Log out button are there"
     # The next session must log in: the first-admin form is gone for good.
     other = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
@@ -80,7 +83,7 @@ def test_wrong_password_and_lockout_are_messages(open_app, ui_home):
 def test_login_with_the_right_password(open_app, ui_home):
     ensure_account(ui_home, "Cas.QA", "qa")
     at = log_in(open_app(user=None), "cas.qa", PASSWORD)  # names are not case sensitive
-    assert at.session_state["user"] == {"name": "Cas.QA", "role": "qa", "via": "password"}
+    assert at.session_state["user"] == {"name": "Cas.QA", "role": "qa", "via": "password", "full_name": None}
     assert not at.error
 
 
@@ -99,7 +102,7 @@ def test_operator_cannot_retire_even_when_the_page_offers_it(open_app, check_kb,
     entry = check_kb.store.find_by_ext_id("CAM-CUE-0003")
     at = open_app("entry", user=("Otto", "operator"), id=entry.id)
     # The session claims qa (a role changed after login, or a tampered page): the button shows...
-    at.session_state["user"] = {"name": "Otto", "role": "qa", "via": "password"}
+    at.session_state["user"] = {"name": "Otto", "role": "qa", "via": "password", "full_name": "Otto"}
     at.switch_page("pages/entry.py").run()
     at.text_input(key=f"status_reason_{entry.id}").input("trying my luck")
     at.button(key=f"status_btn_{entry.id}").click().run()

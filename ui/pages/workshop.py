@@ -482,9 +482,8 @@ def render_start() -> None:
             key="ws_new_site",
             format_func=label_of(vocabulary, "sites"),
         )
-        user = state.current_user() or {}
         c4, c5 = st.columns([1, 2])
-        facilitator = c4.text_input("Facilitator", value=user.get("name", ""), key="ws_new_facilitator")
+        facilitator = c4.text_input("Facilitator", value=state.display_name(), key="ws_new_facilitator")
         held_on = c4.date_input("Date", value=date.today(), key="ws_new_date", format="YYYY-MM-DD")
         participants = c5.text_area(
             "Participants, one per line as Name: role",
