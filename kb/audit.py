@@ -12,7 +12,6 @@ alone: record the head hash that `tacitkb audit verify` prints (e.g. in a signed
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import json
 import sqlite3
@@ -22,12 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.models import KBError
-from kb.store import Store, utc_now
+from kb.store import GENESIS_HASH, Store, event_hash, utc_now
 
 if TYPE_CHECKING:
     from kb.kb import KnowledgeBase
 
-GENESIS = "0" * 64
+GENESIS = GENESIS_HASH
 TRAIL_COLUMNS: tuple[str, ...] = (
     "seq",
     "when_utc",
@@ -60,17 +59,6 @@ class AuditCheck:
     def to_dict(self) -> dict[str, Any]:
         """Return the check as a JSON-ready dict."""
         return asdict(self)
-
-
-def event_hash(at: str, actor: str | None, action: str, entry_id: str | None, details: Any, prev: str) -> str:
-    """Return the hash an audit event must carry (the same body the store hashes when writing)."""
-    body = json.dumps(
-        {"at": at, "actor": actor, "action": action, "entry_id": entry_id, "details": details, "prev": prev},
-        sort_keys=True,
-        ensure_ascii=False,
-        default=str,
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 def _store(kb_or_store: KnowledgeBase | Store) -> Store:

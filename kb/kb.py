@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from kb.audit import verify_chain
 from kb.embed import Embedder, load_embedder
-from kb.index import EXACT_LIMIT, VectorIndex, meta_path
-from kb.models import MAX_TEXT_CHARS, Entry, Hit, KBError, Link, Revision
+from kb.index import EXACT_LIMIT, VectorIndex
+from kb.models import EDITABLE_FIELDS, MAX_TEXT_CHARS, Entry, Hit, KBError, Link, Revision
 from kb.roles import Actor
 from kb.search import SearchFilters, hybrid_search
 from kb.store import Store, default_title, format_id, parse_id
@@ -252,27 +253,20 @@ class KnowledgeBase:
         for position, draft in enumerate(drafts):
             draft.title = draft.title or default_title(draft.text)
             digest = draft.compute_hash()
-            if digest in seen:
-                result.duplicates.append((position, drafts[seen[digest]]))
-                plan.append(("duplicate", drafts[seen[digest]]))
+            previous = self.store.find_by_ext_id(draft.ext_id) if draft.ext_id else None
+            # Exactly this content, earlier in the batch or stored (also when one source id carries
+            # several texts), is a duplicate; a retired record is not brought back by re-importing it.
+            duplicate_of = drafts[seen[digest]] if digest in seen else self.store.find_by_hash(digest)
+            if duplicate_of is None and previous is not None and previous.content_hash == digest:
+                duplicate_of = previous
+            if duplicate_of is not None:
+                result.duplicates.append((position, duplicate_of))
+                plan.append(("duplicate", duplicate_of))
                 continue
             seen[digest] = position
-            existing = self.store.find_by_hash(digest)
-            if existing is not None:
-                # Exactly this content is stored already (also when one source id carries several texts).
-                result.duplicates.append((position, existing))
-                plan.append(("duplicate", existing))
-                continue
-            previous = self.store.find_by_ext_id(draft.ext_id) if draft.ext_id else None
-            if previous is not None and previous.status == "active" and previous.content_hash != digest:
+            if previous is not None and previous.status == "active":
                 changed.append((previous, draft))
                 plan.append(("updated", draft))
-                continue
-            existing = previous if previous is not None and previous.content_hash == digest else None
-            existing = existing or self.store.find_by_hash(digest)
-            if existing is not None:
-                result.duplicates.append((position, existing))
-                plan.append(("duplicate", existing))
             else:
                 new.append(draft)
                 plan.append(("added", draft))
@@ -492,8 +486,6 @@ class KnowledgeBase:
             }
         except KBError as problem:
             report["index"] = {"state": f"broken: {problem}", "file": str(self.index_path)}
-        from kb.audit import verify_chain
-
         report["audit_chain"] = str(verify_chain(self.store))  # 'ok', or names the edited/deleted event
         report["ok"] = (
             report["database"] == "ok"
@@ -502,32 +494,6 @@ class KnowledgeBase:
             and report["audit_chain"] == "ok"
         )
         return report
-
-
-def verify_audit_chain(store: Store) -> str:
-    """Return 'ok' or the first audit event whose hash chain is broken."""
-    import hashlib
-    import json
-
-    prev = "0" * 64
-    for event in store.audit_events():
-        body = json.dumps(
-            {
-                "at": event["at"],
-                "actor": event["actor"],
-                "action": event["action"],
-                "entry_id": event["entry_id"],
-                "details": event["details"],
-                "prev": prev,
-            },
-            sort_keys=True,
-            ensure_ascii=False,
-            default=str,
-        )
-        if event["prev_hash"] != prev or hashlib.sha256(body.encode("utf-8")).hexdigest() != event["hash"]:
-            return f"broken at audit event {event['seq']}"
-        prev = event["hash"]
-    return "ok"
 
 
 def entry_from_dict(data: dict[str, Any]) -> Entry:
@@ -570,8 +536,7 @@ def chunk_entry(parent: Entry, index: int, total: int, text: str) -> Entry:
 
 
 def _changes(previous: Entry, draft: Entry) -> dict[str, Any]:
-    from kb.models import EDITABLE_FIELDS
-
+    """Return the editable fields (author aside) in which a re-imported draft differs from the stored entry."""
     return {
         k: getattr(draft, k)
         for k in EDITABLE_FIELDS
@@ -579,4 +544,4 @@ def _changes(previous: Entry, draft: Entry) -> dict[str, Any]:
     }
 
 
-__all__ = ["KnowledgeBase", "WriteResult", "default_home", "meta_path"]
+__all__ = ["KnowledgeBase", "WriteResult", "default_home"]

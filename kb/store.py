@@ -102,6 +102,20 @@ def storage_error(exc: sqlite3.Error, path: Path) -> KBError:
     return KBError(f"{path}: database error: {exc}")
 
 
+GENESIS_HASH = "0" * 64
+
+
+def event_hash(at: str, actor: str | None, action: str, entry_id: str | None, details: Any, prev: str) -> str:
+    """Return the hash an audit event carries: sha256 of its body, which includes the previous hash."""
+    body = json.dumps(
+        {"at": at, "actor": actor, "action": action, "entry_id": entry_id, "details": details, "prev": prev},
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
 def utc_now() -> str:
     """Return the current UTC time as ISO 8601 with microseconds and a Z."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -429,21 +443,8 @@ class Store:
     ) -> None:
         """Append one audit event chained to the previous one by hash (tamper evidence)."""
         row = self.conn.execute("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
-        prev = row[0] if row else "0" * 64
-        body = json.dumps(
-            {
-                "at": at,
-                "actor": actor,
-                "action": action,
-                "entry_id": entry_id,
-                "details": details,
-                "prev": prev,
-            },
-            sort_keys=True,
-            ensure_ascii=False,
-            default=str,
-        )
-        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        prev = row[0] if row else GENESIS_HASH
+        digest = event_hash(at, actor, action, entry_id, details, prev)
         self.conn.execute(
             "INSERT INTO audit_events(at, actor, action, entry_id, details, prev_hash, hash) VALUES (?,?,?,?,?,?,?)",
             (

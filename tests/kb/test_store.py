@@ -8,7 +8,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from kb.kb import verify_audit_chain
+from kb.audit import verify_chain
 from kb.models import Entry, KBError, Link, NotFoundError
 from kb.store import Store
 
@@ -105,9 +105,10 @@ def test_links_are_typed_checked_and_idempotent(store):
 
 def test_audit_chain_detects_an_edited_event(store):
     store.insert([cue("a"), cue("b")], author="ana")
-    assert verify_audit_chain(store) == "ok"
+    assert verify_chain(store).ok
     store.conn.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = 1")
-    assert verify_audit_chain(store) == "broken at audit event 1"
+    check = verify_chain(store)
+    assert not check.ok and check.first_bad_seq == 1
 
 
 def test_vectors_are_stored_per_fingerprint_and_current_content(store):
