@@ -606,16 +606,10 @@ class Suggestion:
 
 def find_entry(kb: KnowledgeBase, ref: str, argument: str = "ID") -> Entry:
     """Return the entry an id (KB-000123) or ext_id (LEI-DEV-0041) names, or raise naming the argument."""
-    text = (ref or "").strip()
-    if _ID_RE.match(text):
-        try:
-            return kb.get(text.upper())
-        except NotFoundError as exc:
-            raise NotFoundError(f"argument '{argument}': no entry with id {text.upper()}") from exc
-    entry = kb.store.find_by_ext_id(text) if text else None
-    if entry is None:
-        raise NotFoundError(f"argument '{argument}': no entry with id or ext_id '{ref}'")
-    return entry
+    try:
+        return kb.resolve(ref)
+    except NotFoundError as exc:
+        raise NotFoundError(f"argument '{argument}': {exc}") from exc
 
 
 def suggest_failure_pattern(

@@ -429,21 +429,10 @@ def import_links(kb: KnowledgeBase, path: Path, *, author: str | None = None) ->
     added, errors = 0, []
     for row_no, row in enumerate(reader, start=2):
         try:
-            source = _resolve(kb, row[source_col])
-            target = _resolve(kb, row[target_col])
+            source = kb.resolve(row[source_col]).id
+            target = kb.resolve(row[target_col]).id
             kb.link(source, row[relation_col].strip(), target, author=author)
             added += 1
         except KBError as exc:
             errors.append(f"{path.name}, row {row_no}: {exc}")
     return {"file": str(path), "linked": added, "errors": errors}
-
-
-def _resolve(kb: KnowledgeBase, ref: str) -> str:
-    """Return the entry id for an id or an ext_id."""
-    ref = (ref or "").strip()
-    if re.fullmatch(r"(?i)KB-\d+", ref):
-        return kb.get(ref).id
-    entry = kb.store.find_by_ext_id(ref)
-    if entry is None:
-        raise KBError(f"no entry with id or ext_id '{ref}'")
-    return entry.id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ import numpy as np
 from kb.audit import verify_chain
 from kb.embed import Embedder, load_embedder
 from kb.index import EXACT_LIMIT, VectorIndex
-from kb.models import EDITABLE_FIELDS, MAX_TEXT_CHARS, Entry, Hit, KBError, Link, Revision
+from kb.models import EDITABLE_FIELDS, MAX_TEXT_CHARS, Entry, Hit, KBError, Link, NotFoundError, Revision
 from kb.roles import Actor
 from kb.search import SearchFilters, hybrid_search
 from kb.store import Store, default_title, format_id, parse_id
@@ -384,6 +385,16 @@ class KnowledgeBase:
     def get(self, entry_id: str) -> Entry:
         """Return one entry by id."""
         return self.store.get(entry_id)
+
+    def resolve(self, ref: str) -> Entry:
+        """Return the entry an id (KB-000123 or 123) or a source-system ext_id names."""
+        text = (ref or "").strip()
+        if re.fullmatch(r"(?i)(KB-)?\d+", text):
+            return self.store.get(text if text.upper().startswith("KB-") else format_id(int(text)))
+        entry = self.store.find_by_ext_id(text) if text else None
+        if entry is None:
+            raise NotFoundError(f"no entry with id or ext_id '{ref}'")
+        return entry
 
     def history(self, entry_id: str) -> list[Revision]:
         """Return an entry's revisions, oldest first."""

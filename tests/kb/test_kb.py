@@ -167,3 +167,12 @@ def test_reimport_with_several_texts_under_one_source_id_is_idempotent(kb):
     again = kb.add_many(rows, author="ana")
     assert first.summary()["added"] == 2 or first.summary()["updated"] == 1
     assert again.summary() == {"added": 0, "updated": 0, "duplicates": 2}
+
+
+def test_resolve_takes_an_id_a_number_or_an_ext_id(kb):
+    entry = kb.add({**DEV, "ext_id": "LEI-DEV-0041"}, author="ana")
+    assert kb.resolve("kb-000001").id == kb.resolve("1").id == kb.resolve(" LEI-DEV-0041 ").id == entry.id
+    with pytest.raises(KBError, match="'NOPE'"):
+        kb.resolve("NOPE")
+    with pytest.raises(KBError, match="KB-000002"):
+        kb.resolve("2")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pandas as pd
@@ -29,17 +28,6 @@ from ui.widgets import (
 
 # Fields offered in the edit form, in order; the rest (fields JSON) are changed by import or CLI.
 EDIT_TEXT = ("ext_id", "equipment", "batch", "occurred_at", "scale")
-
-
-def resolve_ref(kb: KnowledgeBase, ref: str) -> Entry:
-    """Return the entry for an id (KB-000123, 123) or an ext_id (LEI-DEV-0041)."""
-    ref = ref.strip()
-    if re.fullmatch(r"(?i)(KB-)?\d+", ref):
-        return kb.get(ref if ref.upper().startswith("KB-") else f"KB-{int(ref):06d}")
-    found = kb.store.find_by_ext_id(ref)
-    if found is None:
-        raise KBError(f"no entry with id or ext_id '{ref}'")
-    return found
 
 
 def changes_from_form(entry: Entry, values: dict[str, Any]) -> dict[str, Any]:
@@ -305,7 +293,7 @@ def render_link_form(kb: KnowledgeBase, entry: Entry) -> None:
             st.error("Enter the id of the other entry.")
         return
     try:
-        other = resolve_ref(kb, target)
+        other = kb.resolve(target)
         with state.locked(kb):  # Store.add_link runs its own transaction outside the facade's lock
             kb.link(entry.id, relation, other.id, author=who, note=note or None)
     except KBError as exc:
@@ -393,7 +381,7 @@ def render() -> None:
         st.title("Entry")
         st.info("Open an entry from Search, or type its id above.")
         return
-    entry = resolve_ref(kb, ref)
+    entry = kb.resolve(ref)
     render_record(kb, entry)
     render_links_and_similar(kb, entry)
     render_history(kb, entry)
