@@ -12,7 +12,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from ingest.templates import FieldError, Template, fill_template, validate_answers
+from ingest.templates import (
+    PROBES_KEY,
+    FieldError,
+    FieldSpec,
+    Probe,
+    Template,
+    fill_template,
+    validate_answers,
+)
 from ingest.vocabulary import Vocabulary
 from kb.kb import KnowledgeBase
 from kb.models import KBError, NotFoundError
@@ -210,3 +218,48 @@ def merge_answers(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+# -- the probe walk-through (what the UI shows screen by screen) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class WalkStep:
+    """One screen of the walk-through: the session context, one probe, or the review."""
+
+    kind: str  # context | probe | review
+    title: str
+    fields: tuple[FieldSpec, ...] = ()
+    probe: Probe | None = None
+
+
+def walk_steps(template: Template) -> list[WalkStep]:
+    """Return the screens of a template: shared fields first, then one per probe, then review."""
+    probe_filled = {name for p in template.probes for name in p.fills}
+    if template.entry_per == "probe":
+        shared = template.shared_fields
+    else:
+        shared = tuple(f for f in template.fields if f.name not in probe_filled)
+    steps = [WalkStep("context", "Session" if template.probes else "Answers", shared)] if shared else []
+    for probe in template.probes:
+        title = probe.id.replace("_", " ").capitalize()
+        steps.append(WalkStep("probe", title, tuple(template.field(n) for n in probe.fills), probe))
+    steps.append(WalkStep("review", "Review and commit"))
+    return steps
+
+
+def draft_value(ws: Workshop, path: str) -> Any:
+    """Return the saved draft answer at a path such as 'site', 'probes.noticing.cues' or 'probes.x[1].unit'."""
+    if not path.startswith(f"{PROBES_KEY}."):
+        value = ws.answers.get(path)
+        return ws.context().get(path) if value in (None, "") else value
+    _, rest = path.split(".", 1)
+    probe_part, name = rest.rsplit(".", 1)
+    probes = ws.answers.get(PROBES_KEY) or {}
+    if "[" in probe_part:
+        pid, index = probe_part[:-1].split("[")
+        items = probes.get(pid) or []
+        item = items[int(index)] if isinstance(items, list) and int(index) < len(items) else {}
+    else:
+        item = probes.get(probe_part) or {}
+    return item.get(name) if isinstance(item, dict) else None

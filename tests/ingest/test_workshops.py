@@ -96,3 +96,29 @@ def test_bad_date_names_the_argument(kb, catalogue):
     templates, _ = catalogue
     with pytest.raises(KBError, match="--date"):
         WorkshopBook(kb).start(templates["quick_cue_log"], facilitator="x", participants=[], held_on="May 5")
+
+
+def test_walk_steps_and_draft_lookup(catalogue):
+    from ingest.workshops import Workshop, draft_value, walk_steps
+
+    templates, _ = catalogue
+    acta = templates["acta_knowledge_audit"]
+    steps = walk_steps(acta)
+    assert [s.kind for s in steps] == ["context"] + ["probe"] * len(acta.probes) + ["review"]
+    assert [s.probe.id for s in steps if s.probe] == [p.id for p in acta.probes]
+    ws = Workshop(
+        "WS-0001",
+        acta.id,
+        "1",
+        "M",
+        [],
+        "LEI",
+        "LVV",
+        "transfection",
+        "2025-05-14",
+        answers={"probes": {"noticing": {"cues": "haze"}, "x": [{"unit": "%"}, {"unit": "g/L"}]}},
+    )
+    assert draft_value(ws, "probes.noticing.cues") == "haze"
+    assert draft_value(ws, "probes.x[1].unit") == "g/L"
+    assert draft_value(ws, "probes.x[5].unit") is None
+    assert draft_value(ws, "site") == "LEI", "a blank answer falls back to the workshop's context"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -10,37 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from ingest.templates import PROBES_KEY, FieldSpec, Probe, Template, TemplateValidationError, validate_answers
-from ingest.workshops import Workshop, WorkshopBook, parse_participant
+from ingest.workshops import WalkStep, Workshop, WorkshopBook, draft_value, parse_participant, walk_steps
 from kb.models import KBError
 from ui import state
 from ui.widgets import flash, guarded, label_of, md_escape, open_button, require_author, safe_callback
 
 CURRENT = "ws_current"
-
-
-@dataclass(frozen=True)
-class WalkStep:
-    """One screen of the walk-through: the session context, one probe, or the review."""
-
-    kind: str  # context | probe | review
-    title: str
-    fields: tuple[FieldSpec, ...] = ()
-    probe: Probe | None = None
-
-
-def walk_steps(template: Template) -> list[WalkStep]:
-    """Return the screens of a template: shared fields first, then one per probe, then review."""
-    probe_filled = {name for p in template.probes for name in p.fills}
-    if template.entry_per == "probe":
-        shared = template.shared_fields
-    else:
-        shared = tuple(f for f in template.fields if f.name not in probe_filled)
-    steps = [WalkStep("context", "Session" if template.probes else "Answers", shared)] if shared else []
-    for probe in template.probes:
-        title = probe.id.replace("_", " ").capitalize()
-        steps.append(WalkStep("probe", title, tuple(template.field(n) for n in probe.fills), probe))
-    steps.append(WalkStep("review", "Review and commit"))
-    return steps
 
 
 def _per_probe(template: Template, step: WalkStep) -> bool:
@@ -54,23 +28,6 @@ def widget_key(ws_id: str, path: str) -> str:
 
 def _count_key(ws_id: str, probe_id: str) -> str:
     return f"ws:{ws_id}:count:{probe_id}"
-
-
-def draft_value(ws: Workshop, path: str) -> Any:
-    """Return the saved draft answer at a path such as 'site', 'probes.noticing.cues' or 'probes.x[1].unit'."""
-    if not path.startswith(f"{PROBES_KEY}."):
-        value = ws.answers.get(path)
-        return ws.context().get(path) if value in (None, "") else value
-    _, rest = path.split(".", 1)
-    probe_part, name = rest.rsplit(".", 1)
-    probes = ws.answers.get(PROBES_KEY) or {}
-    if "[" in probe_part:
-        pid, index = probe_part[:-1].split("[")
-        items = probes.get(pid) or []
-        item = items[int(index)] if isinstance(items, list) and int(index) < len(items) else {}
-    else:
-        item = probes.get(probe_part) or {}
-    return item.get(name) if isinstance(item, dict) else None
 
 
 def step_paths(ws: Workshop, template: Template, step: WalkStep) -> list[tuple[str, FieldSpec]]:
