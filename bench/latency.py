@@ -171,6 +171,30 @@ def build_base(n: int, *, rebuild: bool = False, exact_limit: int | None = None)
     return info
 
 
+def prepare_base(n: int) -> dict[str, Any]:
+    """Open a built base once with the current code: schema migration, keyword index, index catch-up."""
+    from kb.kb import KnowledgeBase
+
+    home = base_dir(n)
+    had_keywords = (home / "keywords.npz").is_file()
+    kb = KnowledgeBase(home, embedder=CachingEmbedder())
+    t0 = time.perf_counter()
+    kb.ensure_index()
+    info = {
+        "prepare_s": time.perf_counter() - t0,
+        "keywords_built_now": not had_keywords,
+        "keywords_mib": dir_size_mib(home / "keywords.npz"),
+        "db_mib": dir_size_mib(home / "tacitkb.db"),
+        "index_mib": dir_size_mib(home / "index.faiss"),
+        "repair": kb.last_index_repair,
+        "prepare_peak_rss_mib": peak_rss_mib(),
+    }
+    kb.close()
+    if not had_keywords:
+        (home / "prepared.json").write_text(json.dumps(info, indent=2))
+    return info
+
+
 # -- queries --------------------------------------------------------------------------------------
 
 
@@ -191,6 +215,8 @@ def measure(n: int, queries: int) -> dict[str, Any]:
     from kb.search import SearchFilters, hybrid_search
 
     build = build_base(n)
+    prepared_file = base_dir(n) / "prepared.json"
+    prepared = json.loads(prepared_file.read_text()) if prepared_file.is_file() else {}
     emb = load_embedder()
     texts = query_texts(queries)
     emb.encode(texts[:8])
@@ -206,7 +232,7 @@ def measure(n: int, queries: int) -> dict[str, Any]:
         ("dense + filter", "dense", SearchFilters(site="RARE")),
         ("hybrid + filter", "hybrid", SearchFilters(site="RARE")),
     ]
-    for q in texts[:10]:  # warm-up: page cache, FTS5 structures, allocator
+    for q in texts[:10]:  # warm-up: page cache, allocator
         for _, mode, flt in configs:
             kb.search(q, k=10, mode=mode, filters=flt)
     out: dict[str, Any] = {
@@ -214,6 +240,9 @@ def measure(n: int, queries: int) -> dict[str, Any]:
         "loadavg_at_measure": loadavg(),
         "n": n,
         "build": build,
+        "prepared": prepared,
+        "keywords_mib": dir_size_mib(base_dir(n) / "keywords.npz"),
+        "db_mib_now": dir_size_mib(base_dir(n) / "tacitkb.db"),
         "open_s": open_s,
         "rss_model_mib": rss_model,
         "rss_after_open_mib": rss_open,
@@ -234,7 +263,9 @@ def measure(n: int, queries: int) -> dict[str, Any]:
             e2e.append(time.perf_counter() - t)
             hits_n.append(len(hits))
             t = time.perf_counter()
-            hybrid_search(kb.store, kb.index, emb, q, k=10, mode=mode, filters=flt, query_vector=v)
+            hybrid_search(
+                kb.store, kb.index, kb.keywords, emb, q, k=10, mode=mode, filters=flt, query_vector=v
+            )
             no_encode.append(time.perf_counter() - t)
         out["configs"][name] = {
             "e2e": percentiles(e2e),
@@ -266,16 +297,12 @@ def _label(r: dict[str, Any]) -> str:
 
 def parts(kb: Any, texts: list[str], vectors: np.ndarray) -> dict[str, Any]:
     """Time the pieces of a hybrid search separately, to show where the time goes."""
-    from kb.search import BM25_WEIGHTS, SearchFilters, allowed_seqs, fts_query, keyword_ranks
+    from kb.search import SearchFilters, allowed_seqs, keyword_ranks, query_terms
+    from kb.store import format_id
 
-    active, rare = SearchFilters(), SearchFilters(site="RARE")
-    weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-    where, params = active.sql()
-    no_snippet = (
-        f"SELECT e.seq, bm25(entries_fts, {weights}) AS score FROM entries_fts JOIN entries e "
-        f"ON e.seq = entries_fts.rowid WHERE entries_fts MATCH ? AND {where} ORDER BY score, e.seq LIMIT 50"
-    )
-    index = kb.index
+    rare = SearchFilters(site="RARE")
+    index, keywords = kb.index, kb.keywords
+    rare_seqs = allowed_seqs(kb.store, rare)
 
     def each(fn) -> dict[str, float]:  # noqa: ANN001
         times = []
@@ -285,26 +312,18 @@ def parts(kb: Any, texts: list[str], vectors: np.ndarray) -> dict[str, Any]:
             times.append(time.perf_counter() - t)
         return percentiles(times)
 
-    matches = []
-    for q in texts:
-        match = fts_query(q)
-        matches.append(
-            kb.store.conn.execute(
-                "SELECT COUNT(*) FROM entries_fts WHERE entries_fts MATCH ?", (match,)
-            ).fetchone()[0]
-            if match
-            else 0
-        )
+    matches = [len(keywords.search(query_terms(q), len(keywords))[0]) for q in texts]
+    top10 = {q: [format_id(s) for s in index.search(v, 10)[0]] for q, v in zip(texts, vectors, strict=True)}
     return {
-        "fts_matches_per_query_median": float(np.median(matches)),
-        "keyword_ranks": each(lambda q, v: keyword_ranks(kb.store, q, active, 50)),
-        "keyword_sql_without_snippet": each(
-            lambda q, v: kb.store.conn.execute(no_snippet, [fts_query(q), *params]).fetchall()
-        ),
-        "keyword_ranks_filtered": each(lambda q, v: keyword_ranks(kb.store, q, rare, 50)),
+        "keyword_matches_per_query_median": float(np.median(matches)),
+        "keyword_ranks": each(lambda q, v: keyword_ranks(keywords, q, None, 50)),
+        "keyword_ranks_filtered": each(lambda q, v: keyword_ranks(keywords, q, rare_seqs, 50)),
         "faiss_search": each(lambda q, v: index.search(v, 50)),
         "allowed_seqs_filter": each(lambda q, v: allowed_seqs(kb.store, rare)),
         "faiss_search_filtered": each(lambda q, v: index.search(v, 50, allowed_seqs(kb.store, rare))),
+        "fetch_rows_and_links": each(
+            lambda q, v: (kb.store.get_many(top10[q]), kb.store.links_for(top10[q]))
+        ),
     }
 
 
@@ -419,8 +438,10 @@ def run(sizes: list[int], queries: int = 200, *, rebuild: bool = False, docs: bo
                 r["open_s"],
                 r["peak_rss_serving_mib"],
                 b["build_peak_rss_mib"],
-                b["db_mib"],
+                r.get("db_mib_now", b["db_mib"]),
                 b["index_mib"],
+                r.get("keywords_mib", "-"),
+                (r.get("prepared") or {}).get("prepare_s", "-"),
             ]
         )
     sizes_t = table(
@@ -436,17 +457,19 @@ def run(sizes: list[int], queries: int = 200, *, rebuild: bool = False, docs: bo
             "peak RSS build MiB",
             "db MiB",
             "index MiB",
+            "keyword index MiB",
+            "keyword build s",
         ],
         srows,
     )
     part_names = [
         ("query encode", None),
-        ("FTS5 keyword_ranks", "keyword_ranks"),
-        ("same SQL without snippet()", "keyword_sql_without_snippet"),
-        ("FTS5 keyword_ranks, filtered", "keyword_ranks_filtered"),
+        ("BM25 keyword_ranks (k=50)", "keyword_ranks"),
+        ("BM25 keyword_ranks, filtered (allowed set given)", "keyword_ranks_filtered"),
         ("FAISS search (k=50)", "faiss_search"),
         ("allowed_seqs (filter SQL)", "allowed_seqs_filter"),
         ("FAISS search filtered (incl. allowed_seqs)", "faiss_search_filtered"),
+        ("fetch 10 rows and their links", "fetch_rows_and_links"),
     ]
     prow = []
     for label, key in part_names:
@@ -456,8 +479,8 @@ def run(sizes: list[int], queries: int = 200, *, rebuild: bool = False, docs: bo
             row.append(f"{pr['p50_ms']:.1f} / {pr['p95_ms']:.1f}")
         prow.append(row)
     prow.append(
-        ["FTS5 matches per query (median)"]
-        + [f"{r['parts']['fts_matches_per_query_median']:,.0f}" for r in results]
+        ["entries matching a query word (median)"]
+        + [f"{r['parts']['keyword_matches_per_query_median']:,.0f}" for r in results]
     )
     parts_t = table(["part (p50 / p95 ms)", *(_label(r) for r in results)], prow)
     print(main)
@@ -475,7 +498,8 @@ Command: `.venv/bin/python -m bench.latency --sizes {",".join(str(s) for s in si
 
 {queries} real queries per configuration (MaintNet problem texts and FDA reason openings), k = 10, after
 10 warm-up queries; one process per size. "filter" = `SearchFilters(site="RARE")`, which keeps 1 % of the
-rows. End to end = `KnowledgeBase.search` (query encode, FTS5, FAISS, fusion, row and link fetch).
+rows. End to end = `KnowledgeBase.search` (query encode, filter SQL, BM25 keyword index, FAISS,
+fusion, row and link fetch).
 
 {main}
 
@@ -487,9 +511,10 @@ Where the time goes (each part timed alone over the same queries):
 
 Recall@10 is the IVF index as tuned at build time (`kb/index.py` `tune_nprobe`) against exact
 inner-product search, on the benchmark's query vectors; target >= {TARGET_RECALL}. Filtered searches
-probe every list, so they are exact. "open" is the first `ensure_index()` of a process: read the
-index file and check it against the database. Bases above ~10.7k rows are synthetic variants of the
-real rows (see `bench/latency.py`).
+are exact (the allowed vectors are scored directly). "open" is the first `ensure_index()` of a
+process: read both index files and check them against the database. "keyword build s" is building the
+BM25 index from the database (once, when its file is missing). Bases above ~10.7k rows are synthetic
+variants of the real rows (see `bench/latency.py`).
 """
         body += LATENCY_NOTES
         write_section("latency", body)
@@ -512,6 +537,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.build:
         print(json.dumps(build_base(args.build, rebuild=args.rebuild), indent=2))
+        print(json.dumps(prepare_base(args.build), indent=2))
         return
     if args.one:
         res = measure(args.one, args.queries)

@@ -234,7 +234,7 @@ def configs(best: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         ("hybrid (default: rrf k=60)", {"mode": "hybrid"}),
         (f"hybrid (tuned: {label})", tuned),
         ("dense only", {"mode": "dense"}),
-        ("keyword only (FTS5 BM25)", {"mode": "keyword"}),
+        ("keyword only (BM25)", {"mode": "keyword"}),
         ("hybrid default + expansion", {"mode": "hybrid", "expand": "vocab"}),
         ("hybrid tuned + expansion", {**tuned, "expand": "vocab"}),
         ("keyword only + expansion", {"mode": "keyword", "expand": "vocab"}),

@@ -45,6 +45,8 @@ KB_FILES: tuple[str, ...] = (
     "tacitkb.db-shm",
     "index.faiss",
     "index.faiss.json",
+    "keywords.npz",
+    "keywords.npz.json",
 )
 
 

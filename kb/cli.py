@@ -563,10 +563,11 @@ def verify(ctx: Context, as_json: bool) -> None:
             for key in ("database", "model", "active_entries", "missing_vectors", "audit_chain"):
                 click.echo(f"{key:<16} {report[key]}")
             click.echo(f"{'index':<16} {report['index']['state']}")
+            click.echo(f"{'keyword index':<16} {report['keywords']['state']}")
             click.echo(
                 "all consistent"
                 if report["ok"]
-                else "problems found: run `tacitkb reindex` to rebuild the index"
+                else "problems found: run `tacitkb reindex` to rebuild the indexes"
             )
         sys.exit(0 if report["ok"] else 3)
 

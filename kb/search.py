@@ -1,4 +1,4 @@
-"""Hybrid search: FTS5 keyword ranks and FAISS dense ranks under the same filters, fused and explained."""
+"""Hybrid search: BM25 keyword ranks and FAISS dense ranks under the same filters, fused and explained."""
 
 from __future__ import annotations
 
@@ -11,14 +11,13 @@ import numpy as np
 
 from kb.embed import Embedder
 from kb.index import VectorIndex
+from kb.keyword_index import KeywordIndex, stem, words
 from kb.models import ENTRY_TYPES, Hit, KBError
 from kb.store import Store, format_id
 
 SEARCH_MODES = ("hybrid", "dense", "keyword")
 FUSIONS = ("rrf", "linear")
 RRF_K = 60
-# Column weights for bm25(): title, text, equipment, tags.
-BM25_WEIGHTS = (2.0, 1.0, 1.0, 0.5)
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 
@@ -155,32 +154,29 @@ STOP_WORDS = frozenset(
 )
 
 
-def fts_query(text: str) -> str | None:
-    """Return an FTS5 query that treats any input as plain words (OR of quoted terms), or None."""
-    terms = list(dict.fromkeys(t.lower() for t in _TOKEN.findall(text)))
-    terms = [t for t in terms if t not in STOP_WORDS] or terms
-    if not terms:
-        return None
-    # Quoting every term makes FTS5 operators (NEAR, AND, *, -, parentheses) inert.
-    return " OR ".join(f'"{t}"' for t in terms)
+def query_terms(text: str) -> list[str]:
+    """Return the stemmed index terms of a query: its words less stop words (all of them if only those)."""
+    found = list(dict.fromkeys(words(text)))
+    return list(dict.fromkeys(stem(w) for w in ([w for w in found if w not in STOP_WORDS] or found)))
 
 
 def keyword_ranks(
-    store: Store, query: str, filters: SearchFilters, limit: int
-) -> list[tuple[int, float, str]]:
-    """Return (seq, bm25, snippet) of the best keyword matches under the filters."""
-    match = fts_query(query)
-    if match is None:
-        return []
-    where, params = filters.sql()
-    weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-    sql = (
-        f"SELECT e.seq, bm25(entries_fts, {weights}) AS score, "
-        "snippet(entries_fts, 1, '**', '**', '…', 24) "
-        "FROM entries_fts JOIN entries e ON e.seq = entries_fts.rowid "
-        f"WHERE entries_fts MATCH ? AND {where} ORDER BY score, e.seq LIMIT ?"
-    )
-    return [(int(s), float(r), snip) for s, r, snip in store.conn.execute(sql, [match, *params, limit])]
+    keywords: KeywordIndex, query: str, allowed: np.ndarray | None, limit: int
+) -> list[tuple[int, float]]:
+    """Return (seq, BM25 score) of the best keyword matches among the allowed entries (None: all)."""
+    seqs, scores = keywords.search(query_terms(query), limit, allowed)
+    return [(int(s), float(v)) for s, v in zip(seqs, scores, strict=True)]
+
+
+def highlight(text: str, query: str) -> str:
+    """Return text with the words that share a stem with the query's terms marked **like this**."""
+    wanted = set(query_terms(query))
+
+    def mark(match: re.Match[str]) -> str:
+        folded = words(match[0])
+        return f"**{match[0]}**" if folded and stem(folded[0]) in wanted else match[0]
+
+    return _TOKEN.sub(mark, text)
 
 
 def allowed_seqs(store: Store, filters: SearchFilters) -> np.ndarray:
@@ -204,6 +200,7 @@ def best_sentence(text: str, query: str, limit: int = 240) -> str:
 def hybrid_search(
     store: Store,
     index: VectorIndex,
+    keywords: KeywordIndex,
     embedder: Embedder,
     query: str,
     *,
@@ -227,18 +224,19 @@ def hybrid_search(
     exclude = exclude or set()
     depth = max(50, 4 * k) + len(exclude)
 
-    keyword: list[tuple[int, float, str]] = []
+    # Both indexes hold only active entries; any other filter narrows the candidates of both legs.
+    allowed = None if filters.is_empty() and filters.status == "active" else allowed_seqs(store, filters)
+    keyword: list[tuple[int, float]] = []
+    keyword_query = expand(query) if expand else query
     if mode in ("hybrid", "keyword"):
-        keyword = keyword_ranks(store, expand(query) if expand else query, filters, depth)
+        keyword = keyword_ranks(keywords, keyword_query, allowed, depth)
     dense_seqs, dense_sims = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     if mode in ("hybrid", "dense") and (query.strip() or query_vector is not None):
         vector = query_vector if query_vector is not None else embedder.encode([query])[0]
-        allowed = None if filters.is_empty() and filters.status == "active" else allowed_seqs(store, filters)
         dense_seqs, dense_sims = index.search(vector, depth, allowed)
 
-    kw_rank = {s: i + 1 for i, (s, _, _) in enumerate(x for x in keyword if x[0] not in exclude)}
-    kw_score = {s: -r for s, r, _ in keyword}  # bm25() is lower-is-better
-    snippets = {s: snip for s, _, snip in keyword}
+    kw_rank = {s: i + 1 for i, (s, _) in enumerate(x for x in keyword if x[0] not in exclude)}
+    kw_score = dict(keyword)
     dn = [(int(s), float(v)) for s, v in zip(dense_seqs, dense_sims, strict=True) if int(s) not in exclude]
     dn_rank = {s: i + 1 for i, (s, _) in enumerate(dn)}
     dn_score = dict(dn)
@@ -250,7 +248,9 @@ def hybrid_search(
     hits = []
     for position, seq in enumerate(ranked, start=1):
         entry = entries[format_id(seq)]
-        snippet = snippets.get(seq) or best_sentence(entry.text, query)
+        snippet = best_sentence(entry.text, keyword_query)
+        if seq in kw_rank:
+            snippet = highlight(snippet, keyword_query)
         hits.append(
             Hit(
                 entry=entry,

@@ -31,7 +31,7 @@ from kb.models import (
     Revision,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: no FTS5 table (keyword search moved to kb/keyword_index.py)
 # Column order of the entries table: ids, the caller's fields, then what the store maintains.
 ENTRY_COLUMNS: tuple[str, ...] = (
     "seq", "id", *TEXT_FIELDS, "tags", "fields", "created_at", "updated_at", "status", "revision", "content_hash",
@@ -56,9 +56,12 @@ CREATE INDEX IF NOT EXISTS entries_hash ON entries(content_hash);
 CREATE INDEX IF NOT EXISTS entries_changed ON entries(changed_version);
 CREATE INDEX IF NOT EXISTS entries_filter ON entries(status, type, process, step, site);
 CREATE INDEX IF NOT EXISTS entries_occurred ON entries(occurred_at);
-CREATE INDEX IF NOT EXISTS entries_site ON entries(site, status);
-CREATE INDEX IF NOT EXISTS entries_step ON entries(step, status);
-CREATE INDEX IF NOT EXISTS entries_process ON entries(process, status);
+DROP INDEX IF EXISTS entries_site;
+DROP INDEX IF EXISTS entries_step;
+DROP INDEX IF EXISTS entries_process;
+CREATE INDEX IF NOT EXISTS entries_by_site ON entries(site COLLATE NOCASE, status);
+CREATE INDEX IF NOT EXISTS entries_by_step ON entries(step COLLATE NOCASE, status);
+CREATE INDEX IF NOT EXISTS entries_by_process ON entries(process COLLATE NOCASE, status);
 CREATE INDEX IF NOT EXISTS entries_type ON entries(type, status);
 CREATE TABLE IF NOT EXISTS revisions (
     entry_id TEXT NOT NULL, revision INTEGER NOT NULL, action TEXT NOT NULL, author TEXT,
@@ -179,13 +182,18 @@ class Store:
             # One statement at a time: executescript() would commit our transaction early.
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 self.conn.execute(statement)
-            if not self.db["entries_fts"].exists():
-                # External-content FTS5 kept in sync by triggers: BM25 over title, text and tags.
-                self.db["entries"].enable_fts(
-                    ["title", "text", "equipment", "tags"], tokenize="porter unicode61", create_triggers=True
-                )
+            if self.db["entries_fts"].exists():
+                # Schema 1 kept an FTS5 table in sync by triggers; keyword search is now the in-memory
+                # BM25 index (kb/keyword_index.py), so the table and its triggers only slowed writes.
+                for trigger in ("entries_ai", "entries_ad", "entries_au"):
+                    self.conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+                self.conn.execute("DROP TABLE entries_fts")
             self.conn.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+            self.conn.execute(
+                "UPDATE meta SET value = ? WHERE key = 'schema_version' AND value != ?",
+                (str(SCHEMA_VERSION), str(SCHEMA_VERSION)),
             )
             self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('version', '0')")
 
@@ -308,6 +316,22 @@ class Store:
         if status:
             return self.conn.execute("SELECT COUNT(*) FROM entries WHERE status = ?", (status,)).fetchone()[0]
         return self.conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+
+    def keyword_rows(self, seqs: Sequence[int] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Yield (seq, searchable fields) of active entries, all of them or those with these seqs."""
+        columns = "seq, title, text, equipment, tags"
+        if seqs is None:
+            chunks: Iterable[Sequence[int] | None] = [None]
+        else:
+            chunks = [seqs[i : i + 500] for i in range(0, len(seqs), 500)]
+        for chunk in chunks:
+            where, params = "status = 'active'", list(chunk or [])
+            if chunk is not None:
+                where += f" AND seq IN ({','.join('?' * len(chunk))})"
+            for seq, title, text, equipment, tags in self.conn.execute(
+                f"SELECT {columns} FROM entries WHERE {where} ORDER BY seq", params
+            ):
+                yield seq, {"title": title, "text": text, "equipment": equipment, "tags": json.loads(tags)}
 
     def history(self, entry_id: str) -> list[Revision]:
         """Return the revisions of one entry, oldest first."""

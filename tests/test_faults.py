@@ -275,15 +275,15 @@ class StoredVectorsOnly:
         raise SystemExit("encode() must not be needed to repair or catch up the index")
 
 home, fingerprint, dim = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-real_write = index_module._atomic_write
-def torn(path, data):
+real_write = index_module.atomic_write
+def torn(path, data, **kw):
     if path.name.endswith(".json"):  # index.faiss is already replaced; its meta is half-written
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data[: len(data) // 2])
         print("IN-SAVE", flush=True)
         time.sleep(600)
-    real_write(path, data)
-index_module._atomic_write = torn
+    real_write(path, data, **kw)
+index_module.atomic_write = torn
 KnowledgeBase(home, embedder=StoredVectorsOnly(fingerprint, dim)).ensure_index()
 """
 
@@ -381,16 +381,16 @@ def disk_full(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[di
         else:
             import kb.index as index_module
 
-            def no_space(path, data):
+            def no_space(path, data, **kw):
                 raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-            saved, index_module._atomic_write = index_module._atomic_write, no_space
+            saved, index_module.atomic_write = index_module.atomic_write, no_space
             try:
                 kb.reindex()
             except Exception as exc:  # noqa: BLE001
                 index_error = exc
             finally:
-                index_module._atomic_write = saved
+                index_module.atomic_write = saved
         kb.close()
         state = committed_state(home)
         index_file = home / "index.faiss"

@@ -42,6 +42,35 @@ def test_filtered_search_is_complete_even_for_ivf():
     assert sorted(seqs) == sorted(allowed)
 
 
+@pytest.mark.parametrize(
+    ("n_allowed", "with_removed_id", "by_lookup"),
+    [(30, False, True), (30, True, False), (2000, False, False)],  # lookup by id, else a selector
+)
+def test_filtered_search_ranks_exactly_like_brute_force(n_allowed, with_removed_id, by_lookup, monkeypatch):
+    import kb.index as index_module
+
+    monkeypatch.setattr(index_module, "EXACT_FILTER_LIMIT", 1000)
+    x = unit_vectors(3000, seed=5)
+    ivf = VectorIndex.build(
+        np.arange(1, 3001), x, fingerprint="m", dim=32, version=1, exact_limit=1000, nprobe=1
+    )
+    ivf.remove(np.array([11, 12]))  # the by-id map must forget removed vectors
+    ivf.upsert(np.array([13]), x[100:101])
+    held = {i + 1: x[i] for i in range(3000) if i + 1 not in (11, 12)} | {13: x[100]}
+    rng = np.random.default_rng(6)
+    allowed = np.unique(rng.choice(np.arange(14, 3001), size=n_allowed, replace=False))
+    allowed = np.union1d(allowed, [11, 13] if with_removed_id else [13])  # 11 has no vector: never a hit
+    query = unit_vectors(1, seed=7)[0]
+    lookup = (
+        len(allowed) <= index_module.EXACT_FILTER_LIMIT and ivf._search_among(query, 20, allowed) is not None
+    )
+    assert lookup == by_lookup
+    seqs, sims = ivf.search(query, 20, allowed)
+    truth = sorted((-float(held[s] @ query), s) for s in allowed.tolist() if s in held)[:20]
+    assert list(seqs) == [s for _, s in truth]
+    assert np.allclose(sims, [-v for v, _ in truth], atol=1e-5)
+
+
 def test_upsert_and_remove():
     x = unit_vectors(10)
     index = VectorIndex.build(np.arange(1, 11), x, fingerprint="m", dim=32, version=1)

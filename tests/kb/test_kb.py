@@ -129,6 +129,67 @@ def test_index_is_repaired_from_stored_vectors_after_a_crash(tmp_path, embedder,
         assert base.verify()["ok"]
 
 
+@pytest.mark.parametrize("damage", ["missing", "truncated", "stale", "old_format"])
+def test_keyword_index_is_rebuilt_from_the_database_when_damaged(tmp_path, embedder, damage):
+    home = tmp_path / "kb"
+    with KnowledgeBase(home, embedder=embedder) as base:
+        base.add_many([DEV, FIX, CUE], author="ana")
+        base.ensure_index()
+        expected = [h.entry.id for h in base.search("depth filter benzonase", k=3, mode="keyword")]
+    path = home / "keywords.npz"
+    meta = path.with_suffix(".npz.json")
+    if damage == "missing":
+        path.unlink()
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "stale":
+        meta.write_text(meta.read_text().replace('"count": 3', '"count": 2'))
+    else:
+        meta.write_text(meta.read_text().replace('"format": 1', '"format": 0'))
+    with KnowledgeBase(home, embedder=embedder) as base:
+        assert base.verify()["keywords"]["state"] != "ok" and not base.verify()["ok"]
+        assert [h.entry.id for h in base.search("depth filter benzonase", k=3, mode="keyword")] == expected
+        assert base.last_index_repair and "keyword index" in base.last_index_repair
+        assert base.verify()["keywords"]["state"] == "ok" and base.verify()["ok"]
+
+
+def test_keyword_search_follows_edits_and_retirements(kb):
+    dev = kb.add(DEV, author="ana")
+    kb.add(FIX, author="ana")
+    assert [h.entry.id for h in kb.search("benzonase", mode="keyword")] == ["KB-000002"]
+    kb.edit(
+        dev.id, {"text": "Benzonase was not dosed; the filter blocked."}, author="qa", reason="correction"
+    )
+    assert {h.entry.id for h in kb.search("benzonase", mode="keyword")} == {"KB-000001", "KB-000002"}
+    kb.retire("KB-000002", author="qa", reason="superseded")
+    assert [h.entry.id for h in kb.search("benzonase", mode="keyword")] == ["KB-000001"]
+    kb.restore("KB-000002", author="qa", reason="back")
+    assert len(kb.search("benzonase", mode="keyword")) == 2
+
+
+def test_schema_1_database_loses_its_fts5_table_and_keeps_its_entries(tmp_path, embedder):
+    import sqlite_utils
+
+    home = tmp_path / "kb"
+    with KnowledgeBase(home, embedder=embedder) as base:
+        base.add_many([DEV, FIX], author="ana")
+    db = sqlite_utils.Database(home / "tacitkb.db")  # what a schema-1 database had beside the entries
+    db["entries"].enable_fts(
+        ["title", "text", "equipment", "tags"], tokenize="porter unicode61", create_triggers=True
+    )
+    db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    db.conn.commit()
+    db.conn.close()
+    with KnowledgeBase(home, embedder=embedder) as base:
+        names = {r[0] for r in base.store.conn.execute("SELECT name FROM sqlite_master")}
+        assert not {"entries_fts", "entries_ai", "entries_au", "entries_ad"} & names
+        assert (
+            base.store.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
+        )
+        base.add(CUE, author="ana")  # writes work without the old triggers
+        assert [h.entry.id for h in base.search("orange medium", k=1)] == ["KB-000003"]
+
+
 def test_another_process_write_is_seen_without_reopening(tmp_path, embedder):
     home = tmp_path / "kb"
     reader = KnowledgeBase(home, embedder=embedder)

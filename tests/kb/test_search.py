@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb.models import KBError
-from kb.search import SearchFilters, best_sentence, fts_query
+from kb.search import SearchFilters, best_sentence, highlight, query_terms
 
 
 @pytest.fixture
@@ -123,13 +123,21 @@ def test_query_syntax_is_plain_text(filled, query):
     assert filled.store.count() == 63
 
 
-def test_fts_query_quotes_every_term():
-    assert fts_query('NEAR(a "b") -c*') == '"near" OR "b" OR "c"'
-    assert fts_query(" ;-- ") is None
-    assert fts_query("the pump is in the bag") == '"pump" OR "bag"'
-    assert fts_query("what is it") == '"what" OR "is" OR "it"', (
-        "a query of only function words still searches"
+def test_query_terms_are_plain_stemmed_words():
+    assert query_terms('NEAR(a "b") -c*') == ["near", "b", "c"]
+    assert query_terms(" ;-- ") == []
+    assert query_terms("the pumps are in the bags") == ["pump", "bag"]
+    assert query_terms("what is it") == ["what", "i", "it"], "a query of only function words still searches"
+    assert query_terms("Filtering, filters; FILTER") == ["filter"]
+
+
+def test_highlight_marks_words_sharing_a_stem_with_the_query():
+    text = "The filters clogged; filtering slowed and the pump stopped."
+    assert (
+        highlight(text, "filter pump")
+        == "The **filters** clogged; **filtering** slowed and the **pump** stopped."
     )
+    assert highlight(text, "the") == "**The** filters clogged; filtering slowed and **the** pump stopped."
 
 
 def test_same_query_same_order(filled):
