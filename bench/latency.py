@@ -475,12 +475,17 @@ def run(sizes: list[int], queries: int = 200, *, rebuild: bool = False, docs: bo
     for label, key in part_names:
         row = [label]
         for r in results:
-            pr = r["encode_only"] if key is None else r["parts"][key]
-            row.append(f"{pr['p50_ms']:.1f} / {pr['p95_ms']:.1f}")
+            pr = r["encode_only"] if key is None else r["parts"].get(key)
+            row.append(f"{pr['p50_ms']:.1f} / {pr['p95_ms']:.1f}" if pr else "-")  # older runs lack some
         prow.append(row)
     prow.append(
         ["entries matching a query word (median)"]
-        + [f"{r['parts']['keyword_matches_per_query_median']:,.0f}" for r in results]
+        + [
+            f"{r['parts']['keyword_matches_per_query_median']:,.0f}"
+            if "keyword_matches_per_query_median" in r["parts"]
+            else "-"
+            for r in results
+        ]
     )
     parts_t = table(["part (p50 / p95 ms)", *(_label(r) for r in results)], prow)
     print(main)

@@ -158,6 +158,10 @@ class VectorIndex:
         except RuntimeError:  # an allowed entry without a vector for this model (not yet encoded)
             return None
         sims = vectors @ query
+        if len(sims) > k:  # keep the k best and everything tied with the k-th, then order those
+            kth = np.partition(sims, len(sims) - k)[len(sims) - k]
+            near = np.flatnonzero(sims >= kth)
+            allowed, sims = allowed[near], sims[near]
         order = np.lexsort((allowed, -sims))[:k]
         return allowed[order], sims[order]
 

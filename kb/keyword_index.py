@@ -2,7 +2,8 @@
 
 Why not SQLite FTS5's bm25(): FTS5 has no top-k pruning, so an OR of the query's words scores every
 matching row, about 240k rows and 2 s for a typical query at 1M entries (docs/benchmarks.md). Here the
-postings are numpy arrays and a query is a few vectorised gathers and one bincount.
+postings are numpy arrays, and MaxScore pruning leaves the long lists of common words to a lookup of
+the few candidates that can still reach the top k.
 
 The formula is FTS5's (k1 1.2, b 0.75, weighted term frequency over the columns, idf floor 1e-6) with the
 same Porter stemming, so ranks stay what they were. Like the FAISS index, this is a cache: the database
@@ -41,7 +42,11 @@ B = 0.75
 IDF_FLOOR = 1e-6  # FTS5's: a term in more than half the documents still counts a little
 # Column weights: a word in the title says more about the entry than one in the body.
 FIELD_WEIGHTS: Mapping[str, float] = {"title": 2.0, "text": 1.0, "equipment": 1.0, "tags": 0.5}
-FORMAT = 1  # bump when tokenisation or the file layout changes: older files are then rebuilt
+# Query planning: a sorted candidate set up to SPARSE_LIMIT documents, else a dense accumulator; a
+# candidate lookup (binary search) costs about LOOKUP_COST sequential postings.
+SPARSE_LIMIT = 30_000
+LOOKUP_COST = 16
+FORMAT = 2  # bump when tokenisation or the file layout changes: older files are then rebuilt
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _STEMMER = snowballstemmer.stemmer("porter")
 
@@ -76,6 +81,51 @@ class _Delta(NamedTuple):
     seq: np.ndarray
 
 
+class _QueryTerm(NamedTuple):
+    """One query term: its id, idf, main-segment posting range and live delta-posting indexes."""
+
+    term: int
+    idf: float
+    start: int
+    end: int
+    in_delta: np.ndarray
+
+
+class _Weights(NamedTuple):
+    """The parts of the BM25 term weight that are the same for every document in one query."""
+
+    saturation: float  # k1 * (1 - b)
+    per_length: float  # k1 * b / avgdl
+    pairs: np.ndarray  # the weight without idf of each main-segment (tf, length) pair
+
+    def bm25(self, idf: float, tf: np.ndarray, length: np.ndarray) -> np.ndarray:
+        """Return idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)), element-wise."""
+        tf = tf.astype(np.float64)  # as the main segment's pair table: the same document, the same score
+        return (idf * (K1 + 1)) * tf / (tf + self.saturation + self.per_length * length)
+
+
+def _pair_codes(tf: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (code per posting, tf per code, length per code) for float32 tf and length arrays."""
+    key = (tf.astype(np.float32).view(np.uint32).astype(np.uint64) << np.uint64(32)) | length.astype(
+        np.float32
+    ).view(np.uint32).astype(np.uint64)
+    keys, codes = np.unique(key, return_inverse=True)
+    pair_tf = (keys >> np.uint64(32)).astype(np.uint32).view(np.float32).astype(np.float64)
+    pair_len = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.float32).astype(np.float64)
+    return codes.astype(np.intp), pair_tf, pair_len
+
+
+def _top(seqs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the k best (seq, score) pairs, ties broken by seq so that the order is deterministic."""
+    if len(scores) > k:
+        # Everything tied with the k-th score stays in, so ties break by seq, not by partition order.
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        keep = scores >= kth
+        seqs, scores = seqs[keep], scores[keep]
+    order = np.lexsort((seqs, -scores))[:k]
+    return seqs[order], scores[order]
+
+
 @dataclass
 class KeywordMeta:
     """What a keyword index file reflects: the store version, the number of documents, the format."""
@@ -94,8 +144,11 @@ class KeywordIndex:
         # Main segment: documents at positions [0, M); CSR over term ids < len(indptr) - 1.
         self._indptr = np.zeros(1, dtype=np.int64)
         self._post_pos = np.zeros(0, dtype=np.int32)
-        self._post_tf = np.zeros(0, dtype=np.float32)
-        self._post_len = np.zeros(0, dtype=np.float32)  # the document length, per posting: no gather
+        # Each posting's (tf, document length) pair as a code into two small tables: BM25 then needs one
+        # division per distinct pair per query (thousands), not per posting (millions), and stays exact.
+        self._post_code = np.zeros(0, dtype=np.intp)  # intp: a table lookup with it needs no conversion
+        self._pair_tf = np.zeros(0, dtype=np.float64)
+        self._pair_len = np.zeros(0, dtype=np.float64)
         self._main_seq = np.zeros(0, dtype=np.int64)
         self._main_len = np.zeros(0, dtype=np.float32)
         self._main_alive = np.zeros(0, dtype=bool)
@@ -186,12 +239,14 @@ class KeywordIndex:
         all_pos = np.concatenate(
             [new_position[self._post_pos[keep]], new_position[main + delta.doc[delta_keep]]]
         )
-        all_tf = np.concatenate([self._post_tf[keep], delta.tf[delta_keep]])
+        all_tf = np.concatenate(
+            [self._pair_tf[self._post_code[keep]].astype(np.float32), delta.tf[delta_keep]]
+        )
         order = np.lexsort((all_pos, all_terms))
         self._post_pos = all_pos[order].astype(np.int32)
-        self._post_tf = all_tf[order]
+        post_tf = all_tf[order]
         self._main_len = np.concatenate([self._main_len, delta.length])[alive]
-        self._post_len = self._main_len[self._post_pos]
+        self._post_code, self._pair_tf, self._pair_len = _pair_codes(post_tf, self._main_len[self._post_pos])
         self._indptr = np.zeros(len(self.vocab) + 1, dtype=np.int64)
         np.cumsum(np.bincount(all_terms, minlength=len(self.vocab)), out=self._indptr[1:])
         self._main_seq = np.concatenate([self._main_seq, delta.seq])[alive]
@@ -227,56 +282,138 @@ class KeywordIndex:
         live = len(self._position)
         if not ids or not live or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        main = len(self._main_seq)
         delta = self._delta()
-        # BM25 term weight = idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)).
-        saturation = K1 * (1 - B)
-        per_length = K1 * B * live / max(self._length_sum, 1e-9)
-        scores = np.zeros(main + len(delta.seq), dtype=np.float64)
-        matched = False
+        saturation, per_length = K1 * (1 - B), K1 * B * live / max(self._length_sum, 1e-9)
+        pairs = (K1 + 1) * self._pair_tf / (self._pair_tf + saturation + per_length * self._pair_len)
+        weights = _Weights(saturation, per_length, pairs)
+        query: list[_QueryTerm] = []
         for term in ids:
-            parts = []  # (positions, tf, length) of the live documents holding the term
+            start = end = 0
             if term < len(self._indptr) - 1:
-                start, end = self._indptr[term], self._indptr[term + 1]
-                pos, tf, length = (
-                    self._post_pos[start:end],
-                    self._post_tf[start:end],
-                    self._post_len[start:end],
-                )
-                if self._main_dead:
-                    keep = self._main_alive[pos]
-                    pos, tf, length = pos[keep], tf[keep], length[keep]
-                parts.append((pos, tf, length))
+                start, end = int(self._indptr[term]), int(self._indptr[term + 1])
+            df = end - start
+            if self._main_dead and df:
+                df = int(self._main_alive[self._post_pos[start:end]].sum())
+            in_delta = np.zeros(0, dtype=np.int64)
             if len(delta.terms):
-                hit = np.flatnonzero(delta.terms == term)
-                doc = delta.doc[hit][delta.alive[delta.doc[hit]]]
-                hit = hit[delta.alive[delta.doc[hit]]]
-                parts.append((main + doc, delta.tf[hit], delta.length[doc]))
-            df = sum(len(p[0]) for p in parts)
-            if not df:
-                continue
-            matched = True
-            idf = max(math.log((live - df + 0.5) / (df + 0.5)), IDF_FLOOR)
-            for pos, tf, length in parts:
-                # Each document appears once per term, so a fancy-index add is safe (no np.add.at).
-                scores[pos] += (idf * (K1 + 1)) * tf / (tf + saturation + per_length * length)
-        if not matched:
+                in_delta = np.flatnonzero(delta.terms == term)
+                in_delta = in_delta[delta.alive[delta.doc[in_delta]]]
+            df += len(in_delta)
+            if df:
+                idf = max(math.log((live - df + 0.5) / (df + 0.5)), IDF_FLOOR)
+                query.append(_QueryTerm(term, idf, start, end, in_delta))
+        if not query:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        candidates = np.flatnonzero(scores)
-        seq_of = np.concatenate([self._main_seq, delta.seq]) if len(delta.seq) else self._main_seq
-        seqs = seq_of[candidates]
+        main_pos, main_scores = self._score_main(query, k, allowed, weights)
+        seqs = [self._main_seq[main_pos]]
+        scores = [main_scores]
+        if len(delta.terms):
+            hits = np.concatenate([t.in_delta for t in query])
+            if len(hits):
+                doc = delta.doc[hits]
+                contribution = np.concatenate(
+                    [
+                        weights.bm25(t.idf, delta.tf[t.in_delta], delta.length[delta.doc[t.in_delta]])
+                        for t in query
+                    ]
+                )
+                docs, inverse = np.unique(doc, return_inverse=True)
+                delta_seqs = delta.seq[docs]
+                delta_scores = np.bincount(inverse, weights=contribution)
+                if allowed is not None:
+                    keep = np.isin(delta_seqs, allowed)
+                    delta_seqs, delta_scores = delta_seqs[keep], delta_scores[keep]
+                seqs.append(delta_seqs)
+                scores.append(delta_scores)
+        return _top(np.concatenate(seqs), np.concatenate(scores), k)
+
+    def _score_main(
+        self, query: list[_QueryTerm], k: int, allowed: np.ndarray | None, weights: _Weights
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (positions, exact scores) of main-segment documents that can reach the top k.
+
+        Terms are taken rarest first (highest idf, shortest posting list), merging into a small sorted
+        candidate set. MaxScore (Turtle and Flood, 1995): once the k-th best score so far beats the most
+        that all remaining terms together could add (each adds less than idf * (k1 + 1)), no other
+        document can reach the top k, so the long lists of common words are only looked up for the
+        candidates. When the candidates grow large instead, every remaining posting goes into one
+        dense bincount. Either way the returned scores are exact.
+        """
+        order = sorted(query, key=lambda t: (-t.idf, t.term))
+        bound = np.cumsum([t.idf * (K1 + 1) for t in order][::-1])[::-1]  # terms i.. can add < bound[i]
+        postings_left = np.cumsum([t.end - t.start for t in order][::-1])[::-1]
+        cand = np.zeros(0, dtype=np.int32)
+        part = np.zeros(0, dtype=np.float64)
+        for i, term in enumerate(order):
+            if (
+                len(cand) >= k
+                and len(cand) * LOOKUP_COST < postings_left[i]
+                and np.partition(part, len(part) - k)[len(part) - k] > bound[i]
+            ):
+                for rest in order[i:]:
+                    part += self._lookup(rest, cand, weights)
+                return cand, part
+            if len(cand) + term.end - term.start > SPARSE_LIMIT:
+                acc = self._accumulate(order[i:], cand, part, allowed, weights)
+                # Every posting adds more than 0 (idf floor), so `acc > 0` is every matching document.
+                # (Not np.partition over `acc` itself: with most values 0 it degrades to ~40 ms at 1M.)
+                cand = np.flatnonzero(acc > 0)
+                return cand, acc[cand]
+            pos, contribution = self._postings(term, allowed, weights)
+            if not len(cand):  # a posting list is sorted and unique: it is the candidate set as it is
+                cand, part = pos, contribution.astype(np.float64)
+                continue
+            # Both runs are sorted: a stable sort merges them in linear time.
+            merged = np.concatenate([cand, pos])
+            by_pos = np.argsort(merged, kind="stable")
+            merged = merged[by_pos]
+            values = np.concatenate([part, contribution])[by_pos]
+            first = np.flatnonzero(np.concatenate([[True], merged[1:] != merged[:-1]]))
+            cand, part = merged[first], np.add.reduceat(values, first) if len(first) else values
+        return cand, part
+
+    def _accumulate(
+        self,
+        terms: list[_QueryTerm],
+        cand: np.ndarray,
+        part: np.ndarray,
+        allowed: np.ndarray | None,
+        weights: _Weights,
+    ) -> np.ndarray:
+        """Return a dense score array over main positions: the candidates' scores plus these terms'."""
+        scored = [self._postings(t, allowed, weights) for t in terms]
+        # int64 and float64 going in: bincount would otherwise convert them, at twice its own cost.
+        return np.bincount(
+            np.concatenate([cand, *(p for p, _ in scored)], dtype=np.int64),
+            weights=np.concatenate([part, *(c for _, c in scored)]),
+            minlength=len(self._main_seq),
+        )
+
+    def _postings(
+        self, term: _QueryTerm, allowed: np.ndarray | None, weights: _Weights
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (positions, BM25 contributions) of a term's live, allowed main-segment postings."""
+        pos = self._post_pos[term.start : term.end]
+        code = self._post_code[term.start : term.end]
+        keep = self._main_alive[pos] if self._main_dead else None
         if allowed is not None:
-            # A lookup table over the seq range: linear time, where a sort-based isin is not.
-            keep = np.isin(seqs, allowed, kind="table") if len(allowed) else np.zeros(len(seqs), dtype=bool)
-            candidates, seqs = candidates[keep], seqs[keep]
-        values = scores[candidates]
-        if len(values) > k:
-            # Everything tied with the k-th score stays in, so ties break by seq, not by partition order.
-            kth = np.partition(values, len(values) - k)[len(values) - k]
-            keep = values >= kth
-            values, seqs = values[keep], seqs[keep]
-        order = np.lexsort((seqs, -values))[:k]
-        return seqs[order], values[order]
+            member = np.isin(self._main_seq[pos], allowed, kind="table") if len(allowed) else pos < 0
+            keep = member if keep is None else keep & member
+        if keep is not None:
+            pos, code = pos[keep], code[keep]
+        return pos, term.idf * weights.pairs[code]
+
+    def _lookup(self, term: _QueryTerm, cand: np.ndarray, weights: _Weights) -> np.ndarray:
+        """Return the term's BM25 contribution to each candidate position (0 where it is absent)."""
+        out = np.zeros(len(cand), dtype=np.float64)
+        postings = self._post_pos[term.start : term.end]
+        if not len(postings) or not len(cand):
+            return out
+        at = np.minimum(np.searchsorted(postings, cand), len(postings) - 1)
+        hit = postings[at] == cand
+        at = term.start + at[hit]
+        out[hit] = term.idf * weights.pairs[self._post_code[at]]
+        return out
 
     # -- persistence ----------------------------------------------------------------------------------
 
@@ -287,7 +424,9 @@ class KeywordIndex:
             "vocab": np.frombuffer("\n".join(self.vocab).encode(), dtype=np.uint8),
             "indptr": self._indptr,
             "post_pos": self._post_pos,
-            "post_tf": self._post_tf,
+            "post_code": self._post_code.astype(np.uint32),  # half the size on disk
+            "pair_tf": self._pair_tf,
+            "pair_len": self._pair_len,
             "seq": self._main_seq,
             "length": self._main_len,
             "alive": self._main_alive,
@@ -323,7 +462,9 @@ class KeywordIndex:
             index = cls(meta.version)
             raw = a["vocab"].tobytes().decode()
             index.vocab = {term: i for i, term in enumerate(raw.split("\n"))} if raw else {}
-            index._indptr, index._post_pos, index._post_tf = a["indptr"], a["post_pos"], a["post_tf"]
+            index._indptr, index._post_pos = a["indptr"], a["post_pos"]
+            index._post_code = a["post_code"].astype(np.intp)
+            index._pair_tf, index._pair_len = a["pair_tf"], a["pair_len"]
             index._main_seq, index._main_len, index._main_alive = a["seq"], a["length"], a["alive"].copy()
             ends = np.cumsum(a["delta_sizes"])
             index._delta_terms = np.split(a["delta_terms"], ends[:-1]) if len(ends) else []
@@ -333,7 +474,9 @@ class KeywordIndex:
             index._delta_seq = a["delta_seq"].tolist()
             consistent = (
                 len(index._indptr) <= len(index.vocab) + 1
-                and len(index._post_pos) == index._indptr[-1] == len(index._post_tf)
+                and len(index._post_pos) == index._indptr[-1] == len(index._post_code)
+                and len(index._pair_tf) == len(index._pair_len)
+                and (not len(index._post_code) or int(index._post_code.max()) < len(index._pair_tf))
                 and (not len(index._post_pos) or int(index._post_pos.max()) < len(index._main_seq))
                 and len(index._main_seq) == len(index._main_len) == len(index._main_alive)
                 and len(index._delta_terms)
@@ -348,7 +491,6 @@ class KeywordIndex:
             raise KBError(
                 f"keyword index file {path} is inconsistent (vocabulary, postings and entries disagree)"
             )
-        index._post_len = index._main_len[index._post_pos]
         index._main_dead = int((~index._main_alive).sum())
         main = len(index._main_seq)
         live_main = np.flatnonzero(index._main_alive)
