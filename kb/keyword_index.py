@@ -153,6 +153,7 @@ class KeywordIndex:
         self._main_len = np.zeros(0, dtype=np.float32)
         self._main_alive = np.zeros(0, dtype=bool)
         self._main_dead = 0
+        self._seq_sorted: tuple[np.ndarray, np.ndarray] | None = None  # main seqs sorted, and their order
         # Delta segment: documents at positions M + i, one (term ids, tf) pair each.
         self._delta_seq: list[int] = []
         self._delta_len: list[float] = []
@@ -252,6 +253,7 @@ class KeywordIndex:
         self._main_seq = np.concatenate([self._main_seq, delta.seq])[alive]
         self._main_alive = np.ones(len(self._main_seq), dtype=bool)
         self._main_dead = 0
+        self._seq_sorted = None
         self._delta_seq, self._delta_len, self._delta_alive = [], [], []
         self._delta_terms, self._delta_tf = [], []
         self._delta_flat = None
@@ -304,7 +306,12 @@ class KeywordIndex:
                 query.append(_QueryTerm(term, idf, start, end, in_delta))
         if not query:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        main_pos, main_scores = self._score_main(query, k, allowed, weights)
+        postings = sum(t.end - t.start for t in query)
+        if allowed is not None and len(allowed) * LOOKUP_COST < postings:
+            # A selective filter: look its few documents up in each list instead of reading the lists.
+            main_pos, main_scores = self._score_among(query, allowed, weights)
+        else:
+            main_pos, main_scores = self._score_main(query, k, allowed, weights)
         seqs = [self._main_seq[main_pos]]
         scores = [main_scores]
         if len(delta.terms):
@@ -371,6 +378,28 @@ class KeywordIndex:
             first = np.flatnonzero(np.concatenate([[True], merged[1:] != merged[:-1]]))
             cand, part = merged[first], np.add.reduceat(values, first) if len(first) else values
         return cand, part
+
+    def _score_among(
+        self, query: list[_QueryTerm], allowed: np.ndarray, weights: _Weights
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (positions, exact scores) of the allowed main-segment documents that match a term."""
+        if self._seq_sorted is None:
+            order = np.argsort(self._main_seq, kind="stable")
+            self._seq_sorted = (self._main_seq[order], order)
+        sorted_seqs, order = self._seq_sorted
+        if not len(sorted_seqs):
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
+        seqs = np.asarray(allowed, dtype=np.int64)
+        at = np.minimum(np.searchsorted(sorted_seqs, seqs), len(sorted_seqs) - 1)
+        pos = order[at[sorted_seqs[at] == seqs]]
+        if self._main_dead:
+            pos = pos[self._main_alive[pos]]
+        cand = np.sort(pos).astype(np.int32)
+        part = np.zeros(len(cand), dtype=np.float64)
+        for term in query:
+            part += self._lookup(term, cand, weights)
+        keep = part > 0
+        return cand[keep], part[keep]
 
     def _accumulate(
         self,

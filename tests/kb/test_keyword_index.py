@@ -179,3 +179,19 @@ def test_damaged_files_raise_kberror_naming_the_file(tmp_path: Path):
     meta.unlink()
     with pytest.raises(KBError, match="missing"):
         KeywordIndex.load(path)
+
+
+@pytest.mark.parametrize("n_allowed", [3, 40, 1500])  # few: looked up in each list; many: lists read
+def test_filtered_search_equals_filtering_the_full_ranking(n_allowed):
+    rows = corpus(2500, seed=4)
+    index = KeywordIndex.build(rows[:2000], version=0)
+    index.upsert(rows[2000:2200])  # some documents in the delta segment
+    index.remove([10, 2100, 1999])  # and some removed from both segments
+    rng = np.random.default_rng(n_allowed)
+    allowed = np.sort(rng.choice(np.arange(1, 2300), size=n_allowed, replace=False))
+    query = ["filter", "pressure", "cell", "viability"]
+    everything = top(index, query, 5000)
+    expected = [(s, v) for s, v in everything if s in set(allowed.tolist())][:20]
+    got = top(index, query, 20, allowed)
+    assert [s for s, _ in got] == [s for s, _ in expected]
+    assert np.allclose([v for _, v in got], [v for _, v in expected])
