@@ -284,10 +284,28 @@ class KeywordIndex:
         live = len(self._position)
         if not ids or not live or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        delta = self._delta()
         saturation, per_length = K1 * (1 - B), K1 * B * live / max(self._length_sum, 1e-9)
         pairs = (K1 + 1) * self._pair_tf / (self._pair_tf + saturation + per_length * self._pair_len)
         weights = _Weights(saturation, per_length, pairs)
+        query = self._plan(ids, live)
+        if not query:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        postings = sum(t.end - t.start for t in query)
+        if allowed is not None and len(allowed) * LOOKUP_COST < postings:
+            # A selective filter: look its few documents up in each list instead of reading the lists.
+            main_pos, main_scores = self._score_among(query, allowed, weights)
+        else:
+            main_pos, main_scores = self._score_main(query, k, allowed, weights)
+        delta_seqs, delta_scores = self._score_delta(query, allowed, weights)
+        return _top(
+            np.concatenate([self._main_seq[main_pos], delta_seqs]),
+            np.concatenate([main_scores, delta_scores]),
+            k,
+        )
+
+    def _plan(self, ids: list[int], live: int) -> list[_QueryTerm]:
+        """Return the query's terms that occur in a live document, with their idf and postings."""
+        delta = self._delta()
         query: list[_QueryTerm] = []
         for term in ids:
             start = end = 0
@@ -304,35 +322,25 @@ class KeywordIndex:
             if df:
                 idf = max(math.log((live - df + 0.5) / (df + 0.5)), IDF_FLOOR)
                 query.append(_QueryTerm(term, idf, start, end, in_delta))
-        if not query:
+        return query
+
+    def _score_delta(
+        self, query: list[_QueryTerm], allowed: np.ndarray | None, weights: _Weights
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (seqs, exact scores) of the allowed delta-segment documents that match a term."""
+        delta = self._delta()
+        hits = np.concatenate([np.zeros(0, dtype=np.int64), *(t.in_delta for t in query)])
+        if not len(hits):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        postings = sum(t.end - t.start for t in query)
-        if allowed is not None and len(allowed) * LOOKUP_COST < postings:
-            # A selective filter: look its few documents up in each list instead of reading the lists.
-            main_pos, main_scores = self._score_among(query, allowed, weights)
-        else:
-            main_pos, main_scores = self._score_main(query, k, allowed, weights)
-        seqs = [self._main_seq[main_pos]]
-        scores = [main_scores]
-        if len(delta.terms):
-            hits = np.concatenate([t.in_delta for t in query])
-            if len(hits):
-                doc = delta.doc[hits]
-                contribution = np.concatenate(
-                    [
-                        weights.bm25(t.idf, delta.tf[t.in_delta], delta.length[delta.doc[t.in_delta]])
-                        for t in query
-                    ]
-                )
-                docs, inverse = np.unique(doc, return_inverse=True)
-                delta_seqs = delta.seq[docs]
-                delta_scores = np.bincount(inverse, weights=contribution)
-                if allowed is not None:
-                    keep = np.isin(delta_seqs, allowed)
-                    delta_seqs, delta_scores = delta_seqs[keep], delta_scores[keep]
-                seqs.append(delta_seqs)
-                scores.append(delta_scores)
-        return _top(np.concatenate(seqs), np.concatenate(scores), k)
+        contribution = np.concatenate(
+            [weights.bm25(t.idf, delta.tf[t.in_delta], delta.length[delta.doc[t.in_delta]]) for t in query]
+        )
+        docs, inverse = np.unique(delta.doc[hits], return_inverse=True)
+        seqs, scores = delta.seq[docs], np.bincount(inverse, weights=contribution)
+        if allowed is not None:
+            keep = np.isin(seqs, allowed)
+            seqs, scores = seqs[keep], scores[keep]
+        return seqs, scores
 
     def _score_main(
         self, query: list[_QueryTerm], k: int, allowed: np.ndarray | None, weights: _Weights
