@@ -578,7 +578,7 @@ def verify(ctx: Context, as_json: bool) -> None:
 @json_option
 @pass_ctx
 def reindex(ctx: Context, as_json: bool) -> None:
-    """Rebuild the index from stored vectors (encoding only entries without one)."""
+    """Rebuild both indexes from the database (encoding only entries without a vector)."""
 
     def body() -> None:
         kb = ctx.kb
@@ -586,7 +586,8 @@ def reindex(ctx: Context, as_json: bool) -> None:
         with progress_bar(missing, "encoding", as_json) as update:
             result = kb.reindex(progress=update)
         emit(result) if as_json else click.echo(
-            f"index rebuilt: {result['indexed']} vectors ({result['kind']}), {result['encoded']} newly encoded"
+            f"index rebuilt: {result['indexed']} vectors ({result['kind']}), {result['encoded']} newly encoded; "
+            f"keyword index: {result['keywords']} entries"
         )
 
     run_guarded(body)

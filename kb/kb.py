@@ -259,7 +259,12 @@ class KnowledgeBase:
             encoded = self.encode_missing(progress)
             self._index = self._rebuild(strict=True)
             self._keywords = self._rebuild_keywords(strict=True)
-            return {"encoded": encoded, "indexed": self._index.meta.count, "kind": self._index.meta.kind}
+            return {
+                "encoded": encoded,
+                "indexed": self._index.meta.count,
+                "kind": self._index.meta.kind,
+                "keywords": self._keywords.meta.count,
+            }
 
     def _save_index(self) -> None:
         """Save the loaded indexes, each caught up to the store's version first."""

@@ -166,10 +166,12 @@ def test_verify_reports_and_reindex_repairs(run, tmp_path):
     run("import", str(tmp_path / "x.csv"))
     run("search", "anything")
     (run.home / "index.faiss").unlink()
+    (run.home / "keywords.npz").unlink()
     code, out = run("verify")
     assert code == 3 and "index file" in out and "missing" in out
+    assert "keyword index" in out and "keywords.npz is missing" in out
     code, out = run("reindex", "--json")
-    assert code == 0 and json.loads(out) == {"encoded": 0, "indexed": 3, "kind": "flat"}
+    assert code == 0 and json.loads(out) == {"encoded": 0, "indexed": 3, "kind": "flat", "keywords": 3}
     code, _ = run("verify")
     assert code == 0
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from kb.index import meta_path
 from kb.kb import KnowledgeBase
+from kb.keyword_index import FORMAT
 from kb.models import MAX_TEXT_CHARS, KBError
 
 DEV = {
@@ -145,7 +148,7 @@ def test_keyword_index_is_rebuilt_from_the_database_when_damaged(tmp_path, embed
     elif damage == "stale":
         meta.write_text(meta.read_text().replace('"count": 3', '"count": 2'))
     else:
-        meta.write_text(meta.read_text().replace('"format": 1', '"format": 0'))
+        meta.write_text(json.dumps({**json.loads(meta.read_text()), "format": FORMAT - 1}))
     with KnowledgeBase(home, embedder=embedder) as base:
         assert base.verify()["keywords"]["state"] != "ok" and not base.verify()["ok"]
         assert [h.entry.id for h in base.search("depth filter benzonase", k=3, mode="keyword")] == expected
