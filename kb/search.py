@@ -191,13 +191,21 @@ def allowed_seqs(store: Store, filters: SearchFilters) -> np.ndarray:
 
 
 def best_sentence(text: str, query: str, limit: int = 240) -> str:
-    """Return the sentence of a text that shares most words with the query (a snippet for dense hits)."""
-    words = {w.lower()[:5] for w in _TOKEN.findall(query) if len(w) > 2}
+    """Return the sentence of a text that shares most words with the query (the hit's snippet)."""
+    # Word starts (5 letters) match "clarify" to "clarification"; function words would match anything.
+    words = {w.lower()[:5] for w in _TOKEN.findall(query) if len(w) > 2 and w.lower() not in STOP_WORDS}
     sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()] or [text.strip()]
-    best = max(
-        sentences,
-        key=lambda s: (len(words & {w.lower()[:5] for w in _TOKEN.findall(s)}), -sentences.index(s)),
-    )
+    shared = [len(words & {w.lower()[:5] for w in _TOKEN.findall(s)}) for s in sentences]
+    first = last = max(range(len(sentences)), key=lambda i: (shared[i], -i))
+    # A short sentence alone loses its context: add its neighbours while the snippet stays short.
+    while True:
+        if last + 1 < len(sentences) and len(" ".join(sentences[first : last + 2])) <= limit // 2:
+            last += 1
+        elif first > 0 and len(" ".join(sentences[first - 1 : last + 1])) <= limit // 2:
+            first -= 1
+        else:
+            break
+    best = " ".join(sentences[first : last + 1])
     return best if len(best) <= limit else best[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
@@ -252,9 +260,10 @@ def hybrid_search(
     hits = []
     for position, seq in enumerate(ranked, start=1):
         entry = entries[format_id(seq)]
-        snippet = best_sentence(entry.text, keyword_query)
+        # The user's own words pick and mark the snippet (expansion synonyms would pull it elsewhere).
+        snippet = best_sentence(entry.text, query)
         if seq in kw_rank:
-            snippet = highlight(snippet, keyword_query)
+            snippet = highlight(snippet, query)
         hits.append(
             Hit(
                 entry=entry,

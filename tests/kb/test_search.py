@@ -173,5 +173,16 @@ def test_links_come_with_hits(filled):
 
 
 def test_best_sentence_picks_the_matching_sentence():
-    text = "Vials were thawed at 37 C. The pump sounded different before the kink. Viability was fine."
+    filler = "Nothing else of note happened during the rest of this long and uneventful shift at the site" * 2
+    text = f"Vials were thawed at 37 C and {filler}. The pump sounded different before the kink. {filler}."
     assert best_sentence(text, "pump noise") == "The pump sounded different before the kink."
+    # Function words in the query do not decide; word starts match other forms ("clarify").
+    text = f"It was the end of the shift and {filler}. Pump noise before kink. {filler}."
+    assert best_sentence(text, "the pump") == "Pump noise before kink."
+    text = f"It was the end of {filler}. We clarify the harvest twice. {filler}."
+    assert best_sentence(text, "clarification") == "We clarify the harvest twice."
+
+
+def test_best_sentence_keeps_short_neighbours_for_context():
+    text = "Two early blockages in Feb. Both harvests had long DNA strings. We now add Benzonase."
+    assert best_sentence(text, "strings") == text
