@@ -2,8 +2,10 @@
 
 Why not SQLite FTS5's bm25(): FTS5 has no top-k pruning, so an OR of the query's words scores every
 matching row, about 240k rows and 2 s for a typical query at 1M entries (docs/benchmarks.md). Here the
-postings are numpy arrays, and MaxScore pruning leaves the long lists of common words to a lookup of
-the few candidates that can still reach the top k.
+postings are numpy arrays and a query is planned: the rare terms' short lists are merged into a sorted
+candidate set; MaxScore then leaves the common terms' long lists to a lookup of the candidates that can
+still reach the top k, or, when the candidates grow large, all lists go into one dense bincount; a
+selective filter looks only its own entries up in each list.
 
 The formula is FTS5's (k1 1.2, b 0.75, weighted term frequency over the columns, idf floor 1e-6) with the
 same Porter stemming, so ranks stay what they were. Like the FAISS index, this is a cache: the database
@@ -11,8 +13,8 @@ is the source of truth, and the file is rebuilt from the entries table whenever 
 unreadable.
 
 Layout: a compacted *main* segment (term-major CSR: for each term, the positions of the documents that
-contain it and the weighted term frequency) plus a small *delta* segment of documents added since the last
-compaction (document-major). Removing a document only clears its `alive` flag; compaction drops the dead
+contain it, sorted, and a code for the posting's (weighted tf, document length) pair) plus a small *delta*
+segment of documents added since the last compaction (document-major). Removing a document only clears its `alive` flag; compaction drops the dead
 and folds the delta in once the delta outgrows an eighth of the main segment.
 """
 
