@@ -189,6 +189,26 @@ def cached_encode(texts: Sequence[str], emb: Any | None = None) -> np.ndarray:
     return vectors
 
 
+class TimingEmbedder:
+    """Wraps the real embedder and adds up the time spent in encode (and the texts it saw)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.fingerprint = inner.fingerprint
+        self.dim = inner.dim
+        self.seconds = 0.0
+        self.texts = 0
+        self.chars = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        t0 = time.perf_counter()
+        out = self.inner.encode(texts)
+        self.seconds += time.perf_counter() - t0
+        self.texts += len(texts)
+        self.chars += sum(len(t) for t in texts)
+        return out
+
+
 # -- machine facts, timing, memory -----------------------------------------------------------------
 
 

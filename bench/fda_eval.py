@@ -30,10 +30,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import hashlib
 import json
-import os
-import platform
 import re
 import shutil
 import statistics
@@ -44,15 +41,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+import numpy as np
 
-import numpy as np  # noqa: E402
+from bench import common
+from bench.common import FDA_CSV, REPO, TimingEmbedder, loadavg, peak_rss_mib
+from kb.files import file_sha256
 
-REPO = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("TACITKB_BENCH_DATA", REPO.parent / "shared" / "data"))
-FDA_CSV = DATA_DIR / "fda_recalls" / "fda_drug_enforcement_reports_2012-2026.csv"
 FDA_SHA256 = "e401451b06e4a6d47cfaa3835bf04339a1070dd4e805db0b8715a38487402c76"
 DEFAULT_KB = Path("/tmp/tacitkb-fda")
 DOC = REPO / "docs" / "fda_evaluation.md"
@@ -185,60 +179,15 @@ def require_data() -> None:
         )
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 # -- machine facts ---------------------------------------------------------------------------------
 
 
 def machine_info() -> dict[str, Any]:
-    """Return what a timing is meaningless without."""
-    cpu = platform.processor() or "unknown"
-    ram = float("nan")
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = int(line.split()[1]) / 1024 / 1024
-    except OSError:
-        pass
+    """Return the shared machine facts plus the clustering libraries' versions."""
     import scipy
     import sklearn
-    import torch
 
-    return {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "ram_gib": round(ram, 1),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "sklearn": sklearn.__version__,
-        "loadavg_start": loadavg(),
-    }
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
-def peak_rss_mib() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {**common.machine_info(), "scipy": scipy.__version__, "sklearn": sklearn.__version__}
 
 
 # -- categories --------------------------------------------------------------------------------------
@@ -365,25 +314,6 @@ def known_gap_months(events: dict[str, dict[str, Any]]) -> tuple[list[str], list
 # -- step 1: the knowledge base ------------------------------------------------------------------------
 
 
-class TimedEmbedder:
-    """Wrap the real embedder to measure encoding time (same fingerprint and dim: the stored vectors are
-    the model's own)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.fingerprint = inner.fingerprint
-        self.dim = inner.dim
-        self.seconds = 0.0
-        self.texts = 0
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        t = time.perf_counter()
-        out = self.inner.encode(texts)
-        self.seconds += time.perf_counter() - t
-        self.texts += len(texts)
-        return out
-
-
 def build_kb(kb_dir: Path, rebuild: bool) -> tuple[Any, dict[str, Any]]:
     """Return the knowledge base (importing the CSV if needed) and the import facts."""
     from ingest.importers import import_records
@@ -412,7 +342,7 @@ def build_kb(kb_dir: Path, rebuild: bool) -> tuple[Any, dict[str, Any]]:
             "pass an empty or new --kb folder."
         )
     t = time.perf_counter()
-    emb = TimedEmbedder(load_embedder())
+    emb = TimingEmbedder(load_embedder())
     model_load = time.perf_counter() - t
     kb = KnowledgeBase(kb_dir, embedder=emb)
     say(f"fda_eval: importing {FDA_CSV.name} into {kb_dir} (encodes ~5.3k texts; minutes on 2 cores)")
@@ -1811,7 +1741,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     require_data()
     t0 = time.perf_counter()
     info = machine_info()
-    digest = sha256_file(FDA_CSV)
+    digest = file_sha256(FDA_CSV)
     if digest != FDA_SHA256:
         say(
             f"fda_eval: warning: {FDA_CSV.name} sha256 {digest[:12]}... differs from the README's {FDA_SHA256[:12]}..."

@@ -25,6 +25,7 @@ import numpy as np
 
 from bench.common import (
     WORK,
+    TimingEmbedder,
     embedder,
     loadavg,
     machine_info,
@@ -38,26 +39,6 @@ from bench.common import (
 )
 
 TARGET_RATIO = 1.15
-
-
-class TimingEmbedder:
-    """Wraps the real embedder and adds up the time spent in encode (and the texts it saw)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.fingerprint = inner.fingerprint
-        self.dim = inner.dim
-        self.seconds = 0.0
-        self.texts = 0
-        self.chars = 0
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        t0 = time.perf_counter()
-        out = self.inner.encode(texts)
-        self.seconds += time.perf_counter() - t0
-        self.texts += len(texts)
-        self.chars += sum(len(t) for t in texts)
-        return out
 
 
 def _timed_kb(home: Path, emb: TimingEmbedder):  # noqa: ANN202

@@ -11,7 +11,6 @@ stored vectors and records who restored what in the audit trail.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.audit import verify_chain
+from kb.files import file_sha256
 from kb.models import KBError
 from kb.roles import Actor
 from kb.store import utc_now
@@ -62,15 +62,6 @@ def manifest_path(backup_file: Path | str) -> Path:
     """Return where the manifest of a backup file lives (FILE.manifest.json)."""
     backup_file = Path(backup_file)
     return backup_file.with_name(backup_file.name + ".manifest.json")
-
-
-def file_sha256(path: Path) -> str:
-    """Return the sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _counts(conn: sqlite3.Connection) -> dict[str, int]:

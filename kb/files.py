@@ -1,9 +1,10 @@
-"""Atomic file writes for the rebuildable caches beside the database (vector and keyword indexes)."""
+"""File helpers: atomic writes for the caches beside the database, and file checksums."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 from pathlib import Path
 
@@ -27,3 +28,12 @@ def atomic_write(path: Path, data: bytes, *, what: str = "index file") -> None:
             f"{what} {path} could not be written: {reason}; the database is unaffected and the index "
             "is rebuilt from it (tacitkb reindex) once this is fixed"
         ) from exc
+
+
+def file_sha256(path: Path) -> str:
+    """Return the sha256 hex digest of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
