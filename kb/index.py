@@ -12,16 +12,15 @@ milliseconds even at 1M entries); above it, an id selector is passed and every l
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-from kb.files import atomic_write
+from kb.files import atomic_write, read_meta, write_meta
 from kb.models import KBError
 
 EXACT_LIMIT = 50_000
@@ -200,20 +199,12 @@ class VectorIndex:
         """Write the index and its meta atomically (temp file, fsync, rename)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, faiss.serialize_index(self.index).tobytes())
-        atomic_write(meta_path(path), json.dumps(asdict(self.meta), indent=2).encode())
+        write_meta(path, self.meta, what="index file")
 
     @classmethod
     def load(cls, path: Path) -> VectorIndex:
         """Read an index and its meta, or raise KBError saying what is wrong with the files."""
-        mpath = meta_path(path)
-        if not path.exists():
-            raise KBError(f"index file {path} is missing")
-        if not mpath.exists():
-            raise KBError(f"index meta file {mpath} is missing")
-        try:
-            meta = IndexMeta(**json.loads(mpath.read_text()))
-        except (ValueError, TypeError) as exc:
-            raise KBError(f"index meta file {mpath} is unreadable: {exc}") from exc
+        meta = read_meta(path, IndexMeta, what="index file")
         try:
             raw = np.frombuffer(path.read_bytes(), dtype=np.uint8)
             index = faiss.deserialize_index(raw)
@@ -248,8 +239,3 @@ def tune_nprobe(index: faiss.IndexIVF, seqs: np.ndarray, matrix: np.ndarray, k: 
             return nprobe
         nprobe *= 2
     return index.nlist
-
-
-def meta_path(path: Path) -> Path:
-    """Return the path of the JSON file that describes an index file."""
-    return path.with_suffix(path.suffix + ".json")

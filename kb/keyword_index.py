@@ -21,14 +21,13 @@ and folds the delta in once the delta outgrows an eighth of the main segment.
 from __future__ import annotations
 
 import io
-import json
 import math
 import re
 import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -36,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 import snowballstemmer
 
-from kb.files import atomic_write
+from kb.files import atomic_write, read_meta, write_meta
 from kb.models import KBError
 
 K1 = 1.2
@@ -478,21 +477,12 @@ class KeywordIndex:
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, _npz_bytes(arrays), what="keyword index file")
-        atomic_write(
-            meta_path(path), json.dumps(asdict(self.meta), indent=2).encode(), what="keyword index file"
-        )
+        write_meta(path, self.meta, what="keyword index file")
 
     @classmethod
     def load(cls, path: Path) -> KeywordIndex:
         """Read an index and its meta, or raise KBError saying what is wrong with the files."""
-        mpath = meta_path(path)
-        for p in (path, mpath):
-            if not p.exists():
-                raise KBError(f"keyword index file {p} is missing")
-        try:
-            meta = KeywordMeta(**json.loads(mpath.read_text()))
-        except (ValueError, TypeError) as exc:
-            raise KBError(f"keyword index meta file {mpath} is unreadable: {exc}") from exc
+        meta = read_meta(path, KeywordMeta, what="keyword index file")
         if meta.format != FORMAT:
             raise KBError(f"keyword index file {path} has format {meta.format}, this version reads {FORMAT}")
         try:
@@ -546,11 +536,6 @@ class KeywordIndex:
             raise KBError(f"keyword index file {path} holds {len(index)} entries, its meta says {meta.count}")
         index.meta = meta
         return index
-
-
-def meta_path(path: Path) -> Path:
-    """Return the path of the JSON file that describes a keyword index file."""
-    return path.with_suffix(path.suffix + ".json")
 
 
 def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:

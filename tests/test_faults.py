@@ -264,7 +264,7 @@ def test_sigkill_in_the_middle_of_an_import_loses_nothing_committed(tmp_path: Pa
 KILL_SAVE = r"""
 import os, sys, time
 from pathlib import Path
-import kb.index as index_module
+import kb.files as files_module
 from kb.kb import KnowledgeBase
 
 class StoredVectorsOnly:
@@ -275,15 +275,15 @@ class StoredVectorsOnly:
         raise SystemExit("encode() must not be needed to repair or catch up the index")
 
 home, fingerprint, dim = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-real_write = index_module.atomic_write
+real_write = files_module.atomic_write
 def torn(path, data, **kw):
-    if path.name.endswith(".json"):  # index.faiss is already replaced; its meta is half-written
+    if path.name == "index.faiss.json":  # index.faiss is already replaced; its meta is half-written
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data[: len(data) // 2])
         print("IN-SAVE", flush=True)
         time.sleep(600)
     real_write(path, data, **kw)
-index_module.atomic_write = torn
+files_module.atomic_write = torn
 KnowledgeBase(home, embedder=StoredVectorsOnly(fingerprint, dim)).ensure_index()
 """
 

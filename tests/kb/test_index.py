@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.index import VectorIndex, meta_path
+from kb.files import meta_path
+from kb.index import VectorIndex
 from kb.models import KBError
 
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from kb.index import meta_path
+from kb.files import meta_path
 from kb.kb import KnowledgeBase
 from kb.keyword_index import FORMAT
 from kb.models import MAX_TEXT_CHARS, KBError
