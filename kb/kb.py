@@ -539,31 +539,12 @@ class KnowledgeBase:
         report["active_entries"] = self.store.count()
         report["missing_vectors"] = len(self.store.missing_vectors(fingerprint))
         report["other_models"] = {f: n for f, n in self.store.fingerprints().items() if f != fingerprint}
-        expected = self._expected_count()
-        try:
-            index = VectorIndex.load(self.index_path)
-            behind = self.store.version() - index.meta.version
-            if index.meta.fingerprint != fingerprint:
-                state = f"stale: built with model {index.meta.fingerprint}"
-            elif behind < 0:
-                state = "stale: index is newer than the database"
-            elif behind > 0:
-                state = (
-                    f"behind: {len(self.store.changes_since(index.meta.version))} changed entries to apply"
-                )
-            elif index.meta.count != expected:
-                state = f"stale: {index.meta.count} vectors, database has {expected}"
-            else:
-                state = "ok"
-            report["index"] = {
-                "state": state,
-                "kind": index.meta.kind,
-                "count": index.meta.count,
-                "file": str(self.index_path),
-            }
-        except KBError as problem:
-            report["index"] = {"state": f"broken: {problem}", "file": str(self.index_path)}
-        report["keywords"] = self._verify_keywords()
+        report["index"] = self._cache_report(
+            self.index_path, VectorIndex.load, self._expected_count(), "vectors"
+        )
+        report["keywords"] = self._cache_report(
+            self.keywords_path, KeywordIndex.load, self.store.count(), "entries"
+        )
         report["audit_chain"] = str(verify_chain(self.store))  # 'ok', or names the edited/deleted event
         report["ok"] = (
             report["database"] == "ok"
@@ -574,22 +555,32 @@ class KnowledgeBase:
         )
         return report
 
-    def _verify_keywords(self) -> dict[str, Any]:
-        """Return the state of the keyword index file against the database (without changing either)."""
+    def _cache_report(
+        self, path: Path, load: Callable[[Path], VectorIndex | KeywordIndex], expected: int, unit: str
+    ) -> dict[str, Any]:
+        """Return the state of one index file against the database (changing neither)."""
         try:
-            keywords = KeywordIndex.load(self.keywords_path)
+            meta = load(path).meta
         except KBError as problem:
-            return {"state": f"broken: {problem}", "file": str(self.keywords_path)}
-        behind = self.store.version() - keywords.meta.version
-        if behind < 0:
-            state = "stale: keyword index is newer than the database"
+            return {"state": f"broken: {problem}", "file": str(path)}
+        behind = self.store.version() - meta.version
+        built_with = getattr(meta, "fingerprint", self.embedder.fingerprint)  # only vectors have a model
+        if built_with != self.embedder.fingerprint:
+            state = f"stale: built with model {built_with}"
+        elif behind < 0:
+            state = "stale: the index is newer than the database (a restored database?)"
         elif behind > 0:
-            state = f"behind: {len(self.store.changes_since(keywords.meta.version))} changed entries to apply"
-        elif keywords.meta.count != self.store.count():
-            state = f"stale: {keywords.meta.count} entries, database has {self.store.count()}"
+            state = f"behind: {len(self.store.changes_since(meta.version))} changed entries to apply"
+        elif meta.count != expected:
+            state = f"stale: {meta.count} {unit}, database has {expected}"
         else:
             state = "ok"
-        return {"state": state, "count": keywords.meta.count, "file": str(self.keywords_path)}
+        return {
+            "state": state,
+            "count": meta.count,
+            "file": str(path),
+            "kind": getattr(meta, "kind", "bm25"),
+        }
 
 
 def entry_from_dict(data: dict[str, Any]) -> Entry:
