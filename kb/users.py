@@ -14,7 +14,7 @@ import re
 import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -292,6 +292,13 @@ def create_user(
     return user
 
 
+def _refuse(store: Store, name: str, purpose: str, why: str, at: str, message: str) -> NoReturn:
+    """Record a refused login as an audit event, then raise AuthError with the user-facing message."""
+    with store.transaction():
+        _event(store, name, "login_failed", {"user": name, "purpose": purpose, "why": why}, at)
+    raise AuthError(message)
+
+
 def authenticate(
     kb_or_store: KnowledgeBase | Store, name: str, password: str, *, purpose: str = "login"
 ) -> Actor:
@@ -302,39 +309,27 @@ def authenticate(
     found = _row(store, name)
     if found is None:
         _burn_time(password)
-        with store.transaction():
-            _event(
-                store,
-                name,
-                "login_failed",
-                {"user": name, "purpose": purpose, "why": "unknown user"},
-                utc_now(),
-            )
-        raise AuthError("wrong user name or password")
+        _refuse(store, name, purpose, "unknown user", utc_now(), "wrong user name or password")
     account, password_hash = found
     now = _now()
     if account.status != "active":
-        with store.transaction():
-            _event(
-                store,
-                account.name,
-                "login_failed",
-                {"user": account.name, "purpose": purpose, "why": "disabled"},
-                _stamp(now),
-            )
-        raise AuthError(f"account '{account.name}' is disabled; ask an admin")
+        _refuse(
+            store,
+            account.name,
+            purpose,
+            "disabled",
+            _stamp(now),
+            f"account '{account.name}' is disabled; ask an admin",
+        )
     if account.is_locked(now):
-        with store.transaction():
-            _event(
-                store,
-                account.name,
-                "login_failed",
-                {"user": account.name, "purpose": purpose, "why": "locked"},
-                _stamp(now),
-            )
-        raise AuthError(
+        _refuse(
+            store,
+            account.name,
+            purpose,
+            "locked",
+            _stamp(now),
             f"account '{account.name}' is locked until {account.locked_until} after {MAX_FAILED_ATTEMPTS} "
-            "failed attempts; try again later or ask an admin to unlock it"
+            "failed attempts; try again later or ask an admin to unlock it",
         )
     if not _verify(password_hash, password):
         at = _stamp(now)
