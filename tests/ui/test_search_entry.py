@@ -106,6 +106,7 @@ def test_edit_needs_a_reason_and_is_kept_in_history(open_app, check_kb):
         "title did not say what was seen",
     )
     assert last.changes["title"]["old"] == entry.title
+    assert set(last.changes) == {"title"}, "the preset select boxes keep the entry's own values"
     assert any("Saved revision" in s.value for s in at.success)
 
 

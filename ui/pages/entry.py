@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -166,43 +167,26 @@ def render_edit(kb: KnowledgeBase, entry: Entry) -> None:
         c1.selectbox(
             "Type", list(ENTRY_TYPES), index=list(ENTRY_TYPES).index(entry.type), key=prefix + "type"
         )
-        processes = _with_current(vocabulary.codes("processes"), entry.process)
-        c2.selectbox(
+        _choice(
+            c2,
             "Process",
-            processes,
-            index=processes.index(entry.process) if entry.process else None,
-            key=prefix + "process",
-            format_func=label_of(vocabulary, "processes"),
+            vocabulary.codes("processes"),
+            entry.process,
+            prefix + "process",
+            label_of(vocabulary, "processes"),
         )
-        steps = _with_current(
-            vocabulary.steps_for(entry.process or "") or vocabulary.codes("steps"), entry.step
-        )
-        c3.selectbox(
-            "Step",
-            steps,
-            index=steps.index(entry.step) if entry.step else None,
-            key=prefix + "step",
-            format_func=label_of(vocabulary, "steps", entry.process),
-        )
-        sites = _with_current(vocabulary.codes("sites"), entry.site)
-        c4.selectbox(
-            "Site", sites, index=sites.index(entry.site) if entry.site else None, key=prefix + "site"
-        )
+        steps = vocabulary.steps_for(entry.process or "") or vocabulary.codes("steps")
+        _choice(c3, "Step", steps, entry.step, prefix + "step", label_of(vocabulary, "steps", entry.process))
+        _choice(c4, "Site", vocabulary.codes("sites"), entry.site, prefix + "site")
         c5, c6, c7 = st.columns(3)
-        severities = _with_current(list(SEVERITIES), entry.severity)
-        c5.selectbox(
-            "Severity",
-            severities,
-            index=severities.index(entry.severity) if entry.severity else None,
-            key=prefix + "severity",
-        )
-        causes = _with_current(vocabulary.codes("root_causes"), entry.root_cause)
-        c6.selectbox(
+        _choice(c5, "Severity", list(SEVERITIES), entry.severity, prefix + "severity")
+        _choice(
+            c6,
             "Root cause",
-            causes,
-            index=causes.index(entry.root_cause) if entry.root_cause else None,
-            key=prefix + "root_cause",
-            format_func=label_of(vocabulary, "root_causes"),
+            vocabulary.codes("root_causes"),
+            entry.root_cause,
+            prefix + "root_cause",
+            label_of(vocabulary, "root_causes"),
         )
         c7.text_input("Tags (comma separated)", value=", ".join(entry.tags), key=prefix + "tags")
         cols = st.columns(3)
@@ -237,8 +221,19 @@ def render_edit(kb: KnowledgeBase, entry: Entry) -> None:
     st.rerun()
 
 
-def _with_current(options: list[str], current: str | None) -> list[str]:
-    return options if not current or current in options else [*options, current]
+def _choice(
+    column: Any,
+    label: str,
+    options: list[str],
+    current: str | None,
+    key: str,
+    format_func: Callable[[str], str] = str,
+) -> None:
+    """A select box preset to the entry's value, which stays selectable even if no longer in the list."""
+    options = options if not current or current in options else [*options, current]
+    column.selectbox(
+        label, options, index=options.index(current) if current else None, key=key, format_func=format_func
+    )
 
 
 def render_status(kb: KnowledgeBase, entry: Entry) -> None:
