@@ -195,3 +195,33 @@ def test_filtered_search_equals_filtering_the_full_ranking(n_allowed):
     got = top(index, query, 20, allowed)
     assert [s for s, _ in got] == [s for s, _ in expected]
     assert np.allclose([v for _, v in got], [v for _, v in expected])
+
+
+@pytest.mark.parametrize("plan", ["maxscore", "merge", "dense"])
+def test_every_query_plan_ranks_exactly_like_fts5(plan, monkeypatch):
+    import kb.keyword_index as keyword_module
+
+    rows = corpus(3000, seed=5)
+    rng = random.Random(6)
+    for _seq, fields in rng.sample(rows, 60):  # a rare word: its short list comes first
+        fields["text"] += " zeolite"
+    calls = {"lookup": 0, "accumulate": 0}
+    for name in calls:
+        original = getattr(KeywordIndex, f"_{name}")
+
+        def spy(self, *args, _original=original, _name=name):
+            calls[_name] += 1
+            return _original(self, *args)
+
+        monkeypatch.setattr(KeywordIndex, f"_{name}", spy)
+    if plan == "merge":
+        monkeypatch.setattr(keyword_module, "LOOKUP_COST", 10**9)  # never prune: merge every list
+    if plan == "dense":
+        monkeypatch.setattr(keyword_module, "SPARSE_LIMIT", 0)  # every list into one bincount
+    index = KeywordIndex.build(rows, version=0)
+    query = ["zeolite", "filter", "pump", "cell"]
+    ours, theirs = top(index, query, 10), fts5_top(rows, query, 10)
+    assert [s for s, _ in ours] == [s for s, _ in theirs]
+    assert np.allclose([v for _, v in ours], [v for _, v in theirs], rtol=1e-5)
+    assert (calls["lookup"] > 0) == (plan == "maxscore"), "the rare word's bound lets MaxScore prune"
+    assert (calls["accumulate"] > 0) == (plan == "dense")
