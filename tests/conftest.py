@@ -11,12 +11,23 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from argon2 import PasswordHasher  # noqa: E402
+
+from kb import users  # noqa: E402
 from kb.embed import SentenceTransformerEmbedder, load_embedder  # noqa: E402
 from kb.kb import KnowledgeBase  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "data" / "samples"
 SHARED_DATA = REPO.parent / "shared" / "data"
+# argon2id with tiny cost settings: the same code path, milliseconds instead of a second per hash.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+
+
+@pytest.fixture
+def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash passwords with FAST_HASHER for the test."""
+    monkeypatch.setattr(users, "HASHER", FAST_HASHER)
 
 
 @pytest.fixture(scope="session")

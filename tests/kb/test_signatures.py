@@ -6,10 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from click.testing import CliRunner
 
-from kb import users
 from kb.audit import verify_chain
 from kb.cli import cli
 from kb.cluster_runs import ensure_tables
@@ -22,9 +20,7 @@ from kb.users import AuthError, create_user, get_user
 PW = {"alice": "admin-password", "quinn": "qa-password-1", "erin": "engineer-pw-1", "olga": "operator-pw-1"}
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users, "HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 
 @pytest.fixture

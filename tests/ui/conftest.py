@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from kb import users
 from kb.kb import KnowledgeBase
 from kb.roles import Actor
+from tests.conftest import FAST_HASHER
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
 RUN_TIMEOUT = 120  # the first run of the process loads the model
@@ -63,7 +63,7 @@ def ui_home(sample_kb_dir: Path, embedder, tmp_path_factory: pytest.TempPathFact
     state.set_embedder(embedder)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TACITKB_HOME", str(home))
-        mp.setattr(users, "HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))  # fast tests
+        mp.setattr(users, "HASHER", FAST_HASHER)
         yield home
 
 
