@@ -1,4 +1,4 @@
-"""Clustering time for 10k deviations, per stage: kb/clusters.py cluster_deviations(ids, vectors, texts).
+"""Clustering time for 10k deviations, per stage: kb/analytics/clustering.py cluster_deviations(ids, vectors, texts).
 
     .venv/bin/python -m bench.cluster [--sizes 2000,10000] [--reps 2] [--no-docs]
 
@@ -41,7 +41,7 @@ def deviations(n: int) -> tuple[list[str], np.ndarray, list[str]]:
 
 
 def run(sizes: list[int], reps: int = 2, *, docs: bool = True) -> dict[str, Any]:
-    from kb.clusters import cluster_deviations
+    from kb.analytics.clustering import cluster_deviations
 
     info = machine_info()
     results = []
@@ -96,7 +96,7 @@ Command: `.venv/bin/python -m bench.cluster --sizes {",".join(str(s) for s in si
 
 {machine_line(info)}
 
-`kb.clusters.cluster_deviations(ids, vectors, texts)` with its defaults (one BLAS thread, see the
+`kb.analytics.clustering.cluster_deviations(ids, vectors, texts)` with its defaults (one BLAS thread, see the
 function), on real deviation-like texts with stored vectors (no encoding in the time); best of {reps}.
 Stage times are the function's own `timings`. Peak RSS of the process: {info["peak_rss_mib"]:.0f} MiB.
 

@@ -171,7 +171,7 @@ def load_sample_entries() -> list[dict[str, Any]]:
 
 def embedder():  # noqa: ANN201 - kb.embed types
     """Return the pinned, verified embedder (loaded once per process)."""
-    from kb.embed import load_embedder
+    from kb.retrieval.embed import load_embedder
 
     return load_embedder()
 

@@ -45,7 +45,7 @@ from bench.quality import Query, evaluate, maintnet_set, samples_set
 def _search_text(rec: dict[str, Any]) -> str:
     """Return the string TacitKB embeds for a record (title once, as `Entry.search_text` makes it)."""
     from kb.models import Entry
-    from kb.store import default_title
+    from kb.storage.sqlite import default_title
 
     title = rec.get("title") or default_title(rec["text"])
     return Entry(type=rec.get("type", "cue"), text=rec["text"], title=title).search_text()
@@ -77,7 +77,7 @@ def time_queries(fn, queries: list[Query], warm: int = 5) -> tuple[dict[str, lis
 
 def run_tacitkb(records, queries, links, tag: str) -> dict[str, Any]:  # noqa: ANN001
     from ingest.importers import import_links, import_records
-    from kb.kb import KnowledgeBase
+    from kb.knowledge_base import KnowledgeBase
 
     home = WORK / "compare" / f"tacitkb-{tag}"
     shutil.rmtree(home, ignore_errors=True)

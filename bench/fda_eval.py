@@ -317,8 +317,8 @@ def known_gap_months(events: dict[str, dict[str, Any]]) -> tuple[list[str], list
 def build_kb(kb_dir: Path, rebuild: bool) -> tuple[Any, dict[str, Any]]:
     """Return the knowledge base (importing the CSV if needed) and the import facts."""
     from ingest.importers import import_records
-    from kb.embed import load_embedder
-    from kb.kb import KnowledgeBase
+    from kb.knowledge_base import KnowledgeBase
+    from kb.retrieval.embed import load_embedder
 
     marker = kb_dir / MARKER
     if rebuild and kb_dir.exists():
@@ -407,8 +407,8 @@ def cluster_eval(kb: Any, recluster: bool, events: dict[str, dict[str, Any]]) ->
     """Cluster (or reuse the stored run) and compare the clusters with FDA's reason categories."""
     from sklearn import metrics
 
-    from kb.clusters import ctfidf_labels
-    from kb.qa import current_clusters, run_clustering
+    from kb.analytics.clustering import ctfidf_labels
+    from kb.analytics.quality import current_clusters, run_clustering
 
     t = time.perf_counter()
     result = run_clustering(kb) if recluster else current_clusters(kb)
@@ -550,7 +550,7 @@ def cluster_eval(kb: Any, recluster: bool, events: dict[str, dict[str, Any]]) ->
 
 def drift_records(kb: Any, result: Any) -> list[Any]:
     """Return the records drift_report builds: every deviation with a date, unclustered ones with None."""
-    from kb.drift import DriftRecord, to_date
+    from kb.analytics.drift import DriftRecord, to_date
 
     cluster_of = result.cluster_of()
     return [
@@ -648,8 +648,8 @@ def drift_eval(
     n_sens_shuffles: int,
     events: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
-    from kb.drift import detect_drift, shuffle_false_alarm_rate
-    from kb.qa import REPEAT_MIN, drift_report
+    from kb.analytics.drift import detect_drift, shuffle_false_alarm_rate
+    from kb.analytics.quality import REPEAT_MIN, drift_report
 
     labels = {c.id: list(c.label) for c in result.clusters}
     entries = {e.id: e for e in kb.store.iter_entries(type="deviation")}
@@ -874,7 +874,7 @@ def write_doc(res: dict[str, Any], path: Path) -> None:
         "Each U.S. FDA drug recall event (2012–2026, `../shared/data/fda_recalls`, see its README) is treated as "
         "one deviation: its *Reason for Recall* is the deviation text, its *Recall Initiation Date* the date, its "
         "*Recalling Firm* the site. The script imports the file through the real importer, clusters with "
-        "`kb.qa`, compares the clusters with FDA's own reason categories, runs the drift detectors and measures "
+        "`kb.analytics.quality`, compares the clusters with FDA's own reason categories, runs the drift detectors and measures "
         "their false-alarm rate with the dates shuffled."
     )
     w("")
@@ -975,7 +975,7 @@ def write_doc(res: dict[str, Any], path: Path) -> None:
     t = c["timings"]
     stages = ["prepare", "reduce", "select_k", "fit", "outliers", "label", "total"]
     w(
-        f"`kb.qa.current_clusters` (the clusters `tacitkb clusters` shows; run {c['run_id']}): "
+        f"`kb.analytics.quality.current_clusters` (the clusters `tacitkb clusters` shows; run {c['run_id']}): "
         f"**{c['n_clusters']} clusters** over {c['n_items']:,} deviations, **{c['unclustered']} unclustered "
         f"({c['unclustered_share']:.1%})**; k = {c['diagnostics'].get('k')} chosen by silhouette, PCA to "
         f"{c['diagnostics'].get('pca_dims')} dimensions keeping {c['diagnostics'].get('pca_explained_variance', 0):.0%} "
@@ -1181,7 +1181,7 @@ def write_doc(res: dict[str, Any], path: Path) -> None:
     )
     w("")
     w(
-        "`kb.qa.drift_report` has no `known_gaps` argument, so the script calls `kb.drift.detect_drift` with the "
+        "`kb.analytics.quality.drift_report` has no `known_gaps` argument, so the script calls `kb.analytics.drift.detect_drift` with the "
         "same records drift_report builds (every deviation with a date; unclustered ones count toward the totals) "
         "and `known_gaps`. The CLI run without them is listed too."
     )
@@ -1308,7 +1308,7 @@ def write_doc(res: dict[str, Any], path: Path) -> None:
     w("## 4. False-alarm rate with the dates shuffled")
     w("")
     w(
-        "`kb.drift.shuffle_false_alarm_rate(records, n_shuffles, seed, ...)` permutes the dates across all "
+        "`kb.analytics.drift.shuffle_false_alarm_rate(records, n_shuffles, seed, ...)` permutes the dates across all "
         "records (clustered and unclustered). That keeps each month's total, each cluster's size and each "
         "record's firm, and breaks any link between cluster and time; the detectors then run with the same "
         "settings as the real report, so every rising or emerging signal in a shuffle is a false alarm. "
@@ -1429,8 +1429,8 @@ def write_doc(res: dict[str, Any], path: Path) -> None:
     w("## 7. Open points for the product")
     w("")
     w(
-        "- `kb.qa.drift_report` and `tacitkb drift` take no `known_gaps`: QA cannot declare an export hole, which "
-        "`kb.drift.detect_drift` supports. This script calls detect_drift directly to do it."
+        "- `kb.analytics.quality.drift_report` and `tacitkb drift` take no `known_gaps`: QA cannot declare an export hole, which "
+        "`kb.analytics.drift.detect_drift` supports. This script calls detect_drift directly to do it."
     )
     w(
         "- Importing a file with several rows per `ext_id` (one recall event, many products) adds one entry per "

@@ -42,7 +42,7 @@ TARGET_RATIO = 1.15
 
 
 def _timed_kb(home: Path, emb: TimingEmbedder):  # noqa: ANN202
-    from kb.kb import KnowledgeBase
+    from kb.knowledge_base import KnowledgeBase
 
     class TimedKB(KnowledgeBase):
         index_seconds = 0.0
@@ -253,7 +253,7 @@ INGEST_NOTES = """
 History: the first run of this benchmark measured 1.57x, because `Entry.search_text()` embedded an
 automatic title (the text's first line) before the text, so one-line records were encoded almost
 twice; it now embeds the title once (kb/models.py), and the progress-callback path encodes
-length-sorted chunks (kb/kb.py `_encode`). SQLite (rows, revisions, audit chain, vectors), parsing and
+length-sorted chunks (kb/knowledge_base.py `_encode`). SQLite (rows, revisions, audit chain, vectors), parsing and
 the index updates together are the few per cent left (stage table).
 """
 

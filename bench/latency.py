@@ -114,7 +114,7 @@ def _rows(n: int, seed: int = 0):  # noqa: ANN202
 
 def build_base(n: int, *, rebuild: bool = False, exact_limit: int | None = None) -> dict[str, Any]:
     """Build (or reuse) a base of n entries; return build timings and sizes."""
-    from kb.kb import KnowledgeBase
+    from kb.knowledge_base import KnowledgeBase
     from kb.models import Entry
 
     home = base_dir(n)
@@ -173,7 +173,7 @@ def build_base(n: int, *, rebuild: bool = False, exact_limit: int | None = None)
 
 def prepare_base(n: int) -> dict[str, Any]:
     """Open a built base once with the current code: schema migration, keyword index, index catch-up."""
-    from kb.kb import KnowledgeBase
+    from kb.knowledge_base import KnowledgeBase
 
     home = base_dir(n)
     had_keywords = (home / "keywords.npz").is_file()
@@ -210,9 +210,9 @@ def query_texts(count: int, seed: int = 1) -> list[str]:
 
 def measure(n: int, queries: int) -> dict[str, Any]:
     """Open a built base (this process only) and time the query configurations."""
-    from kb.embed import load_embedder
-    from kb.kb import KnowledgeBase
-    from kb.search import SearchFilters, hybrid_search
+    from kb.knowledge_base import KnowledgeBase
+    from kb.retrieval.embed import load_embedder
+    from kb.retrieval.search import SearchFilters, hybrid_search
 
     build = build_base(n)
     prepared_file = base_dir(n) / "prepared.json"
@@ -297,8 +297,8 @@ def _label(r: dict[str, Any]) -> str:
 
 def parts(kb: Any, texts: list[str], vectors: np.ndarray) -> dict[str, Any]:
     """Time the pieces of a hybrid search separately, to show where the time goes."""
-    from kb.search import SearchFilters, allowed_seqs, keyword_ranks, query_terms
-    from kb.store import format_id
+    from kb.retrieval.search import SearchFilters, allowed_seqs, keyword_ranks, query_terms
+    from kb.storage.sqlite import format_id
 
     rare = SearchFilters(site="RARE")
     index, keywords = kb.index, kb.keywords
@@ -518,10 +518,10 @@ Where the time goes (each part timed alone over the same queries):
 
 {parts_t}
 
-Recall@10 is the IVF index as tuned at build time (`kb/index.py` `tune_nprobe`) against exact
+Recall@10 is the IVF index as tuned at build time (`kb/retrieval/vector_index.py` `tune_nprobe`) against exact
 inner-product search, on the benchmark's query vectors; target >= {TARGET_RECALL}. Filtered searches
 are exact (the allowed vectors are scored directly); the vectors of the last filters used are kept in
-memory (`kb/index.py`, up to 100k vectors), so the filtered rows show a filter in use, and the parts
+memory (`kb/retrieval/vector_index.py`, up to 100k vectors), so the filtered rows show a filter in use, and the parts
 table shows its first use too. "open" is the first `ensure_index()` of a
 process: read both index files and check them against the database. "keyword build s" is building the
 BM25 index from the database (once, when its file is missing). Bases above ~10.7k rows are synthetic

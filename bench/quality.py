@@ -130,8 +130,8 @@ def samples_kb(emb: Any, *, rebuild: bool = False, limit: int | None = None):  #
 
     `limit` keeps only the first entries (for the smoke run).
     """
-    from kb.cli import load_samples
-    from kb.kb import KnowledgeBase
+    from cli.common import load_samples
+    from kb.knowledge_base import KnowledgeBase
 
     home = WORK / "quality" / f"samples{'-' + str(limit) if limit else ''}"
     stamp = home / "source.txt"
@@ -158,7 +158,7 @@ def samples_kb(emb: Any, *, rebuild: bool = False, limit: int | None = None):  #
 
 def maintnet_kb(emb: Any, entries: list[dict[str, Any]], *, rebuild: bool = False):  # noqa: ANN201
     """Return a knowledge base holding the MaintNet fix entries, built once under WORK."""
-    from kb.kb import KnowledgeBase
+    from kb.knowledge_base import KnowledgeBase
 
     home = WORK / "quality" / "maintnet"
     stamp = home / "source.txt"
@@ -192,7 +192,7 @@ def rankings(
     k: int = 10,
 ) -> dict[str, list[str]]:
     """Return each query's top-k ext_ids from the knowledge base's own search."""
-    import kb.search as search_mod
+    import kb.retrieval.search as search_mod
 
     saved = search_mod.RRF_K
     if rrf_k is not None:
@@ -401,7 +401,7 @@ query with more than 10 relevant entries can still reach 1.
 
 Fusion grid on the tuning half (hybrid search, {n_tune} queries); best: {best["fusion"]}
 {"k = " + str(best["rrf_k"]) if best["fusion"] == "rrf" else "alpha = " + str(best["alpha"])}
-(nDCG@10 {best["ndcg@10"]:.3f}). RRF k is `kb/search.py` `RRF_K`; alpha is the dense share in linear fusion.
+(nDCG@10 {best["ndcg@10"]:.3f}). RRF k is `kb/retrieval/search.py` `RRF_K`; alpha is the dense share in linear fusion.
 
 {grid}
 

@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from ingest.vocabulary import Vocabulary, load_vocabulary
-from kb.kb import KnowledgeBase
+from kb.knowledge_base import KnowledgeBase
 from kb.models import Entry, KBError, NotFoundError
-from kb.search import SearchFilters, allowed_seqs
-from kb.store import format_id, parse_id
+from kb.retrieval.search import SearchFilters, allowed_seqs
+from kb.storage.sqlite import format_id, parse_id
 
 STATE_TAG_PREFIX = "state:"
 FAILURE_TAG_PREFIX = "failure:"

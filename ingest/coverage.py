@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ingest.vocabulary import Vocabulary
-from kb.kb import KnowledgeBase
+from kb.knowledge_base import KnowledgeBase
 
 KNOW_HOW_TYPES = ("cue", "know_how", "lesson")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.documents import chunk_document, document_entries, read_document
-from kb.kb import KnowledgeBase
+from kb.knowledge_base import KnowledgeBase
 from kb.models import Link
 
 

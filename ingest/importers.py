@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from kb.kb import KnowledgeBase
+from kb.knowledge_base import KnowledgeBase
 from kb.models import ENTRY_TYPES, SEVERITIES, TEXT_FIELDS, Entry, KBError
 
 MAX_FIELD_CHARS = 1_000_000

@@ -22,9 +22,9 @@ from ingest.templates import (
     validate_answers,
 )
 from ingest.vocabulary import Vocabulary
-from kb.kb import KnowledgeBase
+from kb.knowledge_base import KnowledgeBase
 from kb.models import KBError, NotFoundError
-from kb.store import utc_now
+from kb.storage.sqlite import utc_now
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS workshops (id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, template_id TEXT NOT NULL,"

@@ -1,8 +1,8 @@
 """TacitKB core: store, embed, index, search and QA analytics. Knows nothing of Streamlit."""
 
-from kb.kb import KnowledgeBase, default_home
+from kb.knowledge_base import KnowledgeBase, default_home
 from kb.models import Entry, Hit, KBError, Link, NotFoundError, Revision
-from kb.search import SearchFilters
+from kb.retrieval.search import SearchFilters
 
 __all__ = [
     "Entry",

@@ -13,9 +13,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from argon2 import PasswordHasher  # noqa: E402
 
-from kb import users  # noqa: E402
-from kb.embed import SentenceTransformerEmbedder, load_embedder  # noqa: E402
-from kb.kb import KnowledgeBase  # noqa: E402
+from kb.governance import users  # noqa: E402
+from kb.knowledge_base import KnowledgeBase  # noqa: E402
+from kb.retrieval.embed import SentenceTransformerEmbedder, load_embedder  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "data" / "samples"
@@ -47,7 +47,7 @@ def kb(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Iterator[Knowle
 @pytest.fixture(scope="session")
 def sample_kb_dir(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Path:
     """A knowledge base folder loaded once with data/samples (tests copy or only read it)."""
-    from kb.cli import load_samples
+    from cli.common import load_samples
 
     home = tmp_path_factory.mktemp("samples") / "kb"
     with KnowledgeBase(home, embedder=embedder) as base:

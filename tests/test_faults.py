@@ -27,11 +27,11 @@ from pathlib import Path
 
 import pytest
 
-from kb.audit import verify_chain
-from kb.index import VectorIndex
-from kb.kb import KnowledgeBase
+from kb.governance.audit import verify_chain
+from kb.knowledge_base import KnowledgeBase
 from kb.models import KBError
-from kb.store import Store
+from kb.retrieval.vector_index import VectorIndex
+from kb.storage.sqlite import Store
 
 REPO = Path(__file__).resolve().parent.parent
 PROCESSES = 3
@@ -127,7 +127,7 @@ STORE_WRITER = r"""
 import os, sys, time
 from pathlib import Path
 from kb.models import Entry
-from kb.store import Store
+from kb.storage.sqlite import Store
 
 path, go = sys.argv[1], Path(sys.argv[2])
 phases = [tuple(map(int, p.split("x"))) for p in sys.argv[3:]]  # WRITESxBATCH
@@ -194,7 +194,7 @@ def test_store_write_rate_with_several_processes(tmp_path: Path) -> None:
 KILL_IMPORT = r"""
 import sys, time
 from pathlib import Path
-from kb.kb import KnowledgeBase
+from kb.knowledge_base import KnowledgeBase
 from ingest.importers import import_records
 
 home, files, hang_at = Path(sys.argv[1]), sys.argv[2:-1], int(sys.argv[-1])
@@ -265,7 +265,7 @@ KILL_SAVE = r"""
 import os, sys, time
 from pathlib import Path
 import kb.files as files_module
-from kb.kb import KnowledgeBase
+from kb.knowledge_base import KnowledgeBase
 
 class StoredVectorsOnly:
     # The real model's fingerprint and size: catching the index up only reads stored vectors.
@@ -379,7 +379,7 @@ def disk_full(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[di
             except Exception as exc:  # noqa: BLE001
                 index_error = exc
         else:
-            import kb.index as index_module
+            import kb.retrieval.vector_index as index_module
 
             def no_space(path, data, **kw):
                 raise OSError(errno.ENOSPC, "No space left on device", str(path))

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from ingest.importers import MAX_FIELD_CHARS, import_records
 from ingest.templates import SHIPPED_TEMPLATES_DIR, fill_template, load_templates
 from ingest.vocabulary import SHIPPED_VOCABULARY, load_vocabulary
-from kb.audit import verify_chain
-from kb.kb import KnowledgeBase
+from kb.governance.audit import verify_chain
+from kb.knowledge_base import KnowledgeBase
 from kb.models import ENTRY_TYPES, KBError
-from kb.search import SearchFilters
+from kb.retrieval.search import SearchFilters
 from tests.ingest.test_templates import ANSWERS, context_for
 
 SETTINGS = settings(

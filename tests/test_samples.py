@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from kb.search import SearchFilters
+from kb.retrieval.search import SearchFilters
 from tests.conftest import SAMPLES
 
 

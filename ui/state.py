@@ -22,10 +22,10 @@ import streamlit as st
 
 from ingest.templates import Template, load_templates
 from ingest.vocabulary import Vocabulary, load_vocabulary
-from kb.embed import Embedder, load_embedder
-from kb.kb import KnowledgeBase, default_home
-from kb.roles import Actor, actions_of
-from kb.users import Unaccounted, actor_for_cli, get_user, users_exist
+from kb.governance.roles import Actor, actions_of
+from kb.governance.users import Unaccounted, actor_for_cli, get_user, users_exist
+from kb.knowledge_base import KnowledgeBase, default_home
+from kb.retrieval.embed import Embedder, load_embedder
 
 log = logging.getLogger("tacitkb.ui")
 if not log.handlers:  # Streamlit configures only its own loggers; ours go to stderr with a time stamp

@@ -10,10 +10,10 @@ from typing import Any
 import streamlit as st
 
 from ingest.vocabulary import Vocabulary
-from kb.kb import KnowledgeBase
+from kb.governance.roles import PermissionDenied
+from kb.governance.users import Unaccounted, actor_for_cli, authenticate, create_user, users_exist
+from kb.knowledge_base import KnowledgeBase
 from kb.models import Entry, Hit, KBError, Link
-from kb.roles import PermissionDenied
-from kb.users import Unaccounted, actor_for_cli, authenticate, create_user, users_exist
 from ui import state
 from ui.state import author, log
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli.main import cli
 from ingest.cards import (
     SIMILARITY_FLOOR,
     ConditionNormaliser,
@@ -19,9 +20,8 @@ from ingest.cards import (
 )
 from ingest.templates import TemplateValidationError, fill_template, load_templates
 from ingest.vocabulary import load_vocabulary
-from kb.cli import cli
 from kb.models import KBError
-from kb.search import SearchFilters
+from kb.retrieval.search import SearchFilters
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 
@@ -507,7 +507,7 @@ def test_card_command(sample_kb_dir, embedder):
 
 
 def test_failure_pattern_commands(tmp_path, embedder):
-    from kb.kb import KnowledgeBase
+    from kb.knowledge_base import KnowledgeBase
 
     home = tmp_path / "kb"
     with KnowledgeBase(home, embedder=embedder) as base:

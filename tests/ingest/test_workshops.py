@@ -7,7 +7,7 @@ import pytest
 from ingest.templates import TemplateValidationError, load_templates
 from ingest.vocabulary import load_vocabulary
 from ingest.workshops import Participant, WorkshopBook, merge_answers, parse_participant
-from kb.kb import KnowledgeBase
+from kb.knowledge_base import KnowledgeBase
 from kb.models import KBError
 
 ANSWERS = {

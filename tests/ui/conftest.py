@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kb import users
-from kb.kb import KnowledgeBase
-from kb.roles import Actor
+from kb.governance import users
+from kb.governance.roles import Actor
+from kb.knowledge_base import KnowledgeBase
 from tests.conftest import FAST_HASHER
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")

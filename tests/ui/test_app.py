@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.kb import KnowledgeBase
+from kb.knowledge_base import KnowledgeBase
 from kb.models import KBError
 from tests.ui.conftest import PASSWORD, assert_clean, ensure_account, texts, unescape
 from ui import state

@@ -62,9 +62,9 @@ def chromium_path() -> str:
 
 def create_accounts(home: Path) -> None:
     """The first admin, and the engineer account the journey logs in with (as `tacitkb users create`)."""
-    from kb.kb import KnowledgeBase
-    from kb.roles import Actor
-    from kb.users import create_user
+    from kb.governance.roles import Actor
+    from kb.governance.users import create_user
+    from kb.knowledge_base import KnowledgeBase
 
     base = KnowledgeBase(home)
     try:

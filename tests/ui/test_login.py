@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kb import users
-from kb.kb import KnowledgeBase
-from kb.signatures import signatures_for
+from kb.governance import users
+from kb.governance.signatures import signatures_for
+from kb.knowledge_base import KnowledgeBase
 from tests.ui.conftest import APP, PASSWORD, RUN_TIMEOUT, assert_clean, ensure_account, texts, unescape
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kb import users
-from kb.roles import Actor
+from kb.governance import users
+from kb.governance.roles import Actor
 from tests.ui.conftest import ADMIN, assert_clean, texts, unescape
 
 CUE = "Depth filter pressure shot up within minutes and the harvest had slimy DNA strings"

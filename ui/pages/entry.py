@@ -8,9 +8,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from kb.kb import KnowledgeBase
+from kb.governance.signatures import MEANINGS, sign, signatures_for
+from kb.knowledge_base import KnowledgeBase
 from kb.models import ENTRY_TYPES, LINK_RELATIONS, SEVERITIES, Entry, KBError
-from kb.signatures import MEANINGS, sign, signatures_for
 from ui import state
 from ui.state import log
 from ui.widgets import (

@@ -11,8 +11,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kb.drift import DriftReport, Signal
-from kb.qa import (
+from kb.analytics.drift import DriftReport, Signal
+from kb.analytics.quality import (
     cluster_rows,
     cluster_timeline,
     current_clusters,
@@ -20,8 +20,8 @@ from kb.qa import (
     drift_report,
     latest_clusters,
 )
-from kb.qa import run_clustering as qa_run_clustering
-from kb.report import write_report
+from kb.analytics.quality import run_clustering as qa_run_clustering
+from kb.analytics.report import write_report
 from ui import state
 from ui.widgets import PAGES, flash, guarded, md_escape, safe_callback
 

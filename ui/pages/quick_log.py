@@ -8,7 +8,7 @@ import streamlit as st
 
 from ingest.cards import StateCard, step_state_card
 from ingest.templates import fill_template, validate_answers
-from kb.search import SearchFilters
+from kb.retrieval.search import SearchFilters
 from ui import state
 from ui.widgets import (
     flash,

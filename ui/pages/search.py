@@ -7,7 +7,7 @@ from datetime import date
 import streamlit as st
 
 from kb.models import ENTRY_TYPES
-from kb.search import SearchFilters
+from kb.retrieval.search import SearchFilters
 from ui import state
 from ui.widgets import guarded, label_of, md_escape, render_hit, step_choices
 

@@ -1,0 +1,1 @@
+"""The `tacitkb` command line: thin commands over kb/ and ingest/."""

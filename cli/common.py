@@ -1,0 +1,147 @@
+"""What every command shares: the context, output helpers, filter options, the sample loader."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kb.knowledge_base import KnowledgeBase
+from kb.models import ENTRY_TYPES, Entry, Hit, KBError
+from kb.retrieval.search import SearchFilters
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
+
+
+class Context:
+    """What every command needs: where the knowledge base is, who is acting, output mode."""
+
+    def __init__(self, home: Path, user: str) -> None:
+        self.home = home
+        self.user = user
+        self._kb: KnowledgeBase | None = None
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        if self._kb is None:
+            from kb.governance.users import actor_for_cli
+
+            kb = KnowledgeBase(self.home)
+            # No account yet: unchanged (attributed by --as). Once accounts exist, the --as name must be an
+            # active account, and its role is checked on every write.
+            kb.actor = actor_for_cli(kb, self.user)
+            self._kb = kb
+        return self._kb
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+
+
+def emit(data: Any) -> None:
+    """Print data as indented JSON."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def progress_bar(total: int, label: str, quiet: bool) -> Any:
+    """Yield an update(n) callback that drives a tqdm bar on a terminal, and does nothing otherwise."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=label, unit="entry", file=sys.stderr) as bar:
+        yield bar.update
+
+
+def parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
+    """Return {KEY: VALUE} from KEY=VALUE strings, naming the option on a bad one."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise KBError(f"argument '{option}': '{pair}' is not KEY=VALUE")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+def describe_entry(entry: Entry) -> str:
+    """Return a short metadata line for an entry."""
+    parts = [entry.type, entry.process, entry.step, entry.site, entry.occurred_at]
+    return " · ".join(p for p in parts if p)
+
+
+def print_hits(hits: list[Hit]) -> None:
+    """Print search hits for people."""
+    if not hits:
+        click.echo("no matches")
+    for hit in hits:
+        e = hit.entry
+        ext = f" [{e.ext_id}]" if e.ext_id else ""
+        click.echo(f"{hit.rank:>2}. {click.style(e.id, bold=True)}{ext}  {e.title}")
+        click.echo(f"    {describe_entry(e)}  (score {hit.score:.4f}; {hit.why})")
+        click.echo(f"    {hit.snippet}")
+        for link in hit.links:
+            other = link.target if link.source == e.id else link.source
+            arrow = link.relation if link.source == e.id else f"{link.relation} (from)"
+            click.echo(f"    -> {arrow} {other}")
+
+
+def filter_options(fn: Callable) -> Callable:
+    """Add the shared search filter options to a command."""
+    for option in reversed(
+        [
+            click.option(
+                "--type",
+                "types",
+                multiple=True,
+                type=click.Choice(ENTRY_TYPES),
+                help="Entry type (repeatable).",
+            ),
+            click.option("--process"),
+            click.option("--step"),
+            click.option("--site"),
+            click.option("--since", help="Occurred on or after (YYYY-MM-DD)."),
+            click.option("--until", help="Occurred on or before (YYYY-MM-DD)."),
+            click.option("--tag", "tags", multiple=True),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def make_filters(types: tuple[str, ...], tags: tuple[str, ...], **values: str | None) -> SearchFilters:
+    """Return SearchFilters from command options."""
+    return SearchFilters(types=list(types), tags=list(tags), **values)
+
+
+def load_samples(
+    kb: KnowledgeBase, user: str, quiet: bool = True, samples_dir: Path = SAMPLES_DIR
+) -> dict[str, Any]:
+    """Import data/samples (entries.jsonl and links.csv) into a knowledge base."""
+    from ingest.importers import import_links, import_records
+
+    entries_file = samples_dir / "entries.jsonl"
+    if not entries_file.exists():
+        raise KBError(f"sample data {entries_file} is missing")
+    with progress_bar(sum(1 for _ in entries_file.open()), "samples", quiet) as update:
+        report = import_records(kb, entries_file, author=user, progress=update)
+    links = (
+        import_links(kb, samples_dir / "links.csv", author=user)
+        if (samples_dir / "links.csv").exists()
+        else {}
+    )
+    return {
+        "added": report.added,
+        "duplicates": report.duplicates,
+        "rejected": report.rejected,
+        "linked": links.get("linked", 0),
+    }

@@ -1,0 +1,385 @@
+"""CLI commands for integrity and security: accounts, audit trail, signatures, backup/restore, transfer export.
+
+Passwords are always asked for with hidden input (and confirmation for a new one); `--password-stdin`
+reads them from standard input instead, one per line, for scripts: first the acting user's password
+(when the command needs one), then the new password (when the command sets one).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from cli.common import Context, emit, json_option, pass_ctx
+from kb.governance.roles import ROLES, Actor
+from kb.models import KBError
+
+password_stdin_option = click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read passwords from standard input, one per line (acting user's first, then a new one).",
+)
+
+
+class Secrets:
+    """Asks for passwords: hidden prompts on a terminal, or lines of standard input for scripts."""
+
+    def __init__(self, from_stdin: bool) -> None:
+        self.from_stdin = from_stdin
+
+    def _line(self, label: str) -> str:
+        line = sys.stdin.readline()
+        if not line:
+            raise KBError(f"--password-stdin: no line on standard input for: {label}")
+        return line.rstrip("\r\n")
+
+    def current(self, label: str) -> str:
+        """Return an existing password (asked once)."""
+        return self._line(label) if self.from_stdin else click.prompt(label, hide_input=True)
+
+    def new(self, label: str) -> str:
+        """Return a new password (asked twice on a terminal)."""
+        if self.from_stdin:
+            return self._line(label)
+        return click.prompt(label, hide_input=True, confirmation_prompt=True)
+
+
+def login(ctx: Context, secrets: Secrets, why: str) -> Actor:
+    """Return the acting user (--as) after checking their password."""
+    from kb.governance.users import authenticate
+
+    return authenticate(ctx.kb, ctx.user, secrets.current(f"Password for {ctx.user} ({why})"), purpose=why)
+
+
+def acting(ctx: Context) -> Actor | None:
+    """Return the CLI user's account role (None while no account exists) and apply it to the knowledge base."""
+    from kb.governance.users import actor_for_cli
+
+    kb = ctx.kb
+    if kb.actor is None:
+        kb.actor = actor_for_cli(kb, ctx.user)
+    return kb.actor
+
+
+# --- users ----------------------------------------------------------------------------------------
+
+
+@click.group()
+def users() -> None:
+    """Local user accounts: create, list, change role or password, disable, unlock."""
+
+
+@users.command(name="create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--full-name", help="Printed name shown on electronic signatures.")
+@password_stdin_option
+@json_option
+@pass_ctx
+def users_create(
+    ctx: Context, name: str, role: str, full_name: str | None, password_stdin: bool, as_json: bool
+) -> None:
+    """Create an account. The first one (an admin) needs no login; after that an admin must log in (--as)."""
+
+    from kb.governance.users import create_user, users_exist
+
+    secrets = Secrets(password_stdin)
+    by = None if not users_exist(ctx.kb) else login(ctx, secrets, f"create account {name}")
+    password = secrets.new(f"New password for {name}")
+    user = create_user(ctx.kb, name, role, password, by=by, full_name=full_name)
+    emit(user.to_dict()) if as_json else click.echo(f"account {user.name} created ({user.role})")
+
+
+@users.command(name="list")
+@json_option
+@pass_ctx
+def users_list(ctx: Context, as_json: bool) -> None:
+    """List accounts with role, status and lockout."""
+
+    from kb.governance.users import list_users
+
+    found = list_users(ctx.kb)
+    if as_json:
+        emit([u.to_dict() for u in found])
+        return
+    if not found:
+        click.echo("no accounts yet: create the first admin with `tacitkb users create NAME --role admin`")
+    for u in found:
+        locked = f", locked until {u.locked_until}" if u.is_locked() else ""
+        click.echo(f"{u.name:<20} {u.role:<9} {u.status}{locked}  last login {u.last_login_at or '-'}")
+
+
+@users.command(name="set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+@click.option("--reason")
+@password_stdin_option
+@pass_ctx
+def users_set_role(ctx: Context, name: str, role: str, reason: str | None, password_stdin: bool) -> None:
+    """Give an account another role (admin, with password)."""
+
+    from kb.governance.users import set_role
+
+    admin = login(ctx, Secrets(password_stdin), f"change role of {name}")
+    user = set_role(ctx.kb, name, role, by=admin, reason=reason)
+    click.echo(f"{user.name} is now {user.role}")
+
+
+@users.command(name="disable")
+@click.argument("name")
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@password_stdin_option
+@pass_ctx
+def users_disable(ctx: Context, name: str, reason: str, password_stdin: bool) -> None:
+    """Disable an account (it is kept, with its history, and can no longer log in)."""
+
+    from kb.governance.users import disable
+
+    admin = login(ctx, Secrets(password_stdin), f"disable {name}")
+    disable(ctx.kb, name, by=admin, reason=reason)
+    click.echo(f"{name} disabled")
+
+
+@users.command(name="enable")
+@click.argument("name")
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@password_stdin_option
+@pass_ctx
+def users_enable(ctx: Context, name: str, reason: str, password_stdin: bool) -> None:
+    """Enable a disabled account again."""
+
+    from kb.governance.users import enable
+
+    admin = login(ctx, Secrets(password_stdin), f"enable {name}")
+    enable(ctx.kb, name, by=admin, reason=reason)
+    click.echo(f"{name} enabled")
+
+
+@users.command(name="unlock")
+@click.argument("name")
+@password_stdin_option
+@pass_ctx
+def users_unlock(ctx: Context, name: str, password_stdin: bool) -> None:
+    """Lift a lockout after too many failed logins."""
+
+    from kb.governance.users import unlock
+
+    admin = login(ctx, Secrets(password_stdin), f"unlock {name}")
+    unlock(ctx.kb, name, by=admin)
+    click.echo(f"{name} unlocked")
+
+
+@users.command(name="passwd")
+@click.argument("name", required=False)
+@password_stdin_option
+@pass_ctx
+def users_passwd(ctx: Context, name: str | None, password_stdin: bool) -> None:
+    """Change your own password (old one first), or reset another account's as an admin."""
+
+    from kb.governance.users import change_password
+
+    target = name or ctx.user
+    secrets = Secrets(password_stdin)
+    if target.lower() == ctx.user.lower():
+        old = secrets.current(f"Current password for {target}")
+        new = secrets.new(f"New password for {target}")
+        change_password(ctx.kb, target, new, by=Actor(ctx.user, "operator"), old_password=old)
+    else:
+        admin = login(ctx, secrets, f"reset password of {target}")
+        change_password(ctx.kb, target, secrets.new(f"New password for {target}"), by=admin)
+    click.echo(f"password of {target} changed")
+
+
+# --- audit trail ----------------------------------------------------------------------------------
+
+
+@click.group()
+def audit() -> None:
+    """The audit trail: verify its hash chain, export it for people."""
+
+
+@audit.command(name="verify")
+@json_option
+@pass_ctx
+def audit_verify(ctx: Context, as_json: bool) -> None:
+    """Check the hash chain; name the first edited or deleted event (exit code 3 when broken)."""
+
+    from kb.governance.audit import verify_chain
+
+    check = verify_chain(ctx.kb)
+    if as_json:
+        emit(check.to_dict())
+    elif check.ok:
+        click.echo(f"audit trail intact: {check.events} events, head hash {check.head_hash}")
+    else:
+        click.echo(f"audit trail BROKEN: {check.reason}", err=True)
+        for problem in check.problems[1:]:
+            click.echo(f"  also: {problem}", err=True)
+    sys.exit(0 if check.ok else 3)
+
+
+@audit.command(name="export")
+@click.option("--entry", "entry_id", help="Only the events of one entry (KB-000123).")
+@click.option("--since", help="From this date (YYYY-MM-DD or ISO time, UTC).")
+@click.option("--until", help="Up to and including this date.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="FILE.csv or FILE.html")
+@json_option
+@pass_ctx
+def audit_export(
+    ctx: Context, entry_id: str | None, since: str | None, until: str | None, out: Path, as_json: bool
+) -> None:
+    """Write the audit trail (who, when UTC, action, entry, old -> new, reason) as CSV or HTML."""
+
+    from kb.governance.audit import export_trail
+
+    result = export_trail(ctx.kb, out, entry_id=entry_id, since=since, until=until)
+    emit(result) if as_json else click.echo(
+        f"{result['rows']} rows ({result['events']} events) written to {result['file']}"
+        + ("" if result["chain"]["ok"] else f"; WARNING: hash chain broken: {result['chain']['reason']}")
+    )
+
+
+# --- electronic signatures ------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("target_id")
+@click.option("--meaning", type=click.Choice(["reviewed", "approved"]), required=True)
+@click.option("--comment", help="Optional comment kept with the signature.")
+@password_stdin_option
+@json_option
+@pass_ctx
+def sign(
+    ctx: Context, target_id: str, meaning: str, comment: str | None, password_stdin: bool, as_json: bool
+) -> None:
+    """Sign an entry (or clustering run) as reviewed or approved; asks for your password again."""
+
+    from kb.governance.signatures import sign as sign_record
+
+    password = Secrets(password_stdin).current(f"Password for {ctx.user} (sign {target_id} as {meaning})")
+    signature = sign_record(ctx.kb, target_id, meaning, signer=ctx.user, password=password, comment=comment)
+    emit(signature.to_dict()) if as_json else click.echo(f"signed: {signature.manifestation()}")
+
+
+@click.command()
+@click.argument("target_id")
+@json_option
+@pass_ctx
+def signatures(ctx: Context, target_id: str, as_json: bool) -> None:
+    """Show the signatures of an entry and whether each holds for its current version."""
+
+    from kb.governance.signatures import signatures_for
+
+    found = signatures_for(ctx.kb, target_id)
+    if as_json:
+        emit([s.to_dict() for s in found])
+        return
+    if not found:
+        click.echo(f"{target_id}: no signatures")
+    for s in found:
+        click.echo(f"{s.manifestation()}: {s.state}")
+
+
+# --- backup and restore ---------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Backup file to write.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@json_option
+@pass_ctx
+def backup(ctx: Context, out: Path, force: bool, as_json: bool) -> None:
+    """Back up the database (safe while others write) with a manifest of hashes and counts."""
+
+    from kb.governance.backup import backup as run_backup
+
+    acting(ctx)
+    manifest = run_backup(ctx.kb, out, by=ctx.user, force=force)
+    emit(manifest) if as_json else click.echo(
+        f"backup written to {out} ({manifest['counts'].get('entries', 0)} entries, sha256 "
+        f"{manifest['sha256'][:16]}…); manifest {manifest['manifest']}"
+    )
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a non-empty knowledge base (its files are moved aside).")
+@password_stdin_option
+@json_option
+@pass_ctx
+def restore(ctx: Context, file: Path, force: bool, password_stdin: bool, as_json: bool) -> None:
+    """Restore a backup into the knowledge base folder (--kb), checking it and rebuilding the index."""
+
+    from kb.governance.backup import restore as run_restore
+    from kb.governance.users import authenticate, users_exist
+    from kb.knowledge_base import DB_NAME
+    from kb.storage.sqlite import Store
+
+    by: Actor | str = ctx.user
+    current = ctx.home / DB_NAME
+    if current.exists():
+        store = Store(current)
+        try:
+            if users_exist(store):
+                password = Secrets(password_stdin).current(f"Password for {ctx.user} (replace {ctx.home})")
+                by = authenticate(store, ctx.user, password, purpose="restore backup")
+                by.require("restore_backup")
+        finally:
+            store.close()
+    result = run_restore(file, ctx.home, force=force, by=by)
+    if as_json:
+        emit(result)
+        return
+    counts = result["counts"]
+    click.echo(
+        f"restored {file} into {result['home']}: {counts.get('entries', 0)} entries, index "
+        f"{result['index']['indexed']} vectors; verify: {'ok' if result['verify']['ok'] else 'PROBLEMS'}"
+    )
+    if result["moved_aside"]:
+        click.echo(f"the previous files were moved to {result['moved_aside']}")
+    if not result["audit_in_backup"]["ok"]:
+        click.echo(f"WARNING: the backup's audit trail is broken: {result['audit_in_backup']['reason']}")
+
+
+# --- transfer packages ----------------------------------------------------------------------------
+
+
+@click.command(name="export")
+@click.option("--process", required=True, help="Process to export (e.g. LVV, CAR-T).")
+@click.option("--step", help="Only this step.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="PKG.zip, or a new folder.")
+@click.option("--site", help="Name of this (exporting) site (default: $TACITKB_SITE or the host name).")
+@click.option("--include-retired", is_flag=True, help="Also export retired entries.")
+@json_option
+@pass_ctx
+def export(
+    ctx: Context,
+    process: str,
+    step: str | None,
+    out: Path,
+    site: str | None,
+    include_retired: bool,
+    as_json: bool,
+) -> None:
+    """Write a transfer package of one process (or step) for another site's knowledge base."""
+
+    from ingest.packages import export_package
+
+    acting(ctx)
+    manifest = export_package(
+        ctx.kb, process, step, out, site=site, by=ctx.user, include_retired=include_retired
+    )
+    if as_json:
+        emit(manifest)
+        return
+    c = manifest["counts"]
+    click.echo(
+        f"package {out}: {c['entries']} entries, {c['revisions']} revisions, {c['links']} links, "
+        f"{c['templates']} templates from site {manifest['site']}"
+    )
+    click.echo(f"manifest sha256 {manifest['manifest_sha256']} (give it to the receiving site to compare)")
+
+
+COMMANDS = (users, audit, sign, signatures, backup, restore, export)

@@ -1,0 +1,93 @@
+"""Commands that look after the knowledge base itself: init, stats, verify, reindex."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cli.common import (
+    Context,
+    emit,
+    json_option,
+    load_samples,
+    pass_ctx,
+    progress_bar,
+)
+
+
+@click.command()
+@click.option("--samples", is_flag=True, help="Load the sample data set (data/samples) if the base is empty.")
+@json_option
+@pass_ctx
+def init(ctx: Context, samples: bool, as_json: bool) -> None:
+    """Create the knowledge base (database and index) if missing."""
+
+    kb = ctx.kb
+    loaded = (
+        load_samples(kb, ctx.user, quiet=as_json) if samples and kb.store.count(status=None) == 0 else None
+    )
+    kb.ensure_index()
+    out = {"home": str(kb.home), "entries": kb.store.count(), "samples": loaded}
+    emit(out) if as_json else click.echo(
+        f"knowledge base ready at {kb.home} ({out['entries']} active entries)"
+    )
+
+
+@click.command()
+@json_option
+@pass_ctx
+def stats(ctx: Context, as_json: bool) -> None:
+    """Counts by type, process, site and status."""
+
+    data = ctx.kb.stats()
+    if as_json:
+        emit(data)
+        return
+    click.echo(
+        f"{data['home']}: {data['active']} active entries, {data['retired']} retired, "
+        f"{data['links']} links, {data['revisions']} revisions"
+    )
+    for key in ("by_type", "by_process", "by_site"):
+        click.echo(f"  {key[3:]}: " + ", ".join(f"{k} {v}" for k, v in data[key].items()))
+
+
+@click.command()
+@json_option
+@pass_ctx
+def verify(ctx: Context, as_json: bool) -> None:
+    """Check the database, vectors, index and audit chain against each other (changes nothing)."""
+
+    report = ctx.kb.verify()
+    if as_json:
+        emit(report)
+    else:
+        for key in ("database", "model", "active_entries", "missing_vectors", "audit_chain"):
+            click.echo(f"{key:<16} {report[key]}")
+        click.echo(f"{'index':<16} {report['index']['state']}")
+        click.echo(f"{'keyword index':<16} {report['keywords']['state']}")
+        click.echo(
+            "all consistent"
+            if report["ok"]
+            else "problems found: run `tacitkb reindex` to rebuild the indexes"
+        )
+    sys.exit(0 if report["ok"] else 3)
+
+
+@click.command()
+@json_option
+@pass_ctx
+def reindex(ctx: Context, as_json: bool) -> None:
+    """Rebuild both indexes from the database (encoding only entries without a vector)."""
+
+    kb = ctx.kb
+    missing = len(kb.store.missing_vectors(kb.embedder.fingerprint))
+    with progress_bar(missing, "encoding", as_json) as update:
+        result = kb.reindex(progress=update)
+    emit(result) if as_json else click.echo(
+        f"index rebuilt: {result['indexed']} vectors ({result['kind']}), {result['encoded']} newly encoded; "
+        f"keyword index: {result['keywords']} entries"
+    )
+
+
+COMMANDS = (init, stats, verify, reindex)

@@ -1,0 +1,260 @@
+"""Persist clustering runs in the SQLite database (sqlite-utils): save, load the latest or a given run, list.
+
+Tables (created when missing):
+- cluster_runs: run_id, created_at (UTC ISO), entry_type, fingerprint, n_items, n_clusters, params JSON,
+  diagnostics JSON, timings JSON, last_id_number (highest cluster number ever handed out).
+- clusters: run_id, cluster_id, label JSON, size, centroid BLOB (little-endian float32).
+- cluster_members: run_id, cluster_id (NULL for the unclustered remainder), entry_id,
+  is_representative, rep_rank (1 = closest to the centroid).
+- cluster_events: run_id, kind, old_ids JSON, new_ids JSON.
+
+A run is written in one transaction and never changed afterwards (append-only, like the audit trail).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from kb.analytics.clustering import ClusterEvent, ClusterResult, DeviationCluster
+
+_SCHEMA: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS cluster_runs (
+        run_id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        entry_type TEXT,
+        fingerprint TEXT,
+        n_items INTEGER NOT NULL,
+        n_clusters INTEGER NOT NULL,
+        params TEXT NOT NULL,
+        diagnostics TEXT NOT NULL,
+        timings TEXT NOT NULL,
+        last_id_number INTEGER NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS clusters (
+        run_id TEXT NOT NULL REFERENCES cluster_runs(run_id),
+        cluster_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        centroid BLOB,
+        PRIMARY KEY (run_id, cluster_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS cluster_members (
+        run_id TEXT NOT NULL REFERENCES cluster_runs(run_id),
+        cluster_id TEXT,
+        entry_id TEXT NOT NULL,
+        is_representative INTEGER NOT NULL DEFAULT 0,
+        rep_rank INTEGER,
+        PRIMARY KEY (run_id, entry_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS cluster_events (
+        run_id TEXT NOT NULL REFERENCES cluster_runs(run_id),
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        old_ids TEXT NOT NULL,
+        new_ids TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    )""",
+    "CREATE INDEX IF NOT EXISTS idx_cluster_members_entry ON cluster_members(entry_id)",
+    "CREATE INDEX IF NOT EXISTS idx_cluster_runs_created ON cluster_runs(created_at)",
+)
+
+
+def ensure_tables(db: sqlite_utils.Database) -> None:
+    """Create the clustering tables and indexes if they are missing."""
+    # One statement at a time: executescript() would COMMIT a transaction the caller has open.
+    for stmt in _SCHEMA:
+        db.execute(stmt)
+
+
+def _utc_now() -> str:
+    # Same format as the entry store's timestamps.
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def save_run(db: sqlite_utils.Database, result: ClusterResult, *, fingerprint: str, entry_type: str) -> str:
+    """Write one clustering run (clusters, members, events) in a single transaction; return its run_id."""
+    ensure_tables(db)
+    created_at = _utc_now()
+    # Sortable by time, unique without coordination between processes.
+    run_id = (
+        "run-"
+        + created_at.replace("-", "").replace(":", "").replace(".", "")[:15]
+        + "-"
+        + secrets.token_hex(4)
+    )
+    run_row = {
+        "run_id": run_id,
+        "created_at": created_at,
+        "entry_type": entry_type,
+        "fingerprint": fingerprint,
+        "n_items": result.n_items,
+        "n_clusters": len(result.clusters),
+        "params": _dumps(result.params),
+        "diagnostics": _dumps(result.diagnostics),
+        "timings": _dumps(result.timings),
+        "last_id_number": int(result.last_id_number),
+    }
+    cluster_rows = [
+        {
+            "run_id": run_id,
+            "cluster_id": c.id,
+            "label": _dumps(list(c.label)),
+            "size": c.size,
+            "centroid": np.asarray(c.centroid, dtype="<f4").tobytes(),
+        }
+        for c in result.clusters
+    ]
+    member_rows = []
+    for c in result.clusters:
+        rank = {eid: i for i, eid in enumerate(c.representative_ids, start=1)}
+        for eid in c.member_ids:
+            member_rows.append(
+                {
+                    "run_id": run_id,
+                    "cluster_id": c.id,
+                    "entry_id": eid,
+                    "is_representative": int(eid in rank),
+                    "rep_rank": rank.get(eid),
+                }
+            )
+    for eid in result.unclustered_ids:
+        member_rows.append(
+            {"run_id": run_id, "cluster_id": None, "entry_id": eid, "is_representative": 0, "rep_rank": None}
+        )
+    event_rows = [
+        {
+            "run_id": run_id,
+            "seq": i,
+            "kind": e.kind,
+            "old_ids": _dumps(e.old_ids),
+            "new_ids": _dumps(e.new_ids),
+        }
+        for i, e in enumerate(result.events)
+    ]
+    # atomic(): BEGIN/COMMIT, or a savepoint when the caller already has a transaction open.
+    with db.atomic():
+        db["cluster_runs"].insert(run_row)
+        if cluster_rows:
+            db["clusters"].insert_all(cluster_rows, batch_size=500)
+        if member_rows:
+            db["cluster_members"].insert_all(member_rows, batch_size=1000)
+        if event_rows:
+            db["cluster_events"].insert_all(event_rows, batch_size=500)
+    result.run_id = run_id
+    result.created_at = created_at
+    result.fingerprint = fingerprint
+    result.entry_type = entry_type
+    return run_id
+
+
+def list_runs(db: sqlite_utils.Database, *, entry_type: str | None = None) -> list[dict[str, Any]]:
+    """Return a summary row per stored run, newest first."""
+    ensure_tables(db)
+    where, args = "", []
+    if entry_type is not None:
+        where, args = "WHERE entry_type = ?", [entry_type]
+    cur = db.execute(
+        "SELECT run_id, created_at, entry_type, fingerprint, n_items, n_clusters, diagnostics, timings, "
+        f"last_id_number FROM cluster_runs {where} ORDER BY created_at DESC, rowid DESC",
+        args,
+    )
+    out = []
+    for row in cur.fetchall():
+        diag = json.loads(row[6])
+        out.append(
+            {
+                "run_id": row[0],
+                "created_at": row[1],
+                "entry_type": row[2],
+                "fingerprint": row[3],
+                "n_items": row[4],
+                "n_clusters": row[5],
+                "unclustered_share": diag.get("unclustered_share"),
+                "timings": json.loads(row[7]),
+                "last_id_number": row[8],
+            }
+        )
+    return out
+
+
+def load_run(
+    db: sqlite_utils.Database, run_id: str | None = None, *, entry_type: str | None = None
+) -> ClusterResult | None:
+    """Return a stored run as a ClusterResult (the latest when run_id is None), or None if there is none."""
+    ensure_tables(db)
+    cols = "run_id, created_at, entry_type, fingerprint, params, diagnostics, timings, last_id_number"
+    if run_id is None:
+        where, args = ("WHERE entry_type = ?", [entry_type]) if entry_type is not None else ("", [])
+        row = db.execute(
+            f"SELECT {cols} FROM cluster_runs {where} ORDER BY created_at DESC, rowid DESC LIMIT 1", args
+        ).fetchone()
+    else:
+        row = db.execute(f"SELECT {cols} FROM cluster_runs WHERE run_id = ?", [run_id]).fetchone()
+        if row is None:
+            raise KeyError(f"no clustering run '{run_id}'")
+    if row is None:
+        return None
+    rid = row[0]
+    members: dict[str | None, list[tuple[str, int | None]]] = {}
+    for cid, eid, rep_rank in db.execute(
+        "SELECT cluster_id, entry_id, rep_rank FROM cluster_members WHERE run_id = ? ORDER BY entry_id", [rid]
+    ).fetchall():
+        members.setdefault(cid, []).append((eid, rep_rank))
+    clusters = []
+    for cid, label, size, blob in db.execute(
+        "SELECT cluster_id, label, size, centroid FROM clusters WHERE run_id = ?", [rid]
+    ).fetchall():
+        mem = members.get(cid, [])
+        reps = sorted((r, e) for e, r in mem if r is not None)
+        clusters.append(
+            DeviationCluster(
+                id=cid,
+                label=json.loads(label),
+                size=int(size),
+                member_ids=[e for e, _ in mem],
+                representative_ids=[e for _, e in reps],
+                centroid=np.frombuffer(blob, dtype="<f4").astype(np.float32)
+                if blob
+                else np.zeros(0, np.float32),
+            )
+        )
+    clusters.sort(key=lambda c: (-c.size, c.id))
+    events = [
+        ClusterEvent(kind, json.loads(old), json.loads(new))
+        for kind, old, new in db.execute(
+            "SELECT kind, old_ids, new_ids FROM cluster_events WHERE run_id = ? ORDER BY seq", [rid]
+        ).fetchall()
+    ]
+    return ClusterResult(
+        clusters=clusters,
+        unclustered_ids=[e for e, _ in members.get(None, [])],
+        params=json.loads(row[4]),
+        timings=json.loads(row[6]),
+        diagnostics=json.loads(row[5]),
+        events=events,
+        last_id_number=int(row[7]),
+        run_id=rid,
+        created_at=row[1],
+        fingerprint=row[3],
+        entry_type=row[2],
+    )
+
+
+def cluster_assignments(db: sqlite_utils.Database, run_id: str | None = None) -> dict[str, str | None]:
+    """Return entry id -> cluster id (None when unclustered) for a run (the latest by default)."""
+    result = load_run(db, run_id)
+    if result is None:
+        return {}
+    out: dict[str, str | None] = {e: None for e in result.unclustered_ids}
+    out.update(result.cluster_of())
+    return out

@@ -1,0 +1,1 @@
+"""Governance: roles, user accounts, the audit chain, e-signatures, backup and transfer packages."""

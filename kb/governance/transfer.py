@@ -1,0 +1,581 @@
+"""Transfer packages: the knowledge of one process (or one step) moved from one site's knowledge base to another.
+
+A package is a .zip (or a folder) holding
+- entries.jsonl: one line per entry, with its full revision history at the exporting site;
+- links.jsonl: links between exported entries (by the exporting site's ids);
+- templates/shipped/*.yaml, templates/org/*.yaml: the elicitation templates in use;
+- vocabulary.yaml (and vocabulary.org.yaml when the site has its own);
+- manifest.json: format, package id, exporting site and knowledge base id, time, who, counts, the model
+  fingerprint of the stored vectors and the sha256 of every other part.
+
+Importing verifies every part against the manifest and refuses a package with a changed, missing or
+extra part. Each entry keeps its provenance (fields.origin_site, origin_id, origin_kb, origin_ext_id;
+ext_id becomes "SITE:ext_id" so it never collides with the receiving site's own source ids), the full
+origin history goes to the transfer_provenance table, and re-importing adds nothing twice: entries are
+matched by origin site + origin id, and a newer origin revision becomes a local revision.
+The manifest itself is not signed: compare its sha256 (printed by export) out of band to rule out a
+re-hashed forgery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import uuid
+import zipfile
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from kb.models import LINK_RELATIONS, TEXT_FIELDS, Entry, KBError, Link
+from kb.storage.sqlite import Store, utc_now
+
+if TYPE_CHECKING:
+    from kb.knowledge_base import KnowledgeBase
+
+PACKAGE_FORMAT = "tacitkb-transfer"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+ENTRIES = "entries.jsonl"
+LINKS = "links.jsonl"
+MAX_PART_BYTES = 512 * 1024 * 1024
+MAX_PACKAGE_BYTES = 1024 * 1024 * 1024
+MAX_PARTS = 10_000
+ORIGIN_FIELDS: tuple[str, ...] = ("origin_site", "origin_id", "origin_kb", "origin_ext_id")
+
+_PROVENANCE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS transfer_provenance (
+    entry_id TEXT NOT NULL, origin_site TEXT NOT NULL, origin_id TEXT NOT NULL, origin_kb TEXT,
+    origin_revision INTEGER, origin_content_hash TEXT, package_id TEXT NOT NULL, imported_at TEXT NOT NULL,
+    imported_by TEXT, history TEXT NOT NULL, PRIMARY KEY (origin_site, origin_id, package_id)
+)
+"""
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _jsonl(rows: list[dict[str, Any]]) -> bytes:
+    return "".join(
+        json.dumps(r, ensure_ascii=False, sort_keys=True, default=str) + "\n" for r in rows
+    ).encode()
+
+
+def kb_identity(kb: KnowledgeBase, site: str | None = None) -> tuple[str, str]:
+    """Return (site name, knowledge base uuid); the uuid is created once and kept in the meta table."""
+    store = kb.store
+    row = store.conn.execute("SELECT value FROM meta WHERE key = 'kb_uuid'").fetchone()
+    if row is None:
+        with store.transaction():
+            store.conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('kb_uuid', ?)", (uuid.uuid4().hex,)
+            )
+        row = store.conn.execute("SELECT value FROM meta WHERE key = 'kb_uuid'").fetchone()
+    if not site:
+        named = store.conn.execute("SELECT value FROM meta WHERE key = 'site_name'").fetchone()
+        site = os.environ.get("TACITKB_SITE") or (named[0] if named else None) or socket.gethostname()
+    return site, row[0]
+
+
+def export_package(
+    kb: KnowledgeBase,
+    process: str,
+    step: str | None = None,
+    out: Path | str = "transfer.zip",
+    *,
+    site: str | None = None,
+    by: str | None = None,
+    include_retired: bool = False,
+    attachments: Mapping[str, bytes] | None = None,
+) -> dict[str, Any]:
+    """Write a transfer package (.zip, or a folder for any other name) for one process or step.
+
+    `attachments` are extra package parts by name (the sending site's templates and vocabulary, which
+    ingest/ supplies: the core does not know where templates live).
+    """
+    if kb.actor is not None:
+        kb.actor.require("transfer")
+        by = kb.actor.name
+    out = Path(out)
+    if out.exists() and (out.is_file() or any(out.iterdir())):
+        raise KBError(f"argument '--out': {out} already exists")
+    store = kb.store
+    site, kb_id = kb_identity(kb, site)
+    where, params = ["process = ?"], [process]
+    if step:
+        where.append("step = ?")
+        params.append(step)
+    if not include_retired:
+        where.append("status = 'active'")
+    ids = [
+        r[0]
+        for r in store.conn.execute(
+            f"SELECT id FROM entries WHERE {' AND '.join(where)} ORDER BY seq", params
+        )
+    ]
+    if not ids:
+        known = [
+            r[0] for r in store.conn.execute("SELECT DISTINCT process FROM entries WHERE process IS NOT NULL")
+        ]
+        scope = f"process '{process}'" + (f", step '{step}'" if step else "")
+        raise KBError(f"no entries for {scope} (processes here: {', '.join(sorted(known)) or 'none'})")
+    entries = store.get_many(ids)
+    entry_rows, revisions = [], 0
+    for entry_id in ids:
+        history = [asdict(r) for r in store.history(entry_id)]
+        revisions += len(history)
+        entry_rows.append({"entry": entries[entry_id].to_dict(), "history": history})
+    chosen = set(ids)
+    links = [asdict(x) for x in store.all_links() if x.source in chosen and x.target in chosen]
+    parts: dict[str, bytes] = {ENTRIES: _jsonl(entry_rows), LINKS: _jsonl(links), **(attachments or {})}
+    marks = ",".join("?" * len(ids))
+    fingerprints = Counter(
+        dict(
+            store.conn.execute(
+                f"SELECT fingerprint, COUNT(*) FROM vectors WHERE entry_id IN ({marks}) GROUP BY fingerprint",
+                ids,
+            ).fetchall()
+        )
+        if len(ids) < 30_000
+        else store.fingerprints()
+    )
+    manifest = {
+        "format": PACKAGE_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "package_id": uuid.uuid4().hex,
+        "site": site,
+        "kb_id": kb_id,
+        "created_at": utc_now(),
+        "created_by": by,
+        "process": process,
+        "step": step,
+        "counts": {
+            "entries": len(entry_rows),
+            "revisions": revisions,
+            "links": len(links),
+            "templates": sum(1 for name in parts if name.startswith("templates/")),
+        },
+        "model": {
+            "fingerprint": fingerprints.most_common(1)[0][0] if fingerprints else None,
+            "fingerprints": dict(fingerprints),
+        },
+        "parts": {name: {"sha256": _sha(data), "bytes": len(data)} for name, data in sorted(parts.items())},
+    }
+    manifest_bytes = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True).encode()
+    if out.suffix.lower() == ".zip":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(MANIFEST, manifest_bytes)
+            for name, data in sorted(parts.items()):
+                archive.writestr(name, data)
+        os.replace(tmp, out)
+    else:
+        for name, data in {MANIFEST: manifest_bytes, **parts}.items():
+            target = out / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    with store.transaction():
+        store._audit(
+            by,
+            "transfer_export",
+            None,
+            {
+                "package_id": manifest["package_id"],
+                "file": str(out),
+                "process": process,
+                "step": step,
+                "counts": manifest["counts"],
+                "manifest_sha256": _sha(manifest_bytes),
+            },
+            manifest["created_at"],
+        )
+    return manifest | {"file": str(out), "manifest_sha256": _sha(manifest_bytes)}
+
+
+# --- reading a package ----------------------------------------------------------------------------
+
+
+def _safe_name(name: str, package: Path) -> str:
+    """Return a part name if it is a plain relative path inside the package, else refuse."""
+    pure = PurePosixPath(name)
+    if (
+        not name
+        or "\\" in name
+        or "\x00" in name
+        or pure.is_absolute()
+        or ".." in pure.parts
+        or (pure.parts and ":" in pure.parts[0])
+    ):
+        raise KBError(f"package {package}: part name '{name}' is not a plain relative path; refused")
+    return str(pure)
+
+
+def read_package(path: Path | str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Return (manifest, parts) of a package after checking every part against the manifest's sha256."""
+    path = Path(path)
+    parts: dict[str, bytes] = {}
+    if path.is_file():
+        if not zipfile.is_zipfile(path):
+            raise KBError(f"package {path}: not a zip file")
+        try:
+            with zipfile.ZipFile(path) as archive:
+                infos = [i for i in archive.infolist() if not i.is_dir()]
+                if len(infos) > MAX_PARTS:
+                    raise KBError(f"package {path}: {len(infos)} parts, more than {MAX_PARTS}")
+                if sum(i.file_size for i in infos) > MAX_PACKAGE_BYTES:
+                    raise KBError(f"package {path}: larger than {MAX_PACKAGE_BYTES // 2**20} MiB unpacked")
+                for info in infos:
+                    name = _safe_name(info.filename, path)
+                    if info.file_size > MAX_PART_BYTES:
+                        raise KBError(
+                            f"package {path}: part '{name}' is larger than {MAX_PART_BYTES // 2**20} MiB"
+                        )
+                    if name in parts:
+                        raise KBError(f"package {path}: part '{name}' appears twice; refused")
+                    with archive.open(info) as fh:
+                        data = fh.read(MAX_PART_BYTES + 1)
+                    if len(data) > MAX_PART_BYTES:
+                        raise KBError(
+                            f"package {path}: part '{name}' is larger than {MAX_PART_BYTES // 2**20} MiB"
+                        )
+                    parts[name] = data
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+            raise KBError(f"package {path}: damaged zip file ({exc})") from exc
+    elif path.is_dir():
+        total = 0
+        for file in sorted(path.rglob("*")):
+            if file.is_symlink():
+                raise KBError(f"package {path}: part '{file.relative_to(path)}' is a symbolic link; refused")
+            if not file.is_file():
+                continue
+            name = _safe_name(file.relative_to(path).as_posix(), path)
+            total += file.stat().st_size
+            if total > MAX_PACKAGE_BYTES or len(parts) >= MAX_PARTS:
+                raise KBError(f"package {path}: too large")
+            parts[name] = file.read_bytes()
+    else:
+        raise KBError(f"package {path}: no such file or folder")
+    if MANIFEST not in parts:
+        raise KBError(f"package {path}: no {MANIFEST}; not a TacitKB transfer package")
+    try:
+        manifest = json.loads(parts.pop(MANIFEST).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise KBError(f"package {path}: {MANIFEST} is not valid JSON ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != PACKAGE_FORMAT:
+        raise KBError(f"package {path}: {MANIFEST} is not a TacitKB transfer manifest")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise KBError(
+            f"package {path}: format version {manifest.get('format_version')} (this TacitKB reads {FORMAT_VERSION})"
+        )
+    listed = manifest.get("parts")
+    if not isinstance(listed, dict) or ENTRIES not in listed or LINKS not in listed:
+        raise KBError(f"package {path}: {MANIFEST} does not list {ENTRIES} and {LINKS}")
+    for name in sorted(listed):
+        spec = listed[name]
+        if name not in parts:
+            raise KBError(f"package {path}: part '{name}' listed in the manifest is missing; refused")
+        if not isinstance(spec, dict) or _sha(parts[name]) != spec.get("sha256"):
+            raise KBError(
+                f"package {path}: part '{name}' does not match the sha256 in the manifest "
+                "(changed or damaged after export); refused"
+            )
+    extra = sorted(set(parts) - set(listed))
+    if extra:
+        raise KBError(f"package {path}: part '{extra[0]}' is not listed in the manifest; refused")
+    for key in ("site", "kb_id", "package_id"):
+        if not isinstance(manifest.get(key), str) or not manifest[key]:
+            raise KBError(f"package {path}: {MANIFEST} has no '{key}'")
+    return manifest, parts
+
+
+def _lines(parts: dict[str, bytes], name: str, package: Path) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        text = parts[name].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise KBError(f"package {package}: {name} is not UTF-8 ({exc})") from exc
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise KBError(f"package {package}: {name} line {number}: not valid JSON ({exc})") from exc
+        if not isinstance(row, dict):
+            raise KBError(f"package {package}: {name} line {number}: not a JSON object")
+        rows.append((number, row))
+    return rows
+
+
+def _draft(
+    row: dict[str, Any], manifest: dict[str, Any], number: int, package: Path
+) -> tuple[Entry, dict[str, Any]]:
+    """Return (draft entry with provenance, origin record) for one entries.jsonl line."""
+    data = row.get("entry")
+    where = f"package {package}: {ENTRIES} line {number}"
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        raise KBError(f"{where}: no entry object with an id")
+    values = {k: data.get(k) for k in TEXT_FIELDS if data.get(k) not in (None, "")}
+    fields = data.get("fields") or {}
+    tags = data.get("tags") or []
+    if not isinstance(fields, dict):
+        raise KBError(f"{where}: field 'fields': must be an object")
+    origin = {
+        "origin_site": fields.get("origin_site") or manifest["site"],
+        "origin_id": fields.get("origin_id") or data["id"],
+        "origin_kb": fields.get("origin_kb") or manifest["kb_id"],
+        "origin_ext_id": fields.get("origin_ext_id") or data.get("ext_id"),
+    }
+    fields = {**fields, **{k: v for k, v in origin.items() if v is not None}}
+    if origin["origin_ext_id"]:
+        values["ext_id"] = f"{origin['origin_site']}:{origin['origin_ext_id']}"
+    try:
+        entry = Entry(**values, tags=tags, fields=fields)
+        Store.check_entry(entry)
+    except (TypeError, KBError) as exc:
+        raise KBError(f"{where}: {exc}") from exc
+    origin |= {
+        "package_id_in": data["id"],
+        "revision": data.get("revision"),
+        "content_hash": data.get("content_hash"),
+        "status": data.get("status"),
+        "history": row.get("history") or [],
+    }
+    return entry, origin
+
+
+def _ensure_provenance(store: Store) -> None:
+    exists = store.conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'transfer_provenance'"
+    ).fetchone()
+    if not exists:
+        with store.transaction():
+            store.conn.execute(_PROVENANCE_SCHEMA)
+
+
+def _known_origins(store: Store) -> dict[tuple[str, str], str]:
+    rows = store.conn.execute(
+        "SELECT id, json_extract(fields, '$.origin_site'), json_extract(fields, '$.origin_id') FROM entries "
+        "WHERE json_extract(fields, '$.origin_id') IS NOT NULL ORDER BY seq"
+    ).fetchall()
+    return {(site, origin_id): entry_id for entry_id, site, origin_id in rows if site}
+
+
+def import_package(kb: KnowledgeBase, path: Path | str, *, author: str | None) -> dict[str, Any]:
+    """Import a verified transfer package idempotently, keeping provenance and recreating links."""
+    if kb.actor is not None:
+        kb.actor.require("transfer")
+        author = kb.actor.name
+    path = Path(path)
+    manifest, parts = read_package(path)
+    store = kb.store
+    local_site, local_kb = kb_identity(kb)
+    drafts = [_draft(row, manifest, number, path) for number, row in _lines(parts, ENTRIES, path)]
+    link_rows = _lines(parts, LINKS, path)
+    package_ids = {origin["package_id_in"] for _, origin in drafts}
+    for number, row in link_rows:
+        if row.get("relation") not in LINK_RELATIONS:
+            raise KBError(f"package {path}: {LINKS} line {number}: unknown relation '{row.get('relation')}'")
+        if row.get("source") not in package_ids or row.get("target") not in package_ids:
+            raise KBError(f"package {path}: {LINKS} line {number}: links an entry that is not in the package")
+    _ensure_provenance(store)
+    reason = f"transfer package {manifest['package_id']} from {manifest['site']}"
+
+    # Plan outside the write lock (encoding is slow); the plan is re-checked inside the transaction.
+    known = _known_origins(store)
+    new: list[tuple[Entry, dict[str, Any]]] = []
+    changed: list[tuple[str, Entry, dict[str, Any]]] = []
+    for entry, origin in drafts:
+        if origin["origin_kb"] == local_kb:
+            continue
+        local_id = known.get((origin["origin_site"], origin["origin_id"]))
+        if local_id is None:
+            new.append((entry, origin))
+        elif store.get(local_id).content_hash != entry.compute_hash():
+            changed.append((local_id, entry, origin))
+    vectors = kb.embedder.encode([e.search_text() for e, _ in new] + [e.search_text() for _, e, _ in changed])
+    fingerprint = kb.embedder.fingerprint
+
+    outcome: Counter[str] = Counter()
+    now = utc_now()
+    with kb.lock, store.transaction():
+        known = _known_origins(store)
+        id_map: dict[str, str] = {}
+        pairs: list[tuple[Entry, Any]] = []
+        to_insert: list[tuple[Entry, dict[str, Any], Any]] = []
+        vector_of = {id(e): v for (e, _), v in zip(new, vectors[: len(new)], strict=True)}
+        vector_of |= {id(e): v for (_, e, _), v in zip(changed, vectors[len(new) :], strict=True)}
+        for entry, origin in drafts:
+            if origin["origin_kb"] == local_kb:
+                mine = origin["origin_id"]
+                try:
+                    id_map[origin["package_id_in"]] = store.get(mine).id
+                    outcome["own"] += 1
+                except KBError:
+                    outcome["own_missing"] += 1
+                continue
+            local_id = known.get((origin["origin_site"], origin["origin_id"]))
+            if local_id is None:
+                if id(entry) not in vector_of:  # appeared between plan and lock: encode now
+                    vector_of[id(entry)] = kb.embedder.encode([entry.search_text()])[0]
+                to_insert.append((entry, origin, vector_of[id(entry)]))
+                continue
+            id_map[origin["package_id_in"]] = local_id
+            local = store.get(local_id)
+            if local.content_hash == entry.compute_hash():
+                outcome["unchanged"] += 1
+                continue
+            if local.status != "active":
+                outcome["retired_here"] += 1
+                continue
+            seen = store.conn.execute(
+                "SELECT MAX(origin_revision) FROM transfer_provenance WHERE origin_site = ? AND origin_id = ?",
+                (origin["origin_site"], origin["origin_id"]),
+            ).fetchone()[0]
+            if seen is not None and origin["revision"] is not None and int(origin["revision"]) <= int(seen):
+                outcome["kept_local_edit"] += 1
+                continue
+            changes = {
+                k: getattr(entry, k)
+                for k in (*TEXT_FIELDS, "tags", "fields")
+                if k != "author" and getattr(entry, k) != getattr(local, k)
+            }
+            updated = store.update(
+                local_id,
+                changes,
+                author=author,
+                reason=f"{reason}: changed at origin (revision {origin['revision']})",
+            )
+            vector = vector_of.get(id(entry))
+            pairs.append(
+                (updated, vector if vector is not None else kb.embedder.encode([updated.search_text()])[0])
+            )
+            _provenance(store, local_id, origin, manifest, now, author)
+            outcome["updated"] += 1
+        stored = store.insert([e for e, _, _ in to_insert], author=author, reason=reason)
+        for entry, (_, origin, vector) in zip(stored, to_insert, strict=True):
+            id_map[origin["package_id_in"]] = entry.id
+            pairs.append((entry, vector))
+            _provenance(store, entry.id, origin, manifest, now, author)
+        outcome["added"] += len(stored)
+        store.put_vectors(pairs, fingerprint)
+        linked = 0
+        for _, row in link_rows:
+            source, target = id_map.get(row["source"]), id_map.get(row["target"])
+            if source is None or target is None or source == target:
+                outcome["links_skipped"] += 1
+                continue
+            before = store.conn.total_changes
+            store.add_link(Link(source, row["relation"], target, author=author, note=row.get("note")))
+            linked += int(store.conn.total_changes > before)
+        store._audit(
+            author,
+            "transfer_import",
+            None,
+            {
+                "package_id": manifest["package_id"],
+                "from_site": manifest["site"],
+                "from_kb": manifest["kb_id"],
+                "process": manifest.get("process"),
+                "step": manifest.get("step"),
+                "file": str(path),
+                "added": outcome["added"],
+                "updated": outcome["updated"],
+                "unchanged": outcome["unchanged"],
+                "links_added": linked,
+            },
+            now,
+        )
+    kept = _keep_reference_parts(kb, manifest, parts)
+    kb.ensure_index()
+    return {
+        "file": str(path),
+        "package_id": manifest["package_id"],
+        "from_site": manifest["site"],
+        "to_site": local_site,
+        "process": manifest.get("process"),
+        "step": manifest.get("step"),
+        "entries": len(drafts),
+        "added": outcome["added"],
+        "updated": outcome["updated"],
+        "unchanged": outcome["unchanged"],
+        "kept_local_edit": outcome["kept_local_edit"],
+        "retired_here": outcome["retired_here"],
+        "own_records": outcome["own"],
+        "links_added": linked,
+        "same_model": manifest.get("model", {}).get("fingerprint") in (None, fingerprint),
+        "reference_files": kept,
+    }
+
+
+def _provenance(
+    store: Store,
+    entry_id: str,
+    origin: dict[str, Any],
+    manifest: dict[str, Any],
+    now: str,
+    author: str | None,
+) -> None:
+    store.conn.execute(
+        "INSERT OR REPLACE INTO transfer_provenance(entry_id, origin_site, origin_id, origin_kb, origin_revision, "
+        "origin_content_hash, package_id, imported_at, imported_by, history) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (
+            entry_id,
+            origin["origin_site"],
+            origin["origin_id"],
+            origin["origin_kb"],
+            origin["revision"],
+            origin["content_hash"],
+            manifest["package_id"],
+            now,
+            author,
+            json.dumps(origin["history"], ensure_ascii=False, default=str),
+        ),
+    )
+
+
+def _keep_reference_parts(kb: KnowledgeBase, manifest: dict[str, Any], parts: dict[str, bytes]) -> str | None:
+    """Save the package's templates and vocabulary for review (they are not activated)."""
+    reference = {n: d for n, d in parts.items() if n.startswith("templates/") or n.startswith("vocabulary")}
+    if not reference:
+        return None
+    folder = kb.home / "transfers" / manifest["package_id"]
+    for name, data in reference.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    return str(folder)
+
+
+def origin_history(kb: KnowledgeBase, entry_id: str) -> list[dict[str, Any]]:
+    """Return the revisions an imported entry had at its origin site (from the newest package)."""
+    _ensure_provenance(kb.store)
+    row = kb.store.conn.execute(
+        "SELECT history FROM transfer_provenance WHERE entry_id = ? ORDER BY imported_at DESC LIMIT 1",
+        (entry_id.upper(),),
+    ).fetchone()
+    return json.loads(row[0]) if row else []
+
+
+def is_package(path: Path | str) -> bool:
+    """Return True if a path looks like a transfer package (a zip or folder with a TacitKB manifest)."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            return (path / MANIFEST).is_file()
+        if path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                return MANIFEST in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return False
+
+
+__all__ = ["export_package", "import_package", "read_package", "is_package", "origin_history", "kb_identity"]

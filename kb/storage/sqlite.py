@@ -1,0 +1,688 @@
+"""The SQLite store: the single source of truth for entries, history, links, audit events and vectors.
+
+Every write runs in one `BEGIN IMMEDIATE` transaction, so two processes writing at once serialise on
+SQLite's lock (with a busy timeout) instead of losing rows, and a failed batch leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from kb.models import (
+    EDITABLE_FIELDS,
+    ENTRY_TYPES,
+    LINK_RELATIONS,
+    TEXT_FIELDS,
+    Entry,
+    KBError,
+    Link,
+    NotFoundError,
+    Revision,
+)
+
+SCHEMA_VERSION = 2  # 2: no FTS5 table (keyword search moved to kb/retrieval/keyword_index.py)
+# Column order of the entries table: ids, the caller's fields, then what the store maintains.
+ENTRY_COLUMNS: tuple[str, ...] = (
+    "seq", "id", *TEXT_FIELDS, "tags", "fields", "created_at", "updated_at", "status", "revision", "content_hash",
+    "changed_version",
+)  # fmt: skip
+FILTER_COLUMNS: tuple[str, ...] = ("type", "process", "step", "site", "status")
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, ext_id TEXT, type TEXT NOT NULL,
+    title TEXT NOT NULL, text TEXT NOT NULL, process TEXT, step TEXT, site TEXT,
+    scale TEXT, equipment TEXT, batch TEXT, occurred_at TEXT, severity TEXT,
+    root_cause TEXT, author TEXT, tags TEXT NOT NULL DEFAULT '[]',
+    fields TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active', revision INTEGER NOT NULL DEFAULT 1,
+    content_hash TEXT NOT NULL, changed_version INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS entries_ext_id ON entries(ext_id);
+CREATE INDEX IF NOT EXISTS entries_hash ON entries(content_hash);
+CREATE INDEX IF NOT EXISTS entries_changed ON entries(changed_version);
+CREATE INDEX IF NOT EXISTS entries_filter ON entries(status, type, process, step, site);
+CREATE INDEX IF NOT EXISTS entries_occurred ON entries(occurred_at);
+DROP INDEX IF EXISTS entries_site;
+DROP INDEX IF EXISTS entries_step;
+DROP INDEX IF EXISTS entries_process;
+CREATE INDEX IF NOT EXISTS entries_by_site ON entries(site COLLATE NOCASE, status);
+CREATE INDEX IF NOT EXISTS entries_by_step ON entries(step COLLATE NOCASE, status);
+CREATE INDEX IF NOT EXISTS entries_by_process ON entries(process COLLATE NOCASE, status);
+CREATE INDEX IF NOT EXISTS entries_type ON entries(type, status);
+CREATE TABLE IF NOT EXISTS revisions (
+    entry_id TEXT NOT NULL, revision INTEGER NOT NULL, action TEXT NOT NULL, author TEXT,
+    at TEXT NOT NULL, reason TEXT, changes TEXT NOT NULL,
+    PRIMARY KEY (entry_id, revision)
+);
+CREATE TABLE IF NOT EXISTS links (
+    source TEXT NOT NULL, relation TEXT NOT NULL, target TEXT NOT NULL, author TEXT,
+    created_at TEXT NOT NULL, note TEXT, PRIMARY KEY (source, relation, target)
+);
+CREATE INDEX IF NOT EXISTS links_target ON links(target);
+CREATE TABLE IF NOT EXISTS vectors (
+    entry_id TEXT NOT NULL, fingerprint TEXT NOT NULL, dim INTEGER NOT NULL,
+    vector BLOB NOT NULL, content_hash TEXT NOT NULL, PRIMARY KEY (entry_id, fingerprint)
+);
+CREATE TABLE IF NOT EXISTS audit_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL,
+    entry_id TEXT, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+);
+"""
+
+
+def storage_error(exc: sqlite3.Error, path: Path) -> KBError:
+    """Return a KBError saying in plain words why the database could not be used (nothing was saved)."""
+    text = str(exc).lower()
+    if "full" in text:
+        return KBError(
+            f"{path}: the disk is full; nothing from this change was saved (free some space, then retry)"
+        )
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return KBError(
+            f"{path}: the database is read-only or cannot be opened for writing (check the file, its folder "
+            "and the disk); nothing was saved"
+        )
+    if "locked" in text or "busy" in text:
+        return KBError(f"{path}: another process kept the database busy too long; nothing was saved (retry)")
+    if "malformed" in text or "not a database" in text or "disk i/o" in text:
+        return KBError(
+            f"{path}: the database file is damaged or unreadable ({exc}); restore it from a backup"
+        )
+    return KBError(f"{path}: database error: {exc}")
+
+
+GENESIS_HASH = "0" * 64
+
+
+def event_hash(at: str, actor: str | None, action: str, entry_id: str | None, details: Any, prev: str) -> str:
+    """Return the hash an audit event carries: sha256 of its body, which includes the previous hash."""
+    body = json.dumps(
+        {"at": at, "actor": actor, "action": action, "entry_id": entry_id, "details": details, "prev": prev},
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def utc_now() -> str:
+    """Return the current UTC time as ISO 8601 with microseconds and a Z."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def format_id(seq: int) -> str:
+    """Return the human-friendly id for a sequence number (KB-000123)."""
+    return f"KB-{seq:06d}"
+
+
+def parse_id(entry_id: str) -> int:
+    """Return the sequence number inside an entry id, or raise NotFoundError."""
+    text = entry_id.strip().upper()
+    if text.startswith("KB-") and text[3:].isdigit():
+        return int(text[3:])
+    raise NotFoundError(f"'{entry_id}' is not an entry id (expected the form KB-000123)")
+
+
+def vector_to_blob(vector: np.ndarray) -> bytes:
+    """Return a float32 vector as little-endian bytes for storage."""
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def blob_to_vector(blob: bytes) -> np.ndarray:
+    """Return the float32 vector stored in a blob."""
+    return np.frombuffer(blob, dtype="<f4")
+
+
+class Store:
+    """Opens the database (WAL, busy timeout, migrations) and does every write to entries."""
+
+    def __init__(self, path: Path | str, *, busy_timeout_ms: int = 30_000) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so batches are truly atomic.
+        try:
+            conn = sqlite3.connect(
+                str(self.path), isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.path) from exc
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self._depth = 0
+        # One connection is shared by the threads of a process (the UI); a transaction belongs to one
+        # thread at a time, so other threads wait here instead of silently joining it.
+        self._tx_lock = threading.RLock()
+        self._migrate()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    # -- schema -----------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            # One statement at a time: executescript() would commit our transaction early.
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                self.conn.execute(statement)
+            if self.db["entries_fts"].exists():
+                # Schema 1 kept an FTS5 table in sync by triggers; keyword search is now the in-memory
+                # BM25 index (kb/retrieval/keyword_index.py), so the table and its triggers only slowed writes.
+                for trigger in ("entries_ai", "entries_ad", "entries_au"):
+                    self.conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+                self.conn.execute("DROP TABLE entries_fts")
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+            self.conn.execute(
+                "UPDATE meta SET value = ? WHERE key = 'schema_version' AND value != ?",
+                (str(SCHEMA_VERSION), str(SCHEMA_VERSION)),
+            )
+            self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('version', '0')")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one IMMEDIATE transaction (nested calls in the same thread join the outer one)."""
+        with self._tx_lock, self._transaction():
+            yield
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.path) from exc
+        self._depth = 1
+        try:
+            yield
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            # SQLite may have rolled back already (e.g. SQLITE_FULL at COMMIT): roll back only what is open.
+            if self.conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise storage_error(exc, self.path) from exc
+            raise
+        finally:
+            self._depth = 0
+
+    def _bump_version(self) -> int:
+        """Increase and return the change counter that index caches compare against."""
+        self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
+        return self.version()
+
+    def version(self) -> int:
+        """Return the change counter: it grows with every write that affects the index."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        return int(row[0])
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _row_to_entry(row: sqlite3.Row | tuple, columns: Sequence[str]) -> Entry:
+        data = dict(zip(columns, row, strict=True))
+        data.pop("seq", None)
+        data.pop("changed_version", None)
+        data["tags"] = json.loads(data.get("tags") or "[]")
+        data["fields"] = json.loads(data.get("fields") or "{}")
+        return Entry(**data)
+
+    def get(self, entry_id: str) -> Entry:
+        """Return one entry by id, or raise NotFoundError."""
+        seq = parse_id(entry_id)
+        cur = self.conn.execute(f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries WHERE seq = ?", (seq,))
+        row = cur.fetchone()
+        if row is None:
+            raise NotFoundError(f"no entry with id {entry_id}")
+        return self._row_to_entry(row, ENTRY_COLUMNS)
+
+    def get_many(self, entry_ids: Sequence[str]) -> dict[str, Entry]:
+        """Return the entries with these ids, keyed by id (unknown ids are left out)."""
+        out: dict[str, Entry] = {}
+        ids = list(dict.fromkeys(entry_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            cur = self.conn.execute(
+                f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries WHERE id IN ({marks})", chunk
+            )
+            for row in cur:
+                entry = self._row_to_entry(row, ENTRY_COLUMNS)
+                out[entry.id] = entry
+        return out
+
+    def find_by_ext_id(self, ext_id: str) -> Entry | None:
+        """Return the newest entry carrying this source-system id, if any."""
+        cur = self.conn.execute(
+            f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries WHERE ext_id = ? ORDER BY seq DESC LIMIT 1",
+            (ext_id,),
+        )
+        row = cur.fetchone()
+        return None if row is None else self._row_to_entry(row, ENTRY_COLUMNS)
+
+    def find_by_hash(self, content_hash: str) -> Entry | None:
+        """Return an active entry with exactly this content, if any."""
+        cur = self.conn.execute(
+            f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries WHERE content_hash = ? AND status = 'active' "
+            "ORDER BY seq LIMIT 1",
+            (content_hash,),
+        )
+        row = cur.fetchone()
+        return None if row is None else self._row_to_entry(row, ENTRY_COLUMNS)
+
+    def iter_entries(self, *, status: str | None = "active", type: str | None = None) -> Iterator[Entry]:
+        """Yield entries in id order, optionally only one status and type."""
+        where, params = [], []
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if type:
+            where.append("type = ?")
+            params.append(type)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        cur = self.conn.execute(
+            f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries {clause} ORDER BY seq", params
+        )
+        for row in cur:
+            yield self._row_to_entry(row, ENTRY_COLUMNS)
+
+    def count(self, *, status: str | None = "active") -> int:
+        """Return how many entries there are (of one status, by default active)."""
+        if status:
+            return self.conn.execute("SELECT COUNT(*) FROM entries WHERE status = ?", (status,)).fetchone()[0]
+        return self.conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+
+    def keyword_rows(self, seqs: Sequence[int] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Yield (seq, searchable fields) of active entries, all of them or those with these seqs."""
+        columns = "seq, title, text, equipment, tags"
+        if seqs is None:
+            chunks: Iterable[Sequence[int] | None] = [None]
+        else:
+            chunks = [seqs[i : i + 500] for i in range(0, len(seqs), 500)]
+        for chunk in chunks:
+            where, params = "status = 'active'", list(chunk or [])
+            if chunk is not None:
+                where += f" AND seq IN ({','.join('?' * len(chunk))})"
+            for seq, title, text, equipment, tags in self.conn.execute(
+                f"SELECT {columns} FROM entries WHERE {where} ORDER BY seq", params
+            ):
+                yield seq, {"title": title, "text": text, "equipment": equipment, "tags": json.loads(tags)}
+
+    def history(self, entry_id: str) -> list[Revision]:
+        """Return the revisions of one entry, oldest first."""
+        self.get(entry_id)
+        cur = self.conn.execute(
+            "SELECT entry_id, revision, action, author, at, reason, changes FROM revisions "
+            "WHERE entry_id = ? ORDER BY revision",
+            (entry_id,),
+        )
+        return [Revision(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in cur.fetchall()]
+
+    def links(self, entry_id: str) -> list[Link]:
+        """Return every link from or to an entry."""
+        cur = self.conn.execute(
+            "SELECT source, relation, target, author, created_at, note FROM links "
+            "WHERE source = ? OR target = ? ORDER BY created_at, source, relation, target",
+            (entry_id, entry_id),
+        )
+        return [Link(*row) for row in cur.fetchall()]
+
+    def links_for(self, entry_ids: Sequence[str]) -> dict[str, list[Link]]:
+        """Return the links of many entries at once, keyed by entry id."""
+        out: dict[str, list[Link]] = {i: [] for i in entry_ids}
+        ids = list(out)
+        for start in range(0, len(ids), 400):
+            chunk = ids[start : start + 400]
+            marks = ",".join("?" * len(chunk))
+            cur = self.conn.execute(
+                "SELECT source, relation, target, author, created_at, note FROM links "
+                f"WHERE source IN ({marks}) OR target IN ({marks}) ORDER BY source, relation, target",
+                chunk + chunk,
+            )
+            for row in cur:
+                link = Link(*row)
+                for key in (link.source, link.target):
+                    if key in out and link not in out[key]:
+                        out[key].append(link)
+        return out
+
+    def all_links(self) -> list[Link]:
+        """Return every link, in a stable order."""
+        cur = self.conn.execute(
+            "SELECT source, relation, target, author, created_at, note FROM links ORDER BY source, relation, target"
+        )
+        return [Link(*row) for row in cur.fetchall()]
+
+    # -- vectors ----------------------------------------------------------------------------------
+
+    def vectors(self, fingerprint: str, *, status: str = "active") -> tuple[np.ndarray, np.ndarray]:
+        """Return (seqs, matrix) of stored vectors of one model for entries of one status."""
+        cur = self.conn.execute(
+            "SELECT e.seq, v.vector, v.dim FROM vectors v JOIN entries e ON e.id = v.entry_id "
+            "WHERE v.fingerprint = ? AND e.status = ? AND v.content_hash = e.content_hash ORDER BY e.seq",
+            (fingerprint, status),
+        )
+        rows = cur.fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        seqs = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = np.vstack([blob_to_vector(r[1]) for r in rows]).astype(np.float32, copy=False)
+        return seqs, matrix
+
+    def count_vectors(self, fingerprint: str, *, status: str = "active") -> int:
+        """Return how many entries of a status have a current vector for this model."""
+        return self.conn.execute(
+            "SELECT COUNT(*) FROM vectors v JOIN entries e ON e.id = v.entry_id "
+            "WHERE v.fingerprint = ? AND e.status = ? AND v.content_hash = e.content_hash",
+            (fingerprint, status),
+        ).fetchone()[0]
+
+    def vectors_for(self, entry_ids: Sequence[str], fingerprint: str) -> dict[str, np.ndarray]:
+        """Return the stored vectors of some entries (current content only), keyed by id."""
+        out: dict[str, np.ndarray] = {}
+        ids = list(entry_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            cur = self.conn.execute(
+                "SELECT v.entry_id, v.vector FROM vectors v JOIN entries e ON e.id = v.entry_id "
+                f"WHERE v.fingerprint = ? AND v.content_hash = e.content_hash AND v.entry_id IN ({marks})",
+                [fingerprint, *chunk],
+            )
+            for entry_id, blob in cur:
+                out[entry_id] = blob_to_vector(blob)
+        return out
+
+    def missing_vectors(self, fingerprint: str) -> list[Entry]:
+        """Return active entries with no current vector for this model (to encode)."""
+        cur = self.conn.execute(
+            f"SELECT {', '.join('e.' + c for c in ENTRY_COLUMNS)} FROM entries e LEFT JOIN vectors v "
+            "ON v.entry_id = e.id AND v.fingerprint = ? AND v.content_hash = e.content_hash "
+            "WHERE e.status = 'active' AND v.entry_id IS NULL ORDER BY e.seq",
+            (fingerprint,),
+        )
+        return [self._row_to_entry(r, ENTRY_COLUMNS) for r in cur.fetchall()]
+
+    def fingerprints(self) -> dict[str, int]:
+        """Return how many vectors are stored per model fingerprint."""
+        cur = self.conn.execute(
+            "SELECT fingerprint, COUNT(*) FROM vectors GROUP BY fingerprint ORDER BY fingerprint"
+        )
+        return dict(cur.fetchall())
+
+    def put_vectors(self, items: Iterable[tuple[Entry, np.ndarray]], fingerprint: str) -> None:
+        """Store vectors for entries' current content (replacing older ones of the same model)."""
+        with self.transaction():
+            rows = [(e.id, fingerprint, int(v.shape[0]), vector_to_blob(v), e.content_hash) for e, v in items]
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO vectors(entry_id, fingerprint, dim, vector, content_hash) VALUES (?,?,?,?,?)",
+                rows,
+            )
+            if rows:
+                version = self._bump_version()
+                self.conn.executemany(
+                    "UPDATE entries SET changed_version = ? WHERE id = ?", [(version, r[0]) for r in rows]
+                )
+
+    def changes_since(self, version: int) -> list[tuple[int, str]]:
+        """Return (seq, status) of entries changed after an index-cache version."""
+        cur = self.conn.execute(
+            "SELECT seq, status FROM entries WHERE changed_version > ? ORDER BY seq", (version,)
+        )
+        return cur.fetchall()
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def _next_seq(self) -> int:
+        row = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM entries").fetchone()
+        return int(row[0]) + 1
+
+    def _audit(
+        self, actor: str | None, action: str, entry_id: str | None, details: dict[str, Any], at: str
+    ) -> None:
+        """Append one audit event chained to the previous one by hash (tamper evidence)."""
+        row = self.conn.execute("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
+        prev = row[0] if row else GENESIS_HASH
+        digest = event_hash(at, actor, action, entry_id, details, prev)
+        self.conn.execute(
+            "INSERT INTO audit_events(at, actor, action, entry_id, details, prev_hash, hash) VALUES (?,?,?,?,?,?,?)",
+            (
+                at,
+                actor,
+                action,
+                entry_id,
+                json.dumps(details, sort_keys=True, ensure_ascii=False, default=str),
+                prev,
+                digest,
+            ),
+        )
+
+    def audit_events(self, entry_id: str | None = None) -> list[dict[str, Any]]:
+        """Return audit events (of one entry, or all), oldest first."""
+        sql = "SELECT seq, at, actor, action, entry_id, details, prev_hash, hash FROM audit_events"
+        params: tuple = ()
+        if entry_id:
+            sql += " WHERE entry_id = ?"
+            params = (entry_id,)
+        cur = self.conn.execute(sql + " ORDER BY seq", params)
+        cols = ("seq", "at", "actor", "action", "entry_id", "details", "prev_hash", "hash")
+        return [dict(zip(cols, r, strict=True)) | {"details": json.loads(r[5])} for r in cur.fetchall()]
+
+    @staticmethod
+    def check_entry(entry: Entry) -> None:
+        """Raise KBError naming the field if an entry cannot be stored."""
+        if entry.type not in ENTRY_TYPES:
+            raise KBError(
+                f"field 'type': unknown type '{entry.type}' (expected one of {', '.join(ENTRY_TYPES)})"
+            )
+        if not isinstance(entry.text, str) or not entry.text.strip():
+            raise KBError("field 'text': empty or whitespace-only text")
+        if not isinstance(entry.tags, list) or not all(isinstance(t, str) for t in entry.tags):
+            raise KBError("field 'tags': must be a list of strings")
+        if not isinstance(entry.fields, dict):
+            raise KBError("field 'fields': must be an object")
+
+    def insert(
+        self, entries: Sequence[Entry], *, author: str | None, reason: str | None = None
+    ) -> list[Entry]:
+        """Insert new entries in one transaction, with revision 1 and an audit event each."""
+        for entry in entries:
+            self.check_entry(entry)
+        now = utc_now()
+        stored: list[Entry] = []
+        with self.transaction():
+            seq = self._next_seq()
+            version = self._bump_version()
+            for entry in entries:
+                entry.id = format_id(seq)
+                entry.title = entry.title or default_title(entry.text)
+                entry.author = entry.author or author
+                entry.created_at = entry.updated_at = now
+                entry.status = "active"
+                entry.revision = 1
+                entry.content_hash = entry.compute_hash()
+                row = self._entry_row(entry, seq, version)
+                self.conn.execute(
+                    f"INSERT INTO entries({', '.join(ENTRY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})",
+                    row,
+                )
+                changes = {
+                    k: {"old": None, "new": v}
+                    for k, v in _editable_values(entry).items()
+                    if v not in (None, "", [], {})
+                }
+                self._write_revision(entry.id, 1, "create", author, now, reason, changes)
+                self._audit(author, "create", entry.id, {"revision": 1, "reason": reason}, now)
+                stored.append(entry)
+                seq += 1
+        return stored
+
+    def update(self, entry_id: str, changes: dict[str, Any], *, author: str | None, reason: str) -> Entry:
+        """Apply field changes to an entry as a new revision (old and new values recorded)."""
+        if not reason or not reason.strip():
+            raise KBError("argument 'reason': a reason is required for every edit")
+        unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+        if unknown:
+            raise KBError(
+                f"field '{unknown[0]}': not an editable field (editable: {', '.join(EDITABLE_FIELDS)})"
+            )
+        with self.transaction():
+            entry = self.get(entry_id)
+            if entry.status != "active":
+                raise KBError(f"{entry_id} is retired; it cannot be edited")
+            before = _editable_values(entry)
+            for key, value in changes.items():
+                setattr(entry, key, value)
+            self.check_entry(entry)
+            after = _editable_values(entry)
+            diff = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
+            if not diff:
+                return entry
+            now = utc_now()
+            entry.revision += 1
+            entry.updated_at = now
+            entry.content_hash = entry.compute_hash()
+            version = self._bump_version()
+            self.conn.execute(
+                f"UPDATE entries SET {', '.join(f'{c} = ?' for c in ENTRY_COLUMNS if c not in ('id', 'seq'))} WHERE id = ?",
+                [
+                    v
+                    for c, v in zip(
+                        ENTRY_COLUMNS, self._entry_row(entry, parse_id(entry.id), version), strict=True
+                    )
+                    if c not in ("id", "seq")
+                ]
+                + [entry.id],
+            )
+            self._write_revision(entry.id, entry.revision, "edit", author, now, reason, diff)
+            self._audit(
+                author,
+                "edit",
+                entry.id,
+                {"revision": entry.revision, "reason": reason, "fields": sorted(diff)},
+                now,
+            )
+        return entry
+
+    def set_status(self, entry_id: str, status: str, *, author: str | None, reason: str) -> Entry:
+        """Retire (or restore) an entry with a reason; nothing is ever hard-deleted."""
+        if not reason or not reason.strip():
+            raise KBError("argument 'reason': a reason is required to retire or restore an entry")
+        with self.transaction():
+            entry = self.get(entry_id)
+            if entry.status == status:
+                raise KBError(f"{entry_id} is already {status}")
+            now = utc_now()
+            old = entry.status
+            entry.status = status
+            entry.revision += 1
+            entry.updated_at = now
+            version = self._bump_version()
+            self.conn.execute(
+                "UPDATE entries SET status = ?, revision = ?, updated_at = ?, changed_version = ? WHERE id = ?",
+                (status, entry.revision, now, version, entry.id),
+            )
+            action = "retire" if status == "retired" else "restore"
+            self._write_revision(
+                entry.id, entry.revision, action, author, now, reason, {"status": {"old": old, "new": status}}
+            )
+            self._audit(author, action, entry.id, {"revision": entry.revision, "reason": reason}, now)
+        return entry
+
+    def add_link(self, link: Link) -> Link:
+        """Store a link between two existing entries (idempotent)."""
+        if link.relation not in LINK_RELATIONS:
+            raise KBError(
+                f"argument 'relation': unknown relation '{link.relation}' (expected one of {', '.join(LINK_RELATIONS)})"
+            )
+        if link.source == link.target:
+            raise KBError(f"an entry cannot be linked to itself ({link.source})")
+        with self.transaction():
+            self.get(link.source)
+            self.get(link.target)
+            link.created_at = link.created_at or utc_now()
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO links(source, relation, target, author, created_at, note) VALUES (?,?,?,?,?,?)",
+                (link.source, link.relation, link.target, link.author, link.created_at, link.note),
+            )
+            if cur.rowcount:
+                self._audit(
+                    link.author,
+                    "link",
+                    link.source,
+                    {"relation": link.relation, "target": link.target},
+                    link.created_at,
+                )
+        return link
+
+    def _write_revision(
+        self,
+        entry_id: str,
+        revision: int,
+        action: str,
+        author: str | None,
+        at: str,
+        reason: str | None,
+        changes: dict,
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO revisions(entry_id, revision, action, author, at, reason, changes) VALUES (?,?,?,?,?,?,?)",
+            (
+                entry_id,
+                revision,
+                action,
+                author,
+                at,
+                reason,
+                json.dumps(changes, ensure_ascii=False, default=str),
+            ),
+        )
+
+    @staticmethod
+    def _entry_row(entry: Entry, seq: int, version: int) -> list[Any]:
+        values = {
+            **{c: getattr(entry, c, None) for c in ENTRY_COLUMNS if c not in ("seq", "changed_version")},
+            "seq": seq,
+            "changed_version": version,
+            "tags": json.dumps(entry.tags, ensure_ascii=False),
+            "fields": json.dumps(entry.fields, ensure_ascii=False, sort_keys=True, default=str),
+        }
+        return [values[c] for c in ENTRY_COLUMNS]
+
+
+def _editable_values(entry: Entry) -> dict[str, Any]:
+    return {k: getattr(entry, k) for k in EDITABLE_FIELDS}
+
+
+def default_title(text: str, limit: int = 80) -> str:
+    """Return a title made from the first line of a text, cut at a word boundary."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    if len(first) <= limit:
+        return first
+    cut = first[:limit].rsplit(" ", 1)[0]
+    return cut + "…"

@@ -1,0 +1,227 @@
+"""The in-memory BM25 keyword index: FTS5's ranking, incremental changes, filters, files that fail loudly."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb.models import KBError
+from kb.retrieval.keyword_index import FIELD_WEIGHTS, KeywordIndex, terms
+
+WORDS = [
+    "filter",
+    "pressure",
+    "pump",
+    "bag",
+    "cell",
+    "viability",
+    "thaw",
+    "wash",
+    "bead",
+    "transduction",
+    "vector",
+    "titre",
+    "harvest",
+    "depth",
+    "clarification",
+    "tff",
+    "diafiltration",
+    "label",
+    "printer",
+    "ribbon",
+    "lot",
+    "sterile",
+    "mycoplasma",
+    "endotoxin",
+    "incubator",
+    "rocker",
+    "media",
+    "feed",
+    "glucose",
+    "lactate",
+    "density",
+]
+
+
+def corpus(n: int, seed: int = 0) -> list[tuple[int, dict]]:
+    """Return n (seq, fields) rows of random words, some with titles, equipment and tags."""
+    rng = random.Random(seed)
+    rows = []
+    for seq in range(1, n + 1):
+        rows.append(
+            (
+                seq,
+                {
+                    "title": " ".join(rng.choices(WORDS, k=rng.randint(0, 4))),
+                    "text": " ".join(rng.choices(WORDS, k=rng.randint(3, 30))),
+                    "equipment": rng.choice(["", "G-Rex", "Sartoclear depth filter", "LOVO"]),
+                    "tags": rng.sample(WORDS, k=rng.randint(0, 2)),
+                },
+            )
+        )
+    return rows
+
+
+def fts5_top(rows: list[tuple[int, dict]], query: list[str], k: int) -> list[tuple[int, float]]:
+    """Rank the rows with SQLite FTS5's bm25() (the formula the index reproduces)."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE VIRTUAL TABLE f USING fts5(title, text, equipment, tags, tokenize='porter unicode61')"
+    )
+    conn.executemany(
+        "INSERT INTO f(rowid, title, text, equipment, tags) VALUES (?,?,?,?,?)",
+        [(s, r["title"], r["text"], r["equipment"], json.dumps(r["tags"])) for s, r in rows],
+    )
+    weights = ", ".join(str(w) for w in FIELD_WEIGHTS.values())
+    match = " OR ".join(f'"{w}"' for w in query)
+    sql = f"SELECT rowid, bm25(f, {weights}) AS s FROM f WHERE f MATCH ? ORDER BY s, rowid LIMIT ?"
+    return [(int(r), -float(s)) for r, s in conn.execute(sql, (match, k))]
+
+
+def top(index: KeywordIndex, query: list[str], k: int, allowed=None) -> list[tuple[int, float]]:
+    seqs, scores = index.search([t for w in query for t in terms(w)], k, allowed)
+    return [(int(s), float(v)) for s, v in zip(seqs, scores, strict=True)]
+
+
+@pytest.mark.parametrize(
+    "query", [["filter", "pressure"], ["printer", "ribbons", "jammed"], ["cells"], ["lovo"]]
+)
+def test_scores_and_order_match_sqlite_fts5_bm25(query):
+    rows = corpus(400)
+    index = KeywordIndex.build(rows, version=1)
+    ours, theirs = top(index, query, 20), fts5_top(rows, query, 20)
+    assert [s for s, _ in ours] == [s for s, _ in theirs]
+    assert np.allclose([v for _, v in ours], [v for _, v in theirs], rtol=1e-5)
+
+
+def test_stemming_and_accents_match_variants():
+    index = KeywordIndex.build(
+        [(1, {"text": "Filters clogging at the café"}), (2, {"text": "pump"})], version=0
+    )
+    assert top(index, ["filtered"], 5)[0][0] == 1
+    assert top(index, ["cafe", "clogged"], 5)[0][0] == 1
+    assert top(index, ["nothing"], 5) == []
+
+
+def test_title_weighs_more_than_body():
+    index = KeywordIndex.build(
+        [(1, {"title": "other", "text": "pump noise"}), (2, {"title": "pump", "text": "other noise"})],
+        version=0,
+    )
+    assert [s for s, _ in top(index, ["pump"], 2)] == [2, 1]
+
+
+def test_incremental_changes_rank_like_a_fresh_build():
+    rows = corpus(3000, seed=1)
+    grown = KeywordIndex.build(rows[:2000], version=0)
+    grown.upsert(rows[2000:2300])  # stays in the delta segment
+    grown.remove([5, 17, 2100])
+    changed = (42, {"text": "mycoplasma mycoplasma endotoxin", "title": "sterile"})
+    grown.upsert([changed])  # an edit: replaces seq 42
+    grown.upsert(rows[2300:])  # large enough to trigger a compaction
+    expected_rows = [r for r in rows if r[0] not in (5, 17, 2100, 42)] + [changed]
+    fresh = KeywordIndex.build(sorted(expected_rows), version=0)
+    assert len(grown) == len(fresh) == 2997
+    for query in (["mycoplasma", "sterile"], ["filter", "bag"], ["cell", "density", "thaw"]):
+        ours, theirs = top(grown, query, 30), top(fresh, query, 30)
+        assert [s for s, _ in ours] == [s for s, _ in theirs]
+        assert np.allclose([v for _, v in ours], [v for _, v in theirs])
+    assert top(grown, ["mycoplasma", "sterile"], 1)[0][0] == 42
+    assert 5 not in {s for s, _ in top(grown, WORDS, 3000)}
+
+
+def test_allowed_seqs_filter_before_ranking():
+    rows = corpus(500, seed=2)
+    index = KeywordIndex.build(rows, version=0)
+    allowed = np.array([7, 99, 250, 499, 10_000], dtype=np.int64)
+    hits = top(index, WORDS[:10], 50, allowed)
+    everything = dict(top(index, WORDS[:10], 500))
+    assert {s for s, _ in hits} == {s for s in allowed.tolist() if s in everything}
+    assert top(index, WORDS[:10], 50, np.zeros(0, dtype=np.int64)) == []
+
+
+def test_ties_break_by_seq_whatever_k():
+    index = KeywordIndex.build([(s, {"text": "same words here"}) for s in (9, 3, 7, 1, 5)], version=0)
+    assert [s for s, _ in top(index, ["words"], 3)] == [1, 3, 5]
+    assert [s for s, _ in top(index, ["words"], 5)] == [1, 3, 5, 7, 9]
+
+
+def test_save_and_load_keep_the_delta_and_removals(tmp_path: Path):
+    rows = corpus(2000, seed=3)
+    index = KeywordIndex.build(rows[:1800], version=4)
+    index.upsert(rows[1800:])
+    index.remove([3, 1900])
+    before = top(index, ["filter", "pump", "cell"], 40)
+    index.save(tmp_path / "k.npz")
+    loaded = KeywordIndex.load(tmp_path / "k.npz")
+    assert loaded.meta.version == 4 and len(loaded) == 1998
+    assert top(loaded, ["filter", "pump", "cell"], 40) == before
+    loaded.upsert([(5000, {"text": "brand new rocker entry"})])
+    assert top(loaded, ["rocker", "brand"], 1)[0][0] == 5000
+
+
+def test_damaged_files_raise_kberror_naming_the_file(tmp_path: Path):
+    path = tmp_path / "k.npz"
+    KeywordIndex.build(corpus(50), version=0).save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(KBError, match="k.npz"):
+        KeywordIndex.load(path)
+    meta = path.with_suffix(".npz.json")
+    meta.write_text(json.dumps({"version": 0, "count": 50, "format": 0}))
+    with pytest.raises(KBError, match="format"):
+        KeywordIndex.load(path)
+    meta.unlink()
+    with pytest.raises(KBError, match="missing"):
+        KeywordIndex.load(path)
+
+
+@pytest.mark.parametrize("n_allowed", [3, 40, 1500])  # few: looked up in each list; many: lists read
+def test_filtered_search_equals_filtering_the_full_ranking(n_allowed):
+    rows = corpus(2500, seed=4)
+    index = KeywordIndex.build(rows[:2000], version=0)
+    index.upsert(rows[2000:2200])  # some documents in the delta segment
+    index.remove([10, 2100, 1999])  # and some removed from both segments
+    rng = np.random.default_rng(n_allowed)
+    allowed = np.sort(rng.choice(np.arange(1, 2300), size=n_allowed, replace=False))
+    query = ["filter", "pressure", "cell", "viability"]
+    everything = top(index, query, 5000)
+    expected = [(s, v) for s, v in everything if s in set(allowed.tolist())][:20]
+    got = top(index, query, 20, allowed)
+    assert [s for s, _ in got] == [s for s, _ in expected]
+    assert np.allclose([v for _, v in got], [v for _, v in expected])
+
+
+@pytest.mark.parametrize("plan", ["maxscore", "merge", "dense"])
+def test_every_query_plan_ranks_exactly_like_fts5(plan, monkeypatch):
+    import kb.retrieval.keyword_index as keyword_module
+
+    rows = corpus(3000, seed=5)
+    rng = random.Random(6)
+    for _seq, fields in rng.sample(rows, 60):  # a rare word: its short list comes first
+        fields["text"] += " zeolite"
+    calls = {"lookup": 0, "accumulate": 0}
+    for name in calls:
+        original = getattr(KeywordIndex, f"_{name}")
+
+        def spy(self, *args, _original=original, _name=name):
+            calls[_name] += 1
+            return _original(self, *args)
+
+        monkeypatch.setattr(KeywordIndex, f"_{name}", spy)
+    if plan == "merge":
+        monkeypatch.setattr(keyword_module, "LOOKUP_COST", 10**9)  # never prune: merge every list
+    if plan == "dense":
+        monkeypatch.setattr(keyword_module, "SPARSE_LIMIT", 0)  # every list into one bincount
+    index = KeywordIndex.build(rows, version=0)
+    query = ["zeolite", "filter", "pump", "cell"]
+    ours, theirs = top(index, query, 10), fts5_top(rows, query, 10)
+    assert [s for s, _ in ours] == [s for s, _ in theirs]
+    assert np.allclose([v for _, v in ours], [v for _, v in theirs], rtol=1e-5)
+    assert (calls["lookup"] > 0) == (plan == "maxscore"), "the rare word's bound lets MaxScore prune"
+    assert (calls["accumulate"] > 0) == (plan == "dense")
