@@ -58,8 +58,7 @@ class IndexCaches:
         with self.lock:
             if self._index is None:
                 self._index = self._open_index()
-            elif self._catch_up(self._index):
-                self.save()  # keep the file current for the next process that opens it
+            self._refresh(self._index)
             return self._index
 
     @property
@@ -68,9 +67,13 @@ class IndexCaches:
         with self.lock:
             if self._keywords is None:
                 self._keywords = self._open_keywords()
-            elif self._catch_up(self._keywords):
-                self.save()
+            self._refresh(self._keywords)
             return self._keywords
+
+    def _refresh(self, cache: VectorIndex | KeywordIndex) -> None:
+        """Apply what other processes wrote since the cache was loaded, and keep the files current."""
+        if self._catch_up(cache):
+            self.save()  # the next process that opens the files starts from here
 
     def _open_index(self) -> VectorIndex:
         """Load the index file if it matches the store, else rebuild it from stored vectors."""

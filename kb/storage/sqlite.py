@@ -189,10 +189,7 @@ class SQLiteStore(WorkshopQueries):
     def get_many(self, entry_ids: Sequence[str]) -> dict[str, Entry]:
         """Return the entries with these ids, keyed by id (unknown ids are left out)."""
         out: dict[str, Entry] = {}
-        ids = list(dict.fromkeys(entry_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(list(dict.fromkeys(entry_ids))):
             cur = self.conn.execute(
                 f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries WHERE id IN ({marks})", chunk
             )
@@ -280,10 +277,7 @@ class SQLiteStore(WorkshopQueries):
     def links_for(self, entry_ids: Sequence[str]) -> dict[str, list[Link]]:
         """Return the links of many entries at once, keyed by entry id."""
         out: dict[str, list[Link]] = {i: [] for i in entry_ids}
-        ids = list(out)
-        for start in range(0, len(ids), 400):
-            chunk = ids[start : start + 400]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(list(out), 400):
             cur = self.conn.execute(
                 "SELECT source, relation, target, author, created_at, note FROM links "
                 f"WHERE source IN ({marks}) OR target IN ({marks}) ORDER BY source, relation, target",
@@ -361,10 +355,7 @@ class SQLiteStore(WorkshopQueries):
     def vectors_for(self, entry_ids: Sequence[str], fingerprint: str) -> dict[str, np.ndarray]:
         """Return the stored vectors of some entries (current content only), keyed by id."""
         out: dict[str, np.ndarray] = {}
-        ids = list(entry_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(list(entry_ids)):
             cur = self.conn.execute(
                 "SELECT v.entry_id, v.vector FROM vectors v JOIN entries e ON e.id = v.entry_id "
                 f"WHERE v.fingerprint = ? AND v.content_hash = e.content_hash AND v.entry_id IN ({marks})",
@@ -642,6 +633,13 @@ def default_title(text: str, limit: int = 80) -> str:
         return first
     cut = first[:limit].rsplit(" ", 1)[0]
     return cut + "…"
+
+
+def _in_chunks(values: list[Any], size: int = 500) -> Iterator[tuple[list[Any], str]]:
+    """Yield (chunk, '?,?,...') pieces of a list, small enough for SQLite's limit on parameters."""
+    for start in range(0, len(values), size):
+        chunk = values[start : start + size]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def _filter_sql(filters: SearchFilters) -> tuple[str, list[object]]:
