@@ -369,7 +369,7 @@ def export(
 
     acting(ctx)
     manifest = export_package(
-        ctx.kb, process, step, out, site=site, by=ctx.user, include_retired=include_retired
+        ctx.kb, process, step, out=out, site=site, by=ctx.user, include_retired=include_retired
     )
     if as_json:
         emit(manifest)

@@ -47,14 +47,6 @@ MAX_PACKAGE_BYTES = 1024 * 1024 * 1024
 MAX_PARTS = 10_000
 ORIGIN_FIELDS: tuple[str, ...] = ("origin_site", "origin_id", "origin_kb", "origin_ext_id")
 
-_PROVENANCE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS transfer_provenance (
-    entry_id TEXT NOT NULL, origin_site TEXT NOT NULL, origin_id TEXT NOT NULL, origin_kb TEXT,
-    origin_revision INTEGER, origin_content_hash TEXT, package_id TEXT NOT NULL, imported_at TEXT NOT NULL,
-    imported_by TEXT, history TEXT NOT NULL, PRIMARY KEY (origin_site, origin_id, package_id)
-)
-"""
-
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -69,17 +61,10 @@ def _jsonl(rows: list[dict[str, Any]]) -> bytes:
 def kb_identity(kb: KnowledgeBase, site: str | None = None) -> tuple[str, str]:
     """Return (site name, knowledge base uuid); the uuid is created once and kept in the meta table."""
     store = kb.store
-    row = store.conn.execute("SELECT value FROM meta WHERE key = 'kb_uuid'").fetchone()
-    if row is None:
-        with store.transaction():
-            store.conn.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('kb_uuid', ?)", (uuid.uuid4().hex,)
-            )
-        row = store.conn.execute("SELECT value FROM meta WHERE key = 'kb_uuid'").fetchone()
+    kb_id = store.meta_value("kb_uuid") or store.set_meta_default("kb_uuid", uuid.uuid4().hex)
     if not site:
-        named = store.conn.execute("SELECT value FROM meta WHERE key = 'site_name'").fetchone()
-        site = os.environ.get("TACITKB_SITE") or (named[0] if named else None) or socket.gethostname()
-    return site, row[0]
+        site = os.environ.get("TACITKB_SITE") or store.meta_value("site_name") or socket.gethostname()
+    return site, kb_id
 
 
 def export_package(
@@ -106,24 +91,11 @@ def export_package(
         raise KBError(f"argument '--out': {out} already exists")
     store = kb.store
     site, kb_id = kb_identity(kb, site)
-    where, params = ["process = ?"], [process]
-    if step:
-        where.append("step = ?")
-        params.append(step)
-    if not include_retired:
-        where.append("status = 'active'")
-    ids = [
-        r[0]
-        for r in store.conn.execute(
-            f"SELECT id FROM entries WHERE {' AND '.join(where)} ORDER BY seq", params
-        )
-    ]
+    ids = store.entry_ids_in_scope(process, step, include_retired)
     if not ids:
-        known = [
-            r[0] for r in store.conn.execute("SELECT DISTINCT process FROM entries WHERE process IS NOT NULL")
-        ]
+        known = store.process_names()
         scope = f"process '{process}'" + (f", step '{step}'" if step else "")
-        raise KBError(f"no entries for {scope} (processes here: {', '.join(sorted(known)) or 'none'})")
+        raise KBError(f"no entries for {scope} (processes here: {', '.join(known) or 'none'})")
     entries = store.get_many(ids)
     entry_rows, revisions = [], 0
     for entry_id in ids:
@@ -133,17 +105,7 @@ def export_package(
     chosen = set(ids)
     links = [asdict(x) for x in store.all_links() if x.source in chosen and x.target in chosen]
     parts: dict[str, bytes] = {ENTRIES: _jsonl(entry_rows), LINKS: _jsonl(links), **(attachments or {})}
-    marks = ",".join("?" * len(ids))
-    fingerprints = Counter(
-        dict(
-            store.conn.execute(
-                f"SELECT fingerprint, COUNT(*) FROM vectors WHERE entry_id IN ({marks}) GROUP BY fingerprint",
-                ids,
-            ).fetchall()
-        )
-        if len(ids) < 30_000
-        else store.fingerprints()
-    )
+    fingerprints = Counter(store.fingerprints_of(ids))
     manifest = {
         "format": PACKAGE_FORMAT,
         "format_version": FORMAT_VERSION,
@@ -180,21 +142,20 @@ def export_package(
             target = out / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-    with store.transaction():
-        store._audit(
-            by,
-            "transfer_export",
-            None,
-            {
-                "package_id": manifest["package_id"],
-                "file": str(out),
-                "process": process,
-                "step": step,
-                "counts": manifest["counts"],
-                "manifest_sha256": _sha(manifest_bytes),
-            },
-            manifest["created_at"],
-        )
+    store.record_event(
+        by,
+        "transfer_export",
+        None,
+        {
+            "package_id": manifest["package_id"],
+            "file": str(out),
+            "process": process,
+            "step": step,
+            "counts": manifest["counts"],
+            "manifest_sha256": _sha(manifest_bytes),
+        },
+        manifest["created_at"],
+    )
     return manifest | {"file": str(out), "manifest_sha256": _sha(manifest_bytes)}
 
 
@@ -350,23 +311,6 @@ def _draft(
     return entry, origin
 
 
-def _ensure_provenance(store: Store) -> None:
-    exists = store.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'transfer_provenance'"
-    ).fetchone()
-    if not exists:
-        with store.transaction():
-            store.conn.execute(_PROVENANCE_SCHEMA)
-
-
-def _known_origins(store: Store) -> dict[tuple[str, str], str]:
-    rows = store.conn.execute(
-        "SELECT id, json_extract(fields, '$.origin_site'), json_extract(fields, '$.origin_id') FROM entries "
-        "WHERE json_extract(fields, '$.origin_id') IS NOT NULL ORDER BY seq"
-    ).fetchall()
-    return {(site, origin_id): entry_id for entry_id, site, origin_id in rows if site}
-
-
 def import_package(kb: KnowledgeBase, path: Path | str, *, author: str | None) -> dict[str, Any]:
     """Import a verified transfer package idempotently, keeping provenance and recreating links."""
     if kb.actor is not None:
@@ -384,11 +328,11 @@ def import_package(kb: KnowledgeBase, path: Path | str, *, author: str | None) -
             raise KBError(f"package {path}: {LINKS} line {number}: unknown relation '{row.get('relation')}'")
         if row.get("source") not in package_ids or row.get("target") not in package_ids:
             raise KBError(f"package {path}: {LINKS} line {number}: links an entry that is not in the package")
-    _ensure_provenance(store)
+    store.ensure_governance_schema()
     reason = f"transfer package {manifest['package_id']} from {manifest['site']}"
 
     # Plan outside the write lock (encoding is slow); the plan is re-checked inside the transaction.
-    known = _known_origins(store)
+    known = store.known_origins()
     new: list[tuple[Entry, dict[str, Any]]] = []
     changed: list[tuple[str, Entry, dict[str, Any]]] = []
     for entry, origin in drafts:
@@ -405,7 +349,7 @@ def import_package(kb: KnowledgeBase, path: Path | str, *, author: str | None) -
     outcome: Counter[str] = Counter()
     now = utc_now()
     with kb.lock, store.transaction():
-        known = _known_origins(store)
+        known = store.known_origins()
         id_map: dict[str, str] = {}
         pairs: list[tuple[Entry, Any]] = []
         to_insert: list[tuple[Entry, dict[str, Any], Any]] = []
@@ -434,10 +378,7 @@ def import_package(kb: KnowledgeBase, path: Path | str, *, author: str | None) -
             if local.status != "active":
                 outcome["retired_here"] += 1
                 continue
-            seen = store.conn.execute(
-                "SELECT MAX(origin_revision) FROM transfer_provenance WHERE origin_site = ? AND origin_id = ?",
-                (origin["origin_site"], origin["origin_id"]),
-            ).fetchone()[0]
+            seen = store.highest_origin_revision(origin["origin_site"], origin["origin_id"])
             if seen is not None and origin["revision"] is not None and int(origin["revision"]) <= int(seen):
                 outcome["kept_local_edit"] += 1
                 continue
@@ -471,10 +412,10 @@ def import_package(kb: KnowledgeBase, path: Path | str, *, author: str | None) -
             if source is None or target is None or source == target:
                 outcome["links_skipped"] += 1
                 continue
-            before = store.conn.total_changes
+            before = store.total_changes()
             store.add_link(Link(source, row["relation"], target, author=author, note=row.get("note")))
-            linked += int(store.conn.total_changes > before)
-        store._audit(
+            linked += int(store.total_changes() > before)
+        store.record_event(
             author,
             "transfer_import",
             None,
@@ -522,22 +463,7 @@ def _provenance(
     now: str,
     author: str | None,
 ) -> None:
-    store.conn.execute(
-        "INSERT OR REPLACE INTO transfer_provenance(entry_id, origin_site, origin_id, origin_kb, origin_revision, "
-        "origin_content_hash, package_id, imported_at, imported_by, history) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (
-            entry_id,
-            origin["origin_site"],
-            origin["origin_id"],
-            origin["origin_kb"],
-            origin["revision"],
-            origin["content_hash"],
-            manifest["package_id"],
-            now,
-            author,
-            json.dumps(origin["history"], ensure_ascii=False, default=str),
-        ),
-    )
+    store.put_provenance(entry_id, origin, manifest["package_id"], now, author)
 
 
 def _keep_reference_parts(kb: KnowledgeBase, manifest: dict[str, Any], parts: dict[str, bytes]) -> str | None:
@@ -556,12 +482,7 @@ def _keep_reference_parts(kb: KnowledgeBase, manifest: dict[str, Any], parts: di
 
 def origin_history(kb: KnowledgeBase, entry_id: str) -> list[dict[str, Any]]:
     """Return the revisions an imported entry had at its origin site (from the newest package)."""
-    _ensure_provenance(kb.store)
-    row = kb.store.conn.execute(
-        "SELECT history FROM transfer_provenance WHERE entry_id = ? ORDER BY imported_at DESC LIMIT 1",
-        (entry_id.upper(),),
-    ).fetchone()
-    return json.loads(row[0]) if row else []
+    return kb.store.newest_origin_history(entry_id.upper())
 
 
 def is_package(path: Path | str) -> bool:

@@ -30,6 +30,7 @@ from kb.models import (
     NotFoundError,
     Revision,
 )
+from kb.storage.sqlite_governance import GovernanceQueries, bound_state, revision_digest
 
 SCHEMA_VERSION = 2  # 2: no FTS5 table (keyword search moved to kb/retrieval/keyword_index.py)
 # Column order of the entries table: ids, the caller's fields, then what the store maintains.
@@ -147,7 +148,7 @@ def blob_to_vector(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4")
 
 
-class Store:
+class Store(GovernanceQueries):
     """Opens the database (WAL, busy timeout, migrations) and does every write to entries."""
 
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 30_000) -> None:
@@ -536,8 +537,14 @@ class Store:
                     for k, v in _editable_values(entry).items()
                     if v not in (None, "", [], {})
                 }
-                self._write_revision(entry.id, 1, "create", author, now, reason, changes)
-                self._audit(author, "create", entry.id, {"revision": 1, "reason": reason}, now)
+                digest = self._write_revision(entry.id, 1, "create", author, now, reason, changes)
+                self._audit(
+                    author,
+                    "create",
+                    entry.id,
+                    {"revision": 1, "reason": reason, **bound_state(entry, digest)},
+                    now,
+                )
                 stored.append(entry)
                 seq += 1
         return stored
@@ -555,6 +562,9 @@ class Store:
             entry = self.get(entry_id)
             if entry.status != "active":
                 raise KBError(f"{entry_id} is retired; it cannot be edited")
+            if "author" in changes and changes["author"] != entry.author:
+                # Who wrote an entry is fixed at creation: changing it would let a signer disown it.
+                raise KBError("field 'author': read-only after creation (the history names every editor)")
             before = _editable_values(entry)
             for key, value in changes.items():
                 setattr(entry, key, value)
@@ -579,12 +589,17 @@ class Store:
                 ]
                 + [entry.id],
             )
-            self._write_revision(entry.id, entry.revision, "edit", author, now, reason, diff)
+            digest = self._write_revision(entry.id, entry.revision, "edit", author, now, reason, diff)
             self._audit(
                 author,
                 "edit",
                 entry.id,
-                {"revision": entry.revision, "reason": reason, "fields": sorted(diff)},
+                {
+                    "revision": entry.revision,
+                    "reason": reason,
+                    "fields": sorted(diff),
+                    **bound_state(entry, digest),
+                },
                 now,
             )
         return entry
@@ -608,10 +623,16 @@ class Store:
                 (status, entry.revision, now, version, entry.id),
             )
             action = "retire" if status == "retired" else "restore"
-            self._write_revision(
+            digest = self._write_revision(
                 entry.id, entry.revision, action, author, now, reason, {"status": {"old": old, "new": status}}
             )
-            self._audit(author, action, entry.id, {"revision": entry.revision, "reason": reason}, now)
+            self._audit(
+                author,
+                action,
+                entry.id,
+                {"revision": entry.revision, "reason": reason, **bound_state(entry, digest)},
+                now,
+            )
         return entry
 
     def add_link(self, link: Link) -> Link:
@@ -649,19 +670,14 @@ class Store:
         at: str,
         reason: str | None,
         changes: dict,
-    ) -> None:
+    ) -> str:
+        """Insert one revision row and return its digest (which the audit event of the write carries)."""
+        changes_text = json.dumps(changes, ensure_ascii=False, default=str)
         self.conn.execute(
             "INSERT INTO revisions(entry_id, revision, action, author, at, reason, changes) VALUES (?,?,?,?,?,?,?)",
-            (
-                entry_id,
-                revision,
-                action,
-                author,
-                at,
-                reason,
-                json.dumps(changes, ensure_ascii=False, default=str),
-            ),
+            (entry_id, revision, action, author, at, reason, changes_text),
         )
+        return revision_digest(entry_id, revision, action, author, at, reason, changes_text)
 
     @staticmethod
     def _entry_row(entry: Entry, seq: int, version: int) -> list[Any]:
