@@ -52,6 +52,10 @@ GOVERNANCE_SCHEMA: list[str] = [
     site TEXT NOT NULL, key_id TEXT PRIMARY KEY, public_key TEXT NOT NULL, added_at TEXT NOT NULL,
     added_by TEXT, status TEXT NOT NULL DEFAULT 'active'
 )""",
+    """CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY, name TEXT NOT NULL COLLATE NOCASE, created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+)""",
     """CREATE TABLE IF NOT EXISTS login_attempts (
     key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start TEXT NOT NULL
 )""",
@@ -115,7 +119,7 @@ class GovernanceQueries:
     def ensure_governance_schema(self) -> None:
         """Create the governance tables and indexes that are missing (idempotent)."""
         if all(self.table_exists(t) for t in ("users", "signatures", "transfer_provenance", "site_keys",
-                                               "login_attempts")):  # fmt: skip
+                                               "login_attempts", "sessions")):  # fmt: skip
             return
         with self.transaction():
             for statement in GOVERNANCE_SCHEMA:
@@ -323,6 +327,28 @@ class GovernanceQueries:
             (key, window_start_before),
         ).fetchone()
         return int(row[0]) if row else 0
+
+    def insert_session(self, token_hash: str, name: str, at: str, expires_at: str) -> None:
+        """Store a CLI session token's hash for an account."""
+        self.conn.execute(
+            "INSERT INTO sessions(token_hash, name, created_at, expires_at) VALUES (?,?,?,?)",
+            (token_hash, name, at, expires_at),
+        )
+
+    def session_owner(self, token_hash: str, now: str) -> str | None:
+        """Return the account name of an unexpired session token's hash, or None."""
+        if not self.table_exists("sessions"):
+            return None
+        row = self.conn.execute(
+            "SELECT name FROM sessions WHERE token_hash = ? AND expires_at > ?", (token_hash, now)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def delete_sessions(self, name: str) -> int:
+        """Remove every session of an account and return how many there were."""
+        if not self.table_exists("sessions"):
+            return 0
+        return self.conn.execute("DELETE FROM sessions WHERE name = ?", (name,)).rowcount
 
     # -- signatures -------------------------------------------------------------------------------
 
