@@ -39,6 +39,7 @@ from kb.storage.base import (
     event_hash,
     vector_to_blob,
 )
+from kb.storage.sqlite_governance import GovernanceQueries, bound_state, revision_digest
 from kb.storage.sqlite_workshops import WorkshopQueries
 
 
@@ -63,7 +64,7 @@ def storage_error(exc: sqlite3.Error, path: Path) -> KBError:
     return KBError(f"{path}: database error: {exc}")
 
 
-class SQLiteStore(WorkshopQueries):
+class SQLiteStore(GovernanceQueries, WorkshopQueries):
     """The embedded Store: one SQLite file (WAL, busy timeout, migrations); every write to entries."""
 
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 30_000) -> None:
@@ -483,8 +484,14 @@ class SQLiteStore(WorkshopQueries):
                     for k, v in _editable_values(entry).items()
                     if v not in (None, "", [], {})
                 }
-                self._write_revision(entry.id, 1, "create", author, now, reason, changes)
-                self._audit(author, "create", entry.id, {"revision": 1, "reason": reason}, now)
+                digest = self._write_revision(entry.id, 1, "create", author, now, reason, changes)
+                self._audit(
+                    author,
+                    "create",
+                    entry.id,
+                    {"revision": 1, "reason": reason, **bound_state(entry, digest)},
+                    now,
+                )
                 stored.append(entry)
                 seq += 1
         return stored
@@ -502,6 +509,9 @@ class SQLiteStore(WorkshopQueries):
             entry = self.get(entry_id)
             if entry.status != "active":
                 raise KBError(f"{entry_id} is retired; it cannot be edited")
+            if "author" in changes and changes["author"] != entry.author:
+                # Who wrote an entry is fixed at creation: changing it would let a signer disown it.
+                raise KBError("field 'author': read-only after creation (the history names every editor)")
             before = _editable_values(entry)
             for key, value in changes.items():
                 setattr(entry, key, value)
@@ -526,12 +536,17 @@ class SQLiteStore(WorkshopQueries):
                 ]
                 + [entry.id],
             )
-            self._write_revision(entry.id, entry.revision, "edit", author, now, reason, diff)
+            digest = self._write_revision(entry.id, entry.revision, "edit", author, now, reason, diff)
             self._audit(
                 author,
                 "edit",
                 entry.id,
-                {"revision": entry.revision, "reason": reason, "fields": sorted(diff)},
+                {
+                    "revision": entry.revision,
+                    "reason": reason,
+                    "fields": sorted(diff),
+                    **bound_state(entry, digest),
+                },
                 now,
             )
         return entry
@@ -555,10 +570,16 @@ class SQLiteStore(WorkshopQueries):
                 (status, entry.revision, now, version, entry.id),
             )
             action = "retire" if status == "retired" else "restore"
-            self._write_revision(
+            digest = self._write_revision(
                 entry.id, entry.revision, action, author, now, reason, {"status": {"old": old, "new": status}}
             )
-            self._audit(author, action, entry.id, {"revision": entry.revision, "reason": reason}, now)
+            self._audit(
+                author,
+                action,
+                entry.id,
+                {"revision": entry.revision, "reason": reason, **bound_state(entry, digest)},
+                now,
+            )
         return entry
 
     def add_link(self, link: Link) -> Link:
@@ -596,19 +617,14 @@ class SQLiteStore(WorkshopQueries):
         at: str,
         reason: str | None,
         changes: dict,
-    ) -> None:
+    ) -> str:
+        """Insert one revision row and return its digest (which the audit event of the write carries)."""
+        changes_text = json.dumps(changes, ensure_ascii=False, default=str)
         self.conn.execute(
             "INSERT INTO revisions(entry_id, revision, action, author, at, reason, changes) VALUES (?,?,?,?,?,?,?)",
-            (
-                entry_id,
-                revision,
-                action,
-                author,
-                at,
-                reason,
-                json.dumps(changes, ensure_ascii=False, default=str),
-            ),
+            (entry_id, revision, action, author, at, reason, changes_text),
         )
+        return revision_digest(entry_id, revision, action, author, at, reason, changes_text)
 
     @staticmethod
     def _entry_row(entry: Entry, seq: int, version: int) -> list[Any]:
