@@ -21,15 +21,21 @@ SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
 class Context:
     """What every command needs: where the knowledge base is, who is acting, output mode."""
 
-    def __init__(self, home: Path, user: str) -> None:
+    def __init__(self, home: Path, user: str, create: bool = False) -> None:
         self.home = home
         self.user = user
+        self.create = create
         self._kb: KnowledgeBase | None = None
 
     @property
     def kb(self) -> KnowledgeBase:
+        """The knowledge base at home, opened on first use; refused when there is none (except for init)."""
         if self._kb is None:
             from kb.governance.users import actor_for_cli
+            from kb.knowledge_base import DB_NAME
+
+            if not self.create and not (self.home / DB_NAME).is_file():
+                raise KBError(f"no knowledge base at {self.home}; run `tacitkb init`")
 
             kb = KnowledgeBase(self.home)
             # No account yet: unchanged (attributed by --as). Once accounts exist, the --as name must be an
