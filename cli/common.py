@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from typing import Any
 import click
 
 from kb.knowledge_base import KnowledgeBase
-from kb.models import ENTRY_TYPES, Entry, Hit, KBError
+from kb.models import ENTRY_TYPES, Entry, Hit, KBError, Link
 from kb.retrieval.search import SearchFilters
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
@@ -56,16 +57,47 @@ def emit(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+class Progress:
+    """A progress callback: update(n) advances a tqdm bar (counts, rate, ETA) on a terminal, else nothing."""
+
+    def __init__(self, bar: Any = None) -> None:
+        self.bar = bar
+
+    def __call__(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def set_total(self, total: int) -> None:
+        """Set the total once it is known (an import knows it only after reading the file)."""
+        if self.bar is not None:
+            self.bar.total = total
+            self.bar.refresh()
+
+
+def interactive() -> bool:
+    """Return True when standard error is a terminal (progress and status lines go there)."""
+    return sys.stderr.isatty()
+
+
 @contextmanager
-def progress_bar(total: int, label: str, quiet: bool) -> Any:
-    """Yield an update(n) callback that drives a tqdm bar on a terminal, and does nothing otherwise."""
-    if quiet or not sys.stderr.isatty():
-        yield lambda n: None
+def progress_bar(total: int | None, label: str, quiet: bool) -> Any:
+    """Yield a Progress that drives a tqdm bar on a terminal, and does nothing otherwise."""
+    if quiet or not interactive():
+        yield Progress()
         return
     from tqdm import tqdm
 
-    with tqdm(total=total, desc=label, unit="entry", file=sys.stderr) as bar:
-        yield bar.update
+    with tqdm(total=total or None, desc=label, unit="entry", file=sys.stderr, dynamic_ncols=True) as bar:
+        yield Progress(bar)
+        if bar.total and bar.n < bar.total:
+            # Duplicates are not encoded, so the count can stop short: the work is done, show it whole.
+            bar.update(bar.total - bar.n)
+
+
+def status(message: str, quiet: bool = False) -> None:
+    """Print a status line to standard error on a terminal (e.g. before a slow model load)."""
+    if not quiet and interactive():
+        click.echo(message, err=True)
 
 
 def parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
@@ -85,8 +117,31 @@ def describe_entry(entry: Entry) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def print_hits(hits: list[Hit]) -> None:
-    """Print search hits for people."""
+_MATCH = re.compile(r"\*\*(.+?)\*\*")
+
+
+def emphasise(snippet: str) -> str:
+    """Return a snippet with its **matched** words in bold on a terminal (markers kept elsewhere)."""
+    if not sys.stdout.isatty():
+        return snippet
+    return _MATCH.sub(lambda m: click.style(m.group(1), bold=True), snippet)
+
+
+def link_line(kb: KnowledgeBase, entry_id: str, link: Link) -> str:
+    """Return a link as seen from one entry: relation, direction, the other entry's id and title."""
+    other = link.target if link.source == entry_id else link.source
+    arrow = link.relation if link.source == entry_id else f"{link.relation} (from)"
+    try:
+        title = kb.get(other).title
+    except KBError:
+        title = "(not found)"
+    return f"{arrow} {other}  {title}"
+
+
+def print_hits(hits: list[Hit], kb: KnowledgeBase | None = None) -> None:
+    """Print search hits for people; link lines carry the linked entry's title."""
+    if kb is None:
+        kb = click.get_current_context().find_object(Context).kb
     if not hits:
         click.echo("no matches")
     for hit in hits:
@@ -94,11 +149,9 @@ def print_hits(hits: list[Hit]) -> None:
         ext = f" [{e.ext_id}]" if e.ext_id else ""
         click.echo(f"{hit.rank:>2}. {click.style(e.id, bold=True)}{ext}  {e.title}")
         click.echo(f"    {describe_entry(e)}  (score {hit.score:.4f}; {hit.why})")
-        click.echo(f"    {hit.snippet}")
+        click.echo(f"    {emphasise(hit.snippet)}")
         for link in hit.links:
-            other = link.target if link.source == e.id else link.source
-            arrow = link.relation if link.source == e.id else f"{link.relation} (from)"
-            click.echo(f"    -> {arrow} {other}")
+            click.echo(f"    -> {link_line(kb, e.id, link)}")
 
 
 def filter_options(fn: Callable) -> Callable:

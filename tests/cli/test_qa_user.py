@@ -79,3 +79,115 @@ def test_mistyped_kb_is_refused_by_every_command_but_init(run, tmp_path):
     code, out = run("init", kb=wrong)
     assert code == 0 and (wrong / "tacitkb.db").is_file()
     assert run("stats", kb=wrong)[0] == 0
+
+
+PROBLEM_ACTION = (
+    "IDENT,PROBLEM,ACTION\n"
+    "100001,DEPTH FILTER BLOCKED AT 30 L; DP 1.5 BAR,DOSED BENZONASE 1 H BEFORE CLARIFICATION\n"
+    "100002,MEDIUM TURNED ORANGE ON DAY 5,FED EARLY\n"
+    "100003,PUMP NOISE BEFORE TUBE KINK,\n"
+)
+
+
+def test_site_process_step_are_defaults_for_rows_without_them(run, tmp_path):
+    (tmp_path / "a.csv").write_text(
+        "type,text,site\ncue,Haze after transfection,CAM\ncue,Medium orange on day 5,\n"
+    )
+    (tmp_path / "b.jsonl").write_text('{"type": "cue", "text": "Pump sounds different before a kink"}\n')
+    for name in ("a.csv", "b.jsonl"):
+        code, out = run(
+            "import", str(tmp_path / name), "--site", "LEI", "--process", "LVV", "--step", "harvest"
+        )
+        assert code == 0, out
+    code, out = run("search", "haze orange pump", "--json", "-k", "5")
+    by_text = {h["title"]: h for h in json.loads(out)}
+    assert by_text["Haze after transfection"]["site"] == "CAM"  # the row's own value wins
+    assert by_text["Medium orange on day 5"]["site"] == "LEI"
+    pump = by_text["Pump sounds different before a kink"]
+    assert (pump["site"], pump["step"]) == ("LEI", "harvest")
+    code, out = run("import", "--help")
+    assert "--site" in out and "without one" in out
+
+
+def test_fix_from_imports_each_row_as_a_deviation_and_its_linked_fix(run, tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(PROBLEM_ACTION)
+    args = ("import", str(path), "--map", "text=PROBLEM", "--map", "ext_id=IDENT", "--fix-from", "ACTION")
+    code, out = run(*args, "--json")
+    report = json.loads(out)
+    assert code == 0 and report["added"] == 5 and report["linked"] == 2
+    kinds = [(r["row"], r["ext_id"], r["type"]) for r in report["records"]]
+    assert kinds == [
+        (2, "100001", "deviation"),
+        (2, "100001/fix", "fix"),
+        (3, "100002", "deviation"),
+        (3, "100002/fix", "fix"),
+        (4, "100003", "deviation"),
+    ]
+    code, out = run("show", "100001", "--json")  # an ext_id where an id is expected
+    shown = json.loads(out)
+    assert shown["type"] == "deviation" and "ACTION" not in shown["fields"]
+    fix_id = next(r["id"] for r in report["records"] if r["ext_id"] == "100001/fix")
+    assert [(x["relation"], x["target"]) for x in shown["links"]] == [("fixed_by", fix_id)]
+    # The action is searchable as a fix of its own.
+    code, out = run("search", "benzonase dosing", "--type", "fix", "--json", "-k", "1")
+    assert json.loads(out)[0]["ext_id"] == "100001/fix"
+    # Re-importing the same file adds nothing.
+    code, out = run(*args, "--json")
+    again = json.loads(out)
+    assert code == 0 and again["added"] == 0 and again["updated"] == 0 and again["duplicates"] == 5
+
+
+def test_reimport_that_would_change_types_is_refused_unless_asked(run, tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(PROBLEM_ACTION)
+    run("import", str(path), "--map", "text=PROBLEM", "--map", "ext_id=IDENT", "--type", "deviation")
+    second = ("import", str(path), "--map", "text=ACTION", "--map", "ext_id=IDENT", "--type", "fix")
+    code, out = run(*second)
+    assert code == 1
+    assert "would change the type of existing entries" in out and "row 2: ext_id '100001' is KB-000001" in out
+    assert "nothing was imported" in out
+    assert json.loads(run("show", "KB-000001", "--json")[1])["type"] == "deviation"
+    code, out = run(*second, "--allow-type-change", "--json")
+    assert code == 0 and json.loads(out)["updated"] == 2
+    assert json.loads(run("show", "KB-000001", "--json")[1])["type"] == "fix"
+
+
+def test_import_errors_a_new_user_meets(run, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("type,text,occurred_at\n" + "".join(f"cue,note {i},13/13/2025\n" for i in range(25)))
+    code, out = run("import", str(bad))
+    assert code == 1 and "every row was rejected; nothing was imported" in out
+    assert out.count("  rejected: ") == 20 and "... and 5 more" in out
+    (tmp_path / "log.csv").write_text(PROBLEM_ACTION)
+    code, out = run("import", str(tmp_path / "log.csv"), "--type", "deviation")
+    assert code == 1 and "no text column (columns: IDENT, PROBLEM, ACTION)" in out and "--map text=" in out
+    code, out = run("import", str(tmp_path / "x.xlsx"))
+    assert code == 1
+    for suffix in (".csv", ".jsonl", ".md", ".txt", ".docx", ".pdf", ".zip"):
+        assert suffix in out
+    code, out = run("import", "--help")
+    assert "occurred_at" in out and "root_cause" in out and "--fix-from" in out
+    code, out = run("import", str(tmp_path / "log.csv"), "--fix-from", "ACTION")
+    assert code == 1 and "no text column" in out
+    (tmp_path / "n.md").write_text("# Note\n\nText.\n")
+    code, out = run("import", str(tmp_path / "n.md"), "--fix-from", "ACTION")
+    assert code == 1 and "argument '--fix-from'" in out and "not to a document" in out
+
+
+def test_edit_show_link_lines_and_no_op_edit(run, tmp_path):
+    (tmp_path / "x.csv").write_text(CSV)
+    run("import", str(tmp_path / "x.csv"))
+    code, out = run("link", "D1", "fixed_by", "F1")  # ext_ids accepted
+    assert code == 0 and "KB-000001 fixed_by KB-000002" in out
+    code, out = run("edit", "D1", "--set", "site=LEI", "--reason", "check")
+    assert code == 0 and "unchanged" in out and "revision 1" in out
+    assert len(json.loads(run("show", "D1", "--json")[1])["history"]) == 1
+    code, out = run("edit", "D1", "--set", "site=CAM", "--reason", "wrong site")
+    assert code == 0 and "revision 2" in out
+    code, out = run("show", "D1")
+    assert "fixed_by KB-000002  Benzonase 50 U/mL dosed 1 h before clarification; dP flat" in out
+    code, out = run("search", "depth filter blocked", "-k", "1")
+    assert "-> fixed_by KB-000002  Benzonase 50 U/mL" in out
+    code, out = run("similar", "D1", "--json", "-k", "1")
+    assert code == 0 and json.loads(out)[0]["id"] != "KB-000001"
