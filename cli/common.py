@@ -191,7 +191,9 @@ def load_samples(
     entries_file = samples_dir / "entries.jsonl"
     if not entries_file.exists():
         raise KBError(f"sample data {entries_file} is missing")
-    with progress_bar(sum(1 for _ in entries_file.open()), "samples", quiet) as update:
+    total = sum(1 for _ in entries_file.open())
+    status(f"loading {total} sample records into {kb.home} (the model loads first) ...", quiet)
+    with progress_bar(total, "samples", quiet) as update:
         report = import_records(kb, entries_file, author=user, progress=update)
     links = (
         import_links(kb, samples_dir / "links.csv", author=user)

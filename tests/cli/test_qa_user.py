@@ -191,3 +191,72 @@ def test_edit_show_link_lines_and_no_op_edit(run, tmp_path):
     assert "-> fixed_by KB-000002  Benzonase 50 U/mL" in out
     code, out = run("similar", "D1", "--json", "-k", "1")
     assert code == 0 and json.loads(out)[0]["id"] != "KB-000001"
+
+
+def test_workshop_start_refuses_a_step_of_another_process(run):
+    args = ("workshop", "start", "acta_knowledge_audit", "--facilitator", "M. Rossi", "--process", "LVV")
+    code, out = run(*args, "--step", "expansion")
+    assert (
+        code == 1 and "argument '--step': 'expansion' is not a step of LVV" in out and "transfection" in out
+    )
+    code, out = run(*args[:-1], "LENTI", "--step", "harvest")
+    assert code == 1 and "argument '--process': unknown process 'LENTI'" in out
+    assert run("workshop", "list", "--json")[1].strip() == "[]"  # nothing was opened
+    code, out = run(*args, "--step", "Transient transfection", "--json")
+    assert code == 0 and json.loads(out)["step"] == "transfection"
+
+
+def test_ctrl_c_during_import_says_nothing_was_imported(run, tmp_path, monkeypatch):
+    from kb.knowledge_base import KnowledgeBase
+
+    (tmp_path / "x.csv").write_text(CSV)
+    real = KnowledgeBase.add_many
+
+    def interrupted(self, *args, **kwargs):
+        kwargs["progress"] = lambda n: (_ for _ in ()).throw(KeyboardInterrupt)  # Ctrl-C while encoding
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(KnowledgeBase, "add_many", interrupted)
+    code, out = run("import", str(tmp_path / "x.csv"))
+    assert code == 130 and "interrupted: nothing from" in out and "was imported" in out
+    monkeypatch.undo()
+    assert json.loads(run("stats", "--json")[1])["entries"] == 0
+
+
+def test_matched_words_are_bold_on_a_terminal_and_marked_otherwise(run, tmp_path, monkeypatch):
+    import click
+
+    from cli import common
+
+    (tmp_path / "x.csv").write_text(CSV)
+    run("import", str(tmp_path / "x.csv"))
+    code, out = run("search", "depth filter", "-k", "1")
+    assert "**filter**" in out  # piped: the markers stay, as plain text
+    monkeypatch.setattr(common.sys.stdout, "isatty", lambda: True, raising=False)
+    shown = common.emphasise("Depth **filter** blocked")
+    assert shown == f"Depth {click.style('filter', bold=True)} blocked" and "**" not in shown
+
+
+def test_progress_bar_with_counts_on_a_terminal_only(run, tmp_path, monkeypatch):
+    from cli import common
+
+    (tmp_path / "x.csv").write_text(CSV)
+    code, out = run("import", str(tmp_path / "x.csv"))
+    assert "entry/s" not in out and "2/2" not in out  # not a terminal: no bar
+    (tmp_path / "y.csv").write_text(CSV.replace("D1", "D2").replace("F1", "F2").replace("30 L", "40 L"))
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    code, out = run("import", str(tmp_path / "y.csv"))
+    assert code == 0 and "y.csv: 100%" in out and "2/2" in out and "entry/s" in out
+
+
+def test_sample_loading_says_what_it_does_on_a_terminal(kb, tmp_path, monkeypatch, capsys):
+    from cli import common
+
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    rows = [{"type": "cue", "text": f"Sample cue number {i} about the harvest"} for i in range(3)]
+    (samples / "entries.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    assert common.load_samples(kb, "tester", quiet=False, samples_dir=samples)["added"] == 3
+    err = capsys.readouterr().err
+    assert "loading 3 sample records into" in err and "samples: 100%" in err and "3/3" in err
