@@ -100,6 +100,22 @@ def status(message: str, quiet: bool = False) -> None:
         click.echo(message, err=True)
 
 
+_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])|\d{4}-W(0[1-9]|[1-4]\d|5[0-3])")
+
+
+def check_periods(
+    click_ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Click callback: refuse a period that is not YYYY-MM or YYYY-Www at once, naming the option."""
+    for value in values:
+        if not _PERIOD.fullmatch(value.strip()):
+            raise KBError(
+                f"argument '{param.opts[0]}': '{value}' is not a period "
+                "(use YYYY-MM, e.g. 2025-03, or YYYY-Www, e.g. 2025-W09)"
+            )
+    return tuple(v.strip() for v in values)
+
+
 def parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
     """Return {KEY: VALUE} from KEY=VALUE strings, naming the option on a bad one."""
     out: dict[str, str] = {}

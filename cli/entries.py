@@ -205,6 +205,7 @@ def _run_import(
         "--ignore-unmapped": ignore_unmapped,
     }
     given = {k: v for k, v in defaults.items() if v}
+    kb = ctx.kb  # a missing knowledge base is named before anything about the file
     suffix = file.suffix.lower()
     if not file.is_dir() and suffix not in (*RECORD_FORMATS, *SUPPORTED_EXTENSIONS, ".zip"):
         raise KBError(
@@ -216,10 +217,9 @@ def _run_import(
         used = [k for k, v in record_only.items() if v] + [f"--{k}" for k in given]
         if used:
             raise KBError(f"argument '{used[0]}': does not apply to a transfer package ({file})")
-        return import_package(ctx.kb, file, author=ctx.user)
+        return import_package(kb, file, author=ctx.user)
     if suffix in RECORD_FORMATS:
         mapping = parse_mapping(list(mappings))
-        kb = ctx.kb
         status(f"reading {file.name} ...", quiet)
         with progress_bar(None, file.name, quiet) as progress:
             report = import_records(
@@ -245,7 +245,7 @@ def _run_import(
             )
         from ingest.document_import import import_document
 
-        return import_document(ctx.kb, file, author=ctx.user, **given)
+        return import_document(kb, file, author=ctx.user, **given)
     raise KBError(
         f"{file}: unsupported file type '{file.suffix or '(none)'}' (import reads {supported_formats()})"
     )

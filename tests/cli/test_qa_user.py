@@ -260,3 +260,36 @@ def test_sample_loading_says_what_it_does_on_a_terminal(kb, tmp_path, monkeypatc
     assert common.load_samples(kb, "tester", quiet=False, samples_dir=samples)["added"] == 3
     err = capsys.readouterr().err
     assert "loading 3 sample records into" in err and "samples: 100%" in err and "3/3" in err
+
+
+def test_every_command_takes_json():
+    import click
+
+    def leaves(command: click.Command, path: str) -> list[tuple[str, click.Command]]:
+        if isinstance(command, click.Group):
+            found = [(path, command)] if command.invoke_without_command else []
+            return found + [x for n, c in command.commands.items() for x in leaves(c, f"{path} {n}")]
+        return [(path, command)]
+
+    missing = [
+        path
+        for path, command in leaves(cli, "tacitkb")
+        if "--json" not in {o for p in command.params for o in getattr(p, "opts", [])}
+    ]
+    assert missing == []
+
+
+def test_drift_refuses_a_period_that_does_not_exist_at_once(run):
+    for bad in ("2025-13", "2025-W54", "March"):
+        code, out = run("drift", "--known-gap", bad)
+        assert code == 1 and f"argument '--known-gap': '{bad}' is not a period" in out
+    code, out = run("drift", "--known-gap", "2025-03", "--known-gap", "2025-W09")
+    assert "is not a period" not in out  # a valid period passes (this empty base has nothing to cluster)
+
+
+def test_cusum_statistic_and_threshold_read_as_different():
+    from kb.analytics.drift import _above
+
+    assert _above(0.64, 0.55) == "0.64 > 0.55"
+    assert _above(10.83, 2.8) == "10.8 > 2.8"
+    assert _above(0.6004, 0.6001) == "0.600 > 0.600"  # at most 3 decimals
