@@ -82,16 +82,23 @@ def similar(
     default="depth filter pressure climbing fast, stringy clumps in the harvest",
     help="A symptom to search for.",
 )
+@json_option
 @pass_ctx
-def demo(ctx: Context, query: str) -> None:
+def demo(ctx: Context, query: str, as_json: bool) -> None:
     """Load the samples if the base is empty, then run one search end to end."""
 
     kb = ctx.kb
+    loaded = None
     if kb.store.count(status=None) == 0:
-        click.echo(f"loading sample data into {kb.home} ...")
-        click.echo(json.dumps(load_samples(kb, ctx.user, quiet=False)))
+        click.echo(f"loading sample data into {kb.home} ...", err=as_json)
+        loaded = load_samples(kb, ctx.user, quiet=as_json)
+        None if as_json else click.echo(json.dumps(loaded))
+    hits = kb.search(query, k=5)
+    if as_json:
+        emit({"samples": loaded, "query": query, "hits": [h.to_dict() for h in hits]})
+        return
     click.echo(f'\n$ tacitkb search "{query}"')
-    print_hits(kb.search(query, k=5))
+    print_hits(hits)
 
 
 COMMANDS = (search, similar, demo)

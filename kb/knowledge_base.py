@@ -26,7 +26,7 @@ from kb.models import (
     format_id,
     parse_id,
 )
-from kb.retrieval.caches import IndexCaches
+from kb.retrieval.caches import IndexCaches, cache_ok
 from kb.retrieval.embed import Embedder, load_embedder
 from kb.retrieval.keyword_index import KeywordIndex
 from kb.retrieval.search import hybrid_search
@@ -331,9 +331,11 @@ class KnowledgeBase:
     def resolve(self, ref: str) -> Entry:
         """Return the entry an id (KB-000123 or 123) or a source-system ext_id names."""
         text = (ref or "").strip()
-        if re.fullmatch(r"(?i)(KB-)?\d+", text):
-            return self.store.get(text if text.upper().startswith("KB-") else format_id(int(text)))
+        if re.fullmatch(r"(?i)KB-\d+", text):
+            return self.store.get(text)
         entry = self.store.find_by_ext_id(text) if text else None
+        if entry is None and re.fullmatch(r"\d+", text):  # a bare number that is no ext_id is a seq
+            return self.store.get(format_id(int(text)))
         if entry is None:
             raise NotFoundError(f"no entry with id or ext_id '{ref}'")
         return entry
@@ -365,8 +367,8 @@ class KnowledgeBase:
             )
 
     def similar(self, entry_id: str, *, k: int = 10, filters: SearchFilters | None = None) -> list[Hit]:
-        """Return the entries most similar in meaning to a stored entry (itself excluded)."""
-        entry = self.store.get(entry_id)
+        """Return the entries most similar in meaning to a stored entry, by id or ext_id (itself excluded)."""
+        entry = self.resolve(entry_id)
         vector = self.store.vectors_for([entry.id], self.embedder.fingerprint).get(entry.id)
         if vector is None:
             vector = self.embedder.encode([entry.search_text()])[0]
@@ -417,8 +419,8 @@ class KnowledgeBase:
         report["ok"] = (
             report["database"] == "ok"
             and report["missing_vectors"] == 0
-            and report["index"]["state"] == "ok"
-            and report["keywords"]["state"] == "ok"
+            and cache_ok(report["index"]["state"])
+            and cache_ok(report["keywords"]["state"])
         )
         return report
 
