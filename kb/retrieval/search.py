@@ -286,8 +286,10 @@ def hybrid_search(
             joining = [s for s in joining if format_id(s) in live and live[format_id(s)].status == "active"]
         boosts = {s: b for s, b in boosts.items() if s in scores or s in joining}
         scale = max(fused.values(), default=0.0) or 1.0
+        # An entry neither leg found starts as the last candidate, then takes its boost like the others.
+        floor = min(fused.values(), default=0.0)
         for seq, boost in boosts.items():
-            scores[seq] = scores.get(seq, 0.0) + learned.weight * boost.value * scale
+            scores[seq] = scores.get(seq, floor) + learned.weight * boost.value * scale
     ranked = sorted(scores, key=lambda s: (-scores[s], s))[:k]
     entries = store.get_many([format_id(s) for s in ranked])
     links = store.links_for([format_id(s) for s in ranked])

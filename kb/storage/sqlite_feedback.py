@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from kb.models import KBError
+
 FEEDBACK_SCHEMA: list[str] = [
     """CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, user TEXT, query TEXT NOT NULL,
@@ -41,6 +43,8 @@ class FeedbackQueries:
         at: str,
     ) -> dict[str, Any]:
         """Store one judgment and its audit event in one transaction; return it as stored."""
+        if judgment not in JUDGMENTS:
+            raise KBError(f"argument 'judgment': '{judgment}' is not one of {', '.join(JUDGMENTS)}")
         self.ensure_feedback_schema()
         blob = None if vector is None else np.asarray(vector, dtype="<f4").tobytes()
         with self.transaction():  # type: ignore[attr-defined]
