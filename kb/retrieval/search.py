@@ -326,12 +326,13 @@ def hybrid_search(
 
 
 def matched_words(text: str, wanted: set[str]) -> list[str]:
-    """Return the distinct words of a text (first spelling, in order) that share a stem with the query terms."""
-    out: dict[str, None] = {}
+    """Return the words of a text that share a stem with the query terms (first spelling of each stem)."""
+    out: dict[str, str] = {}
     for word in words(text):
-        if word not in out and stem(word) in wanted:
-            out[word] = None
-    return list(out)
+        root = stem(word)
+        if root in wanted and root not in out:
+            out[root] = word
+    return list(out.values())
 
 
 def fuse(
