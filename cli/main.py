@@ -9,12 +9,12 @@ from typing import Any
 
 import click
 
-from cli import cards, elicitation, entries, governance, maintenance, quality, search
+from cli import cards, elicitation, entries, feedback, governance, maintenance, quality, search
 from cli.common import Context
 from kb.knowledge_base import default_home
 from kb.models import KBError
 
-COMMAND_MODULES = (maintenance, entries, search, elicitation, cards, quality, governance)
+COMMAND_MODULES = (maintenance, entries, search, feedback, elicitation, cards, quality, governance)
 
 
 class TacitGroup(click.Group):

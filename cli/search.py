@@ -39,6 +39,11 @@ from kb.models import KBError
     is_flag=True,
     help="Add trade synonyms and abbreviations from the vocabulary to the keyword query.",
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Show why each hit ranks where it does, and what earlier judgments changed.",
+)
 @filter_options
 @json_option
 @pass_ctx
@@ -49,6 +54,7 @@ def search(
     k: int,
     mode: str,
     expand: bool,
+    explain: bool,
     types: tuple[str, ...],
     tags: tuple[str, ...],
     as_json: bool,
@@ -70,6 +76,11 @@ def search(
     if query is None:
         raise KBError("argument 'QUERY': missing (or use --stdin to read one query per line)")
     hits = ctx.kb.search(query, k=k, filters=filters_, mode=mode, expand=expander)
+    if explain:
+        from cli.feedback import print_explained
+
+        print_explained(ctx.kb, hits, as_json)
+        return
     emit([h.to_dict() for h in hits]) if as_json else print_hits(hits)
 
 
