@@ -1,0 +1,71 @@
+"""PostgreSQL-only behaviour: reconnecting after a server restart, NOTIFY on commit, fresh-database races."""
+
+from __future__ import annotations
+
+import threading
+
+import psycopg
+import pytest
+
+from kb.models import Entry, KBError
+from kb.storage.postgres import NOTIFY_CHANNEL, PostgresStore
+
+
+def test_a_server_restart_gives_a_clear_error_then_the_pool_reconnects(pg_cluster):
+    url = pg_cluster.new_database()
+    store = PostgresStore(url, timeout_s=5)
+    try:
+        store.insert([Entry(type="cue", text=f"before restart {i}") for i in range(3)], author="a")
+        pg_cluster.stop()
+        with pytest.raises(KBError, match=r"PostgreSQL database '.*' on 127\.0\.0\.1:\d+: cannot reach"):
+            store.insert([Entry(type="cue", text="while down")], author="a")
+        pg_cluster.start()
+        # The same store object serves again: dead pooled connections are replaced when taken.
+        store.insert([Entry(type="cue", text="after restart")], author="a")
+        assert [e.text for e in store.iter_entries()] == [f"before restart {i}" for i in range(3)] + [
+            "after restart"
+        ]
+        assert [e["seq"] for e in store.audit_events()] == [1, 2, 3, 4]
+    finally:
+        store.close()
+
+
+def test_each_committed_write_notifies_its_version_and_a_rollback_does_not(pg_cluster):
+    url = pg_cluster.new_database()
+    store = PostgresStore(url)
+    listener = psycopg.connect(url, autocommit=True)
+    try:
+        listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        with pytest.raises(RuntimeError), store.transaction():
+            store.insert([Entry(type="cue", text="rolled back")], author="a")
+            raise RuntimeError("abort")
+        store.insert([Entry(type="cue", text="kept")], author="a")
+        got = [n.payload for n in listener.notifies(timeout=2, stop_after=1)]
+        assert got == [str(store.version())]
+    finally:
+        listener.close()
+        store.close()
+
+
+def test_servers_opening_a_fresh_database_at_once_create_the_schema_once(pg_cluster):
+    url = pg_cluster.new_database()
+    opened, errors = [], []
+
+    def open_one() -> None:
+        try:
+            opened.append(PostgresStore(url))
+        except Exception as exc:
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert errors == [] and len(opened) == 4
+        opened[0].insert([Entry(type="cue", text="x")], author="a")
+        assert all(s.count() == 1 and s.version() == 1 for s in opened)
+    finally:
+        for s in opened:
+            s.close()
