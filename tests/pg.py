@@ -15,8 +15,11 @@ import socket
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 PG_BIN_DIRS = (Path("/usr/lib/postgresql/15/bin"),)
 
@@ -169,3 +172,14 @@ def start_cluster() -> PgCluster:
         )
     cluster.start()
     return cluster
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throwaway PostgreSQL 15 cluster for the session; failing to start it fails the tests using it."""
+    try:
+        cluster = start_cluster()
+    except PgStartError as exc:
+        pytest.fail(f"could not start the test PostgreSQL server: {exc}", pytrace=False)
+    yield cluster
+    cluster.destroy()

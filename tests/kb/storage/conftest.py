@@ -1,4 +1,4 @@
-"""Backend fixtures: every contract test runs on SQLite and on a real PostgreSQL the session starts."""
+"""Backend fixtures: every contract test runs on SQLite and on a real PostgreSQL (tests/pg.py's pg_cluster)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,8 @@ from pathlib import Path
 import pytest
 
 from kb.storage.factory import open_store
-from tests.pg import PgCluster, PgStartError, start_cluster
 
 BACKENDS = ("sqlite", "postgres")
-
-
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgCluster]:
-    """A throwaway PostgreSQL 15 cluster for the session; failing to start it fails the tests using it."""
-    try:
-        cluster = start_cluster()
-    except PgStartError as exc:
-        pytest.fail(f"could not start the test PostgreSQL server: {exc}", pytrace=False)
-    yield cluster
-    cluster.destroy()
 
 
 @pytest.fixture(params=BACKENDS)
