@@ -251,6 +251,24 @@ class PostgresStore:
         row = self._one("SELECT value FROM meta WHERE key = 'version'")
         return int(row[0])
 
+    def wait_for_change(self, version: int, timeout_s: float) -> int | None:
+        """Block until a write past `version` commits (LISTEN/NOTIFY); return the new counter, None on timeout."""
+        if getattr(self._local, "conn", None) is not None:
+            raise RuntimeError("wait_for_change() inside a transaction would wait for itself")
+        with self._conn() as conn:
+            conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            try:
+                # Listening before reading the counter: a commit in between is either read or notified.
+                current = int(conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0])
+                if current > version:
+                    return current
+                for note in conn.notifies(timeout=timeout_s):
+                    if int(note.payload) > version:
+                        return int(note.payload)
+                return None
+            finally:
+                conn.execute(f"UNLISTEN {NOTIFY_CHANNEL}")
+
     # -- reading ----------------------------------------------------------------------------------
 
     def get(self, entry_id: str) -> Entry:

@@ -69,3 +69,24 @@ def test_servers_opening_a_fresh_database_at_once_create_the_schema_once(pg_clus
     finally:
         for s in opened:
             s.close()
+
+
+def test_a_follower_waiting_on_notify_wakes_with_the_committed_version(pg_cluster):
+    url = pg_cluster.new_database()
+    writer, follower = PostgresStore(url), PostgresStore(url)
+    try:
+        assert follower.wait_for_change(follower.version(), timeout_s=0.2) is None
+        start, woke = follower.version(), []
+        waiting = threading.Thread(target=lambda: woke.append(follower.wait_for_change(start, timeout_s=60)))
+        waiting.start()
+        writer.insert([Entry(type="cue", text="seen by the other server")], author="a")
+        waiting.join(90)
+        assert woke == [writer.version()] and woke[0] > start
+        assert follower.wait_for_change(start, timeout_s=0.2) == woke[0], (
+            "an already-passed version returns at once"
+        )
+        with pytest.raises(RuntimeError, match="inside a transaction"), writer.transaction():
+            writer.wait_for_change(0, timeout_s=1)
+    finally:
+        writer.close()
+        follower.close()
