@@ -300,3 +300,22 @@ def test_nested_transactions_join_the_outer_one(store):
     assert store.get(a.id).site == "CAM" and len(store.links(a.id)) == 1
     assert [e["action"] for e in store.audit_events()] == ["create", "create", "link", "edit"]
     assert chain_problems(store) == []
+
+
+def test_the_postgres_store_has_the_sqlite_stores_public_api():
+    import inspect
+
+    from kb.storage.postgres import PostgresStore
+    from kb.storage.sqlite import Store
+
+    def api(cls) -> dict[str, str]:
+        return {
+            name: str(inspect.signature(member)).replace("'", "")
+            for name, member in inspect.getmembers(cls, callable)
+            if not name.startswith("_") and name != "wait_for_change"
+        }
+
+    sqlite_api, postgres_api = api(Store), api(PostgresStore)
+    assert sorted(sqlite_api) == sorted(postgres_api)
+    differing = {n: (sqlite_api[n], postgres_api[n]) for n in sqlite_api if sqlite_api[n] != postgres_api[n]}
+    assert differing == {}
