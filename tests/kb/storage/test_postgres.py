@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import psycopg
 import pytest
@@ -90,3 +91,53 @@ def test_a_follower_waiting_on_notify_wakes_with_the_committed_version(pg_cluste
     finally:
         writer.close()
         follower.close()
+
+
+def wait_for(condition, limit_s: float = 120) -> None:
+    """Wait until condition() holds; fail (instead of hanging) after limit_s."""
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        assert time.monotonic() < deadline, "the writers made no progress"
+        time.sleep(0.05)
+
+
+def test_a_restart_under_load_loses_no_confirmed_write_and_leaves_nothing_half_written(pg_cluster):
+    url = pg_cluster.new_database()
+    stores = [PostgresStore(url, timeout_s=5) for _ in range(2)]  # two app servers
+    confirmed: list[str] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def write(store: PostgresStore, name: str) -> None:
+        i = 0
+        while not stop.is_set():
+            try:
+                (e,) = store.insert([Entry(type="cue", text=f"{name} {i}")], author=name)
+                confirmed.append(e.text)
+            except KBError as exc:
+                failures.append(str(exc))
+            i += 1
+
+    threads = [threading.Thread(target=write, args=(s, f"w{n}")) for n, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: len(confirmed) >= 20)
+        pg_cluster.restart()
+        before = len(confirmed)
+        wait_for(lambda: len(confirmed) >= before + 20)  # the servers write again without being reopened
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+    try:
+        assert failures and all("cannot reach the database server" in f for f in failures), failures[:3]
+        entries = {e.text: e for e in stores[0].iter_entries()}
+        assert set(confirmed) <= set(entries), "a write confirmed to the caller is missing"
+        events = stores[0].audit_events()
+        assert [e["seq"] for e in events] == list(range(1, len(entries) + 1))
+        assert sorted(e["entry_id"] for e in events) == sorted(e.id for e in entries.values())
+        assert all(len(stores[0].history(e.id)) == 1 for e in entries.values())
+    finally:
+        for s in stores:
+            s.close()
