@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.synchronize
 import threading
 import time
 
@@ -141,3 +143,31 @@ def test_a_restart_under_load_loses_no_confirmed_write_and_leaves_nothing_half_w
     finally:
         for s in stores:
             s.close()
+
+
+def _import_then_hang(url: str, inside: multiprocessing.synchronize.Event) -> None:
+    store = PostgresStore(url)
+    with store.transaction():
+        store.insert([Entry(type="cue", text=f"half an import {i}") for i in range(300)], author="a")
+        inside.set()
+        time.sleep(600)  # killed here, holding the write lock with the import uncommitted
+
+
+def test_an_app_server_killed_mid_import_leaves_nothing_and_frees_the_write_lock(pg_cluster):
+    url = pg_cluster.new_database()
+    ctx = multiprocessing.get_context("spawn")
+    inside = ctx.Event()
+    proc = ctx.Process(target=_import_then_hang, args=(url, inside))
+    proc.start()
+    try:
+        assert inside.wait(120), "the importing process never got inside its transaction"
+    finally:
+        proc.kill()
+        proc.join(30)
+    other = PostgresStore(url, timeout_s=20)
+    try:
+        (e,) = other.insert([Entry(type="cue", text="the other server keeps writing")], author="b")
+        assert e.id == "KB-000001" and other.count(status=None) == 1
+        assert [ev["entry_id"] for ev in other.audit_events()] == ["KB-000001"]
+    finally:
+        other.close()
