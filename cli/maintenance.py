@@ -105,13 +105,13 @@ def migrate(ctx: Context, target: str, as_json: bool) -> None:
     from kb.storage.factory import DB_FILE
     from kb.storage.migrate import copy_sqlite_to_postgres
     from kb.storage.postgres import PostgresStore, is_postgres_url
-    from kb.storage.sqlite import Store
+    from kb.storage.sqlite import SQLiteStore
 
     if not is_postgres_url(target):
         raise KBError(f"argument '--to': '{target}' is not a postgresql:// URL")
     if not (ctx.home / DB_FILE).is_file():
         raise KBError(f"argument '--kb': no knowledge base at {ctx.home} (no {DB_FILE})")
-    source, destination = Store(ctx.home / DB_FILE), PostgresStore(target)
+    source, destination = SQLiteStore(ctx.home / DB_FILE), PostgresStore(target)
     try:
         report = copy_sqlite_to_postgres(source, destination)
     finally:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb.models import KBError
+from kb.storage.base import Store
 from kb.storage.postgres import PostgresStore, is_postgres_url
-from kb.storage.sqlite import Store
+from kb.storage.sqlite import SQLiteStore
 
 # The database file inside a knowledge-base folder (kb/knowledge_base.py's DB_NAME says the same).
 DB_FILE = "tacitkb.db"
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 
-def open_store(target: str | Path) -> Store | PostgresStore:
+def open_store(target: str | Path) -> Store:
     """Return the store for a postgresql:// URL, a SQLite file path, or a folder holding tacitkb.db."""
     if is_postgres_url(target):
         return PostgresStore(str(target))
@@ -25,5 +26,5 @@ def open_store(target: str | Path) -> Store | PostgresStore:
         )
     path = Path(target)
     if path.suffix.lower() in SQLITE_SUFFIXES or path.is_file():
-        return Store(path)
-    return Store(path / DB_FILE)
+        return SQLiteStore(path)
+    return SQLiteStore(path / DB_FILE)

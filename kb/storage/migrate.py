@@ -16,8 +16,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from kb.models import KBError
+from kb.storage.base import ENTRY_COLUMNS, GENESIS_HASH, event_hash
 from kb.storage.postgres import PostgresStore
-from kb.storage.sqlite import ENTRY_COLUMNS, GENESIS_HASH, Store, event_hash
+from kb.storage.sqlite import SQLiteStore
 
 # Each table the PostgreSQL store carries today: its columns and the key that orders it.
 TABLES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -97,7 +98,7 @@ def _chain_problem(rows: list[tuple]) -> str | None:
     return None
 
 
-def copy_sqlite_to_postgres(source: Store, target: PostgresStore) -> MigrationReport:
+def copy_sqlite_to_postgres(source: SQLiteStore, target: PostgresStore) -> MigrationReport:
     """Copy every row of a SQLite store into an empty PostgreSQL store; verify it all before committing."""
     counts = _sqlite_tables(source.conn)
     extra = {t: n for t, n in counts.items() if t not in TABLES and t not in NOT_COPIED and n}
@@ -151,7 +152,7 @@ def copy_sqlite_to_postgres(source: Store, target: PostgresStore) -> MigrationRe
 def _verify_target(conn: Any, where: str) -> None:
     """Recompute every entry's content hash and the audit chain inside the copying transaction."""
     for row in conn.execute(f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries ORDER BY seq"):
-        entry = Store._row_to_entry(row, ENTRY_COLUMNS)
+        entry = SQLiteStore._row_to_entry(row, ENTRY_COLUMNS)
         if entry.compute_hash() != entry.content_hash:
             raise KBError(f"{where}: {entry.id}'s content does not match its content hash; nothing was saved")
     problem = _chain_problem(

@@ -14,12 +14,10 @@ Reads take a pooled connection in autocommit (one snapshot per statement, as SQL
 """
 
 from kb.storage.postgres.connection import NOTIFY_CHANNEL, WRITE_LOCK, describe, is_postgres_url, pg_error
-from kb.storage.postgres.schema import POSTGRES_SCHEMA
 from kb.storage.postgres.store import PostgresStore
 
 __all__ = [
     "NOTIFY_CHANNEL",
-    "POSTGRES_SCHEMA",
     "WRITE_LOCK",
     "PostgresStore",
     "describe",

@@ -13,8 +13,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from kb.models import KBError
-from kb.storage.postgres.schema import POSTGRES_SCHEMA
-from kb.storage.sqlite import SCHEMA_VERSION
+from kb.storage import schema
 
 WRITE_LOCK = 0x7AC17CB  # the advisory lock key every write transaction holds until it ends
 NOTIFY_CHANNEL = "tacitkb_changes"
@@ -139,17 +138,41 @@ class PgConnections:
     # -- schema -----------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
+        """Apply the PostgreSQL statements of the migrations this database has not had yet, in one transaction."""
         # Under the write lock: two servers opening a fresh database at once do not race the DDL.
         with self.transaction():
             conn = self._tx()
-            for statement in POSTGRES_SCHEMA:
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO meta(key, value) VALUES ('schema_version', %s) "
-                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                (str(SCHEMA_VERSION),),
+            conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            applied = self.schema_version()
+            for migration in schema.pending(applied):
+                if not migration.postgres:
+                    raise KBError(
+                        f"{self.location}: migration {migration.version} ({migration.name}) has no PostgreSQL "
+                        "statements; this release cannot open a PostgreSQL database"
+                    )
+                for statement in migration.postgres:
+                    conn.execute(statement)
+            if applied < schema.LATEST:
+                self.set_meta("schema_version", str(schema.LATEST))
+
+    def schema_version(self) -> int:
+        """Return the last migration applied to this database (0 for a new one)."""
+        value = self.get_meta("schema_version")
+        return int(value) if value is not None else 0
+
+    def get_meta(self, key: str) -> str | None:
+        """Return a value of the key/value meta table, or None."""
+        row = self._one("SELECT value FROM meta WHERE key = %s", (key,))
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str, *, overwrite: bool = True) -> str:
+        """Store a meta value (or keep the existing one when overwrite is False); return the stored value."""
+        with self.transaction():
+            action = "DO UPDATE SET value = EXCLUDED.value" if overwrite else "DO NOTHING"
+            self._tx().execute(
+                f"INSERT INTO meta(key, value) VALUES (%s, %s) ON CONFLICT (key) {action}", (key, value)
             )
-            conn.execute("INSERT INTO meta(key, value) VALUES ('version', '0') ON CONFLICT DO NOTHING")
+            return self.get_meta(key) or value
 
     def _bump_version(self) -> int:
         """Increase the change counter (under the write lock) and announce it at commit."""

@@ -8,13 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from kb.models import Entry, Link, NotFoundError, Revision
-from kb.storage.sqlite import (
-    ENTRY_COLUMNS,
-    Store,
-    blob_to_vector,
-    parse_id,
-)
+from kb.models import Entry, Link, NotFoundError, Revision, SearchFilters, parse_id
+from kb.storage.base import ENTRY_COLUMNS, blob_to_vector
+from kb.storage.sqlite import SQLiteStore
 
 PAGE = 2000  # rows per round trip when a result is streamed
 LINK_COLUMNS = "source, relation, target, author, created_at, note"
@@ -24,7 +20,7 @@ SELECT_ENTRIES = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries"
 class PgReads:
     """The Store's read methods on PostgreSQL (mixed into PostgresStore, which supplies _all/_one)."""
 
-    _row_to_entry = staticmethod(Store._row_to_entry)
+    _row_to_entry = staticmethod(SQLiteStore._row_to_entry)
 
     def get(self, entry_id: str) -> Entry:
         """Return one entry by id, or raise NotFoundError."""
@@ -133,6 +129,41 @@ class PgReads:
             Link(*r) for r in self._all(f"SELECT {LINK_COLUMNS} FROM links ORDER BY source, relation, target")
         ]
 
+    def filter_seqs(self, filters: SearchFilters) -> np.ndarray:
+        """Return the sequence numbers of every entry that passes the filters, in id order."""
+        where, params = _filter_sql(filters)
+        rows = self._all(f"SELECT seq FROM entries WHERE {where} ORDER BY seq", params, binary=True)
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def stats_counts(self) -> dict[str, Any]:
+        """Return active counts by type, process and site, and the number of links and revisions."""
+
+        def group(column: str) -> dict[str, int]:
+            return dict(
+                self._all(
+                    f"SELECT COALESCE({column}, '(none)'), COUNT(*) FROM entries WHERE status = 'active' "
+                    "GROUP BY 1 ORDER BY 2 DESC, 1"
+                )
+            )
+
+        return {
+            "by_type": group("type"),
+            "by_process": group("process"),
+            "by_site": group("site"),
+            "links": self._one("SELECT COUNT(*) FROM links")[0],
+            "revisions": self._one("SELECT COUNT(*) FROM revisions")[0],
+        }
+
+    def integrity_check(self) -> str:
+        """Return 'ok' when the server answers and every core table is there, else what is missing."""
+        # PostgreSQL has no whole-database check like SQLite's PRAGMA integrity_check; on-disk checks are
+        # the operator's (data checksums, amcheck), see docs/deployment.md.
+        names = ("meta", "entries", "revisions", "links", "vectors", "audit_events")
+        rows = self._all(
+            "SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NULL", (list(names),)
+        )
+        return "ok" if not rows else "missing tables: " + ", ".join(r[0] for r in rows)
+
     # -- vectors ----------------------------------------------------------------------------------
 
     def vectors(self, fingerprint: str, *, status: str = "active") -> tuple[np.ndarray, np.ndarray]:
@@ -204,3 +235,29 @@ class PgReads:
         )
         cols = ("seq", "at", "actor", "action", "entry_id", "details", "prev_hash", "hash")
         return [dict(zip(cols, r, strict=True)) | {"details": json.loads(r[5])} for r in rows]
+
+
+def _filter_sql(filters: SearchFilters) -> tuple[str, list[object]]:
+    """Return a WHERE clause over entries and its parameters for a SearchFilters (PostgreSQL dialect)."""
+    where, params = ["status = %s"], [filters.status]
+    types = filters.checked_types()
+    if types:
+        where.append("type = ANY(%s)")
+        params.append(types)
+    for column in ("process", "step", "site"):
+        value = getattr(filters, column)
+        if value:
+            # lower() on both sides matches the lower(...) filter indexes, as COLLATE NOCASE does on SQLite.
+            where.append(f"lower({column}) = lower(%s)")
+            params.append(value)
+    since, before = filters.since_day(), filters.before_day()
+    if since:
+        where.append("occurred_at >= %s")
+        params.append(since)
+    if before:
+        where.append("occurred_at < %s")  # inclusive of the whole `until` day
+        params.append(before)
+    for tag in filters.tags:
+        where.append("tags::jsonb ? %s")  # jsonb `?`: the array holds this string
+        params.append(tag)
+    return " AND ".join(where), params

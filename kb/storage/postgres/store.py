@@ -9,20 +9,12 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from kb.models import EDITABLE_FIELDS, LINK_RELATIONS, Entry, KBError, Link
+from kb.models import EDITABLE_FIELDS, LINK_RELATIONS, Entry, KBError, Link, format_id, parse_id, utc_now
+from kb.storage.base import ENTRY_COLUMNS, GENESIS_HASH, event_hash, vector_to_blob
 from kb.storage.postgres.connection import PgConnections
 from kb.storage.postgres.reads import LINK_COLUMNS, PgReads
-from kb.storage.sqlite import (
-    ENTRY_COLUMNS,
-    GENESIS_HASH,
-    Store,
-    default_title,
-    event_hash,
-    format_id,
-    parse_id,
-    utc_now,
-    vector_to_blob,
-)
+from kb.storage.sqlite import SQLiteStore, default_title
+from kb.storage.sqlite_governance import bound_state, revision_digest
 
 
 def _editable_values(entry: Entry) -> dict[str, Any]:
@@ -31,23 +23,18 @@ def _editable_values(entry: Entry) -> dict[str, Any]:
 
 def _revision_row(
     entry_id: str, revision: int, action: str, author: str | None, at: str, reason: str | None, changes: dict
-) -> tuple:
-    return (
-        entry_id,
-        revision,
-        action,
-        author,
-        at,
-        reason,
-        json.dumps(changes, ensure_ascii=False, default=str),
-    )
+) -> tuple[tuple, str]:
+    """Return a revisions row and its digest (which the audit event of the write binds)."""
+    changes_text = json.dumps(changes, ensure_ascii=False, default=str)
+    row = (entry_id, revision, action, author, at, reason, changes_text)
+    return row, revision_digest(*row)
 
 
 class PostgresStore(PgReads, PgConnections):
     """The Store API on PostgreSQL: a connection pool, writes serialised by one advisory lock."""
 
-    check_entry = staticmethod(Store.check_entry)
-    _entry_row = staticmethod(Store._entry_row)
+    check_entry = staticmethod(SQLiteStore.check_entry)
+    _entry_row = staticmethod(SQLiteStore._entry_row)
 
     def put_vectors(self, items: Iterable[tuple[Entry, np.ndarray]], fingerprint: str) -> None:
         """Store vectors for entries' current content (replacing older ones of the same model)."""
@@ -67,6 +54,13 @@ class PostgresStore(PgReads, PgConnections):
             conn.execute(
                 "UPDATE entries SET changed_version = %s WHERE id = ANY(%s)", (version, [r[0] for r in rows])
             )
+
+    def append_event(
+        self, actor: str | None, action: str, entry_id: str | None, details: dict[str, Any], at: str
+    ) -> None:
+        """Append one audit event chained by hash to the previous one (inside the caller's transaction)."""
+        with self.transaction():
+            self._audit_many([(actor, action, entry_id, details, at)])
 
     def _audit_many(self, events: Sequence[tuple[str | None, str, str | None, dict[str, Any], str]]) -> None:
         """Append audit events (actor, action, entry_id, details, at) to the one hash chain."""
@@ -113,8 +107,10 @@ class PostgresStore(PgReads, PgConnections):
                     for k, v in _editable_values(entry).items()
                     if v not in (None, "", [], {})
                 }
-                revisions.append(_revision_row(entry.id, 1, "create", author, now, reason, changes))
-                events.append((author, "create", entry.id, {"revision": 1, "reason": reason}, now))
+                revision_row, digest = _revision_row(entry.id, 1, "create", author, now, reason, changes)
+                revisions.append(revision_row)
+                details = {"revision": 1, "reason": reason, **bound_state(entry, digest)}
+                events.append((author, "create", entry.id, details, now))
                 seq += 1
             with conn.cursor() as cur:
                 cur.executemany(
@@ -146,6 +142,9 @@ class PostgresStore(PgReads, PgConnections):
             entry = self.get(entry_id)
             if entry.status != "active":
                 raise KBError(f"{entry_id} is retired; it cannot be edited")
+            if "author" in changes and changes["author"] != entry.author:
+                # Who wrote an entry is fixed at creation: changing it would let a signer disown it.
+                raise KBError("field 'author': read-only after creation (the history names every editor)")
             before = _editable_values(entry)
             for key, value in changes.items():
                 setattr(entry, key, value)
@@ -171,11 +170,15 @@ class PostgresStore(PgReads, PgConnections):
                 f"UPDATE entries SET {', '.join(f'{c} = %s' for c, _ in pairs)} WHERE id = %s",
                 [v for _, v in pairs] + [entry.id],
             )
+            revision_row, digest = _revision_row(entry.id, entry.revision, "edit", author, now, reason, diff)
             with conn.cursor() as cur:
-                self._write_revisions(
-                    cur, [_revision_row(entry.id, entry.revision, "edit", author, now, reason, diff)]
-                )
-            details = {"revision": entry.revision, "reason": reason, "fields": sorted(diff)}
+                self._write_revisions(cur, [revision_row])
+            details = {
+                "revision": entry.revision,
+                "reason": reason,
+                "fields": sorted(diff),
+                **bound_state(entry, digest),
+            }
             self._audit_many([(author, "edit", entry.id, details, now)])
         return entry
 
@@ -200,13 +203,13 @@ class PostgresStore(PgReads, PgConnections):
             )
             action = "retire" if status == "retired" else "restore"
             change = {"status": {"old": old, "new": status}}
-            with conn.cursor() as cur:
-                self._write_revisions(
-                    cur, [_revision_row(entry.id, entry.revision, action, author, now, reason, change)]
-                )
-            self._audit_many(
-                [(author, action, entry.id, {"revision": entry.revision, "reason": reason}, now)]
+            revision_row, digest = _revision_row(
+                entry.id, entry.revision, action, author, now, reason, change
             )
+            with conn.cursor() as cur:
+                self._write_revisions(cur, [revision_row])
+            details = {"revision": entry.revision, "reason": reason, **bound_state(entry, digest)}
+            self._audit_many([(author, action, entry.id, details, now)])
         return entry
 
     def add_link(self, link: Link) -> Link:

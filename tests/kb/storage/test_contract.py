@@ -11,9 +11,10 @@ import threading
 import numpy as np
 import pytest
 
-from kb.models import Entry, KBError, Link, NotFoundError
+from kb.models import Entry, KBError, Link, NotFoundError, SearchFilters
+from kb.storage import schema
+from kb.storage.base import GENESIS_HASH, event_hash
 from kb.storage.factory import open_store
-from kb.storage.sqlite import GENESIS_HASH, event_hash
 
 
 def cue(text: str, **kw) -> Entry:
@@ -302,20 +303,58 @@ def test_nested_transactions_join_the_outer_one(store):
     assert chain_problems(store) == []
 
 
-def test_the_postgres_store_has_the_sqlite_stores_public_api():
+def test_both_backends_implement_the_store_protocol_with_its_signatures(store):
     import inspect
 
-    from kb.storage.postgres import PostgresStore
-    from kb.storage.sqlite import Store
+    from kb.storage import base
 
-    def api(cls) -> dict[str, str]:
-        return {
-            name: str(inspect.signature(member)).replace("'", "")
-            for name, member in inspect.getmembers(cls, callable)
-            if not name.startswith("_") and name != "wait_for_change"
-        }
+    def shape(function) -> list[tuple]:
+        """Parameter names, kinds and defaults: what a caller relies on."""
+        return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
 
-    sqlite_api, postgres_api = api(Store), api(PostgresStore)
-    assert sorted(sqlite_api) == sorted(postgres_api)
-    differing = {n: (sqlite_api[n], postgres_api[n]) for n in sqlite_api if sqlite_api[n] != postgres_api[n]}
-    assert differing == {}
+    assert isinstance(store, base.Store)
+    for name, member in inspect.getmembers(base.Store, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        assert shape(getattr(type(store), name)) == shape(member), name
+
+
+def test_filters_stats_and_housekeeping(store):
+    store.insert(
+        [
+            Entry(type="deviation", text="dP high", process="LVV", site="CAM", occurred_at="2026-03-02",
+                  tags=["tff", "filter"]),
+            Entry(type="fix", text="nuclease", process="lvv", site="LEI", occurred_at="2026-03-05T10:00:00Z"),
+            cue("orange medium", process="CAR-T", site="cam", tags=["colour"]),
+        ],
+        author="a",
+    )  # fmt: skip
+    store.set_status("KB-000003", "retired", author="a", reason="r")
+    assert list(store.filter_seqs(SearchFilters())) == [1, 2]
+    assert list(store.filter_seqs(SearchFilters(process="lvv"))) == [1, 2], "filters ignore case"
+    assert list(store.filter_seqs(SearchFilters(site="CAM", status="retired"))) == [3]
+    assert list(store.filter_seqs(SearchFilters(types=["fix"]))) == [2]
+    assert list(store.filter_seqs(SearchFilters(until="2026-03-05"))) == [1, 2], "until includes its day"
+    assert list(store.filter_seqs(SearchFilters(since="2026-03-03"))) == [2]
+    assert list(store.filter_seqs(SearchFilters(tags=["tff"]))) == [1]
+    assert list(store.filter_seqs(SearchFilters(tags=["tf"]))) == [], "a tag matches whole"
+    stats = store.stats_counts()
+    assert stats["by_type"] == {"deviation": 1, "fix": 1} and stats["revisions"] == 4
+    assert stats["by_process"] == {"LVV": 1, "lvv": 1} and stats["links"] == 0
+    assert store.integrity_check() == "ok"
+    assert store.schema_version() == schema.LATEST
+    assert store.get_meta("nope") is None
+    assert store.set_meta("site_name", "LEI") == "LEI"
+    assert store.set_meta("site_name", "CAM", overwrite=False) == "LEI"
+    assert store.set_meta("site_name", "CAM") == "CAM" and store.get_meta("site_name") == "CAM"
+
+
+def test_append_event_extends_the_one_chain_and_authors_are_fixed(store):
+    (e,) = store.insert([cue("x", author="ana")], author="ana")
+    with store.transaction():
+        store.append_event("qa", "export", None, {"process": "LVV"}, "2026-12-04T10:00:00.000000Z")
+    assert [ev["action"] for ev in store.audit_events()] == ["create", "export"]
+    assert store.audit_events()[0]["details"]["content_hash"] == e.content_hash
+    assert chain_problems(store) == []
+    with pytest.raises(KBError, match="field 'author': read-only"):
+        store.update(e.id, {"author": "mallory"}, author="mallory", reason="r")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from kb.models import Entry
 from kb.storage.factory import open_store
 from kb.storage.postgres import PostgresStore
-from kb.storage.sqlite import Store
+from kb.storage.sqlite import SQLiteStore
 
 
 def test_a_folder_opens_its_tacitkb_db_and_a_file_opens_itself(tmp_path):
     folder_store = open_store(tmp_path / "home")
     folder_store.insert([Entry(type="cue", text="x")], author="a")
     folder_store.close()
-    assert isinstance(folder_store, Store) and (tmp_path / "home" / "tacitkb.db").is_file()
+    assert isinstance(folder_store, SQLiteStore) and (tmp_path / "home" / "tacitkb.db").is_file()
     file_store = open_store(str(tmp_path / "home" / "tacitkb.db"))
     assert file_store.count() == 1
     file_store.close()

@@ -8,12 +8,12 @@ import pytest
 from kb.models import Entry, KBError, Link
 from kb.storage.migrate import copy_sqlite_to_postgres
 from kb.storage.postgres import PostgresStore
-from kb.storage.sqlite import Store
+from kb.storage.sqlite import SQLiteStore
 
 
 @pytest.fixture
 def source(tmp_path):
-    s = Store(tmp_path / "src.db")
+    s = SQLiteStore(tmp_path / "src.db")
     dev, fix, cue = s.insert(
         [
             Entry(type="deviation", text="dP rose at 40 L", site="CAM", tags=["tff"], fields={"lot": 7}),
