@@ -87,8 +87,14 @@ class WorkshopBook:
         process: str | None = None,
         step: str | None = None,
         held_on: str | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> Workshop:
-        """Open a new workshop for a template and return it (id WS-0001...)."""
+        """Open a new workshop for a template and return it (id WS-0001...).
+
+        With a vocabulary, a process it does not know, or a step that is not a step of the process, is
+        refused at once (not only when the draft is committed)."""
+        if vocabulary is not None:
+            process, step = check_process_step(vocabulary, process, step)
         if held_on:
             try:
                 date.fromisoformat(held_on)
@@ -223,3 +229,24 @@ def draft_value(ws: Workshop, path: str) -> Any:
     else:
         item = probes.get(probe_part) or {}
     return item.get(name) if isinstance(item, dict) else None
+
+
+def check_process_step(
+    vocabulary: Vocabulary, process: str | None, step: str | None
+) -> tuple[str | None, str | None]:
+    """Return the process and step codes, or raise KBError naming the argument and the known values."""
+    if process:
+        code = vocabulary.resolve("processes", process)
+        if code is None:
+            known = ", ".join(vocabulary.steps)
+            raise KBError(f"argument '--process': unknown process '{process}' (known: {known})")
+        process = code
+    if step:
+        if process is None:
+            return process, step
+        code = vocabulary.resolve("steps", step, process)
+        if code is None or code not in vocabulary.steps_for(process):
+            known = ", ".join(vocabulary.steps_for(process))
+            raise KBError(f"argument '--step': '{step}' is not a step of {process} (steps: {known})")
+        step = code
+    return process, step

@@ -25,10 +25,12 @@ from kb.models import (
     check_entry,
     format_id,
     parse_id,
+    utc_now,
 )
-from kb.retrieval.caches import IndexCaches
+from kb.retrieval.caches import IndexCaches, cache_ok
 from kb.retrieval.embed import Embedder, load_embedder
 from kb.retrieval.keyword_index import KeywordIndex
+from kb.retrieval.learning import Learned, Learner
 from kb.retrieval.search import hybrid_search
 from kb.retrieval.vector_index import EXACT_LIMIT, VectorIndex
 from kb.storage.base import Store
@@ -92,6 +94,7 @@ class KnowledgeBase:
         # With an actor, every write is checked against its role and attributed to it, whatever the
         # caller passes as author; without one (local CLI, scripts) the caller's author is recorded.
         self.actor = actor
+        self._learner = Learner(self.store)
 
     def _authorise(self, action: str, author: str | None) -> str | None:
         """Check the actor's role for an action and return the author to record."""
@@ -331,9 +334,11 @@ class KnowledgeBase:
     def resolve(self, ref: str) -> Entry:
         """Return the entry an id (KB-000123 or 123) or a source-system ext_id names."""
         text = (ref or "").strip()
-        if re.fullmatch(r"(?i)(KB-)?\d+", text):
-            return self.store.get(text if text.upper().startswith("KB-") else format_id(int(text)))
+        if re.fullmatch(r"(?i)KB-\d+", text):
+            return self.store.get(text)
         entry = self.store.find_by_ext_id(text) if text else None
+        if entry is None and re.fullmatch(r"\d+", text):  # a bare number that is no ext_id is a seq
+            return self.store.get(format_id(int(text)))
         if entry is None:
             raise NotFoundError(f"no entry with id or ext_id '{ref}'")
         return entry
@@ -347,11 +352,24 @@ class KnowledgeBase:
         return self.store.links(entry_id)
 
     def search(
-        self, query: str, *, k: int = 10, filters: SearchFilters | None = None, **options: Any
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        learn: bool = True,
+        **options: Any,
     ) -> list[Hit]:
-        """Return the top-k hits for a query described in the user's own words."""
+        """Return the top-k hits for a query described in the user's own words.
+
+        With `learn` (the default), earlier judgments of similar queries boost or sink entries, and a
+        fusion weight tuned on them is used when the caller sets none; with no judgments nothing changes.
+        """
         with self._lock:
             index = self.index
+            learned = self.learned() if learn else None
+            if learned is not None and learned.alpha is not None and options.get("fusion", "rrf") == "rrf":
+                options.setdefault("alpha", learned.alpha)
             return hybrid_search(
                 self.store,
                 index,
@@ -361,12 +379,57 @@ class KnowledgeBase:
                 k=k,
                 filters=filters,
                 expand=options.pop("expand", self.query_expander),
+                learned=learned or None,
                 **options,
             )
 
+    def learned(self) -> Learned:
+        """Return the stored judgments as the search uses them (cached; reloaded when they change)."""
+
+        def rank(query: str, vector: np.ndarray, alpha: float) -> list[int]:
+            hits = hybrid_search(
+                self.store,
+                self.index,
+                self.keywords,
+                self.embedder,
+                query,
+                alpha=alpha,
+                query_vector=vector,
+                expand=self.query_expander,
+            )
+            return [parse_id(h.entry.id) for h in hits]
+
+        with self._lock:
+            return self._learner.current(self.embedder.fingerprint, self.embedder.encode, rank)
+
+    def record_feedback(
+        self, query: str, ref: str, *, helped: bool, user: str | None = None
+    ) -> dict[str, Any]:
+        """Store (and audit) that an entry helped, or was not relevant, for a query; return the judgment."""
+        text = (query or "").strip()
+        if not text:
+            raise KBError("argument 'QUERY': the query is empty (judge a hit for the query that found it)")
+        user = self._authorise("feedback", user)
+        if not user:
+            raise KBError("a judgment needs the user who made it (--as NAME)")
+        entry = self.resolve(ref)
+        if entry.status != "active":
+            raise KBError(f"argument 'ENTRY': {entry.id} is {entry.status} and no longer in search")
+        row = self.store.add_feedback(
+            text,
+            entry.id,
+            "helped" if helped else "not_relevant",
+            user=user,
+            fingerprint=self.embedder.fingerprint,
+            vector=self.embedder.encode([text])[0],
+            at=utc_now(),
+        )
+        self._learner.invalidate()
+        return row
+
     def similar(self, entry_id: str, *, k: int = 10, filters: SearchFilters | None = None) -> list[Hit]:
-        """Return the entries most similar in meaning to a stored entry (itself excluded)."""
-        entry = self.store.get(entry_id)
+        """Return the entries most similar in meaning to a stored entry, by id or ext_id (itself excluded)."""
+        entry = self.resolve(entry_id)
         vector = self.store.vectors_for([entry.id], self.embedder.fingerprint).get(entry.id)
         if vector is None:
             vector = self.embedder.encode([entry.search_text()])[0]
@@ -417,8 +480,8 @@ class KnowledgeBase:
         report["ok"] = (
             report["database"] == "ok"
             and report["missing_vectors"] == 0
-            and report["index"]["state"] == "ok"
-            and report["keywords"]["state"] == "ok"
+            and cache_ok(report["index"]["state"])
+            and cache_ok(report["keywords"]["state"])
         )
         return report
 

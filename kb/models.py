@@ -128,16 +128,26 @@ class Hit:
     semantic_score: float | None = None
     snippet: str = ""
     links: list[Link] = field(default_factory=list)
+    # Why it matched: matched_words, semantic_similarity, keyword_score, fused_score, judgment_boost.
+    explain: dict[str, Any] = field(default_factory=dict)
 
     @property
     def why(self) -> str:
         """Return a one-line human explanation of the match."""
         parts = []
         if self.keyword_rank is not None:
-            parts.append(f"keyword rank {self.keyword_rank}")
+            matched = self.explain.get("matched_words") or []
+            words = f" ({', '.join(matched[:6])})" if matched else ""
+            parts.append(f"keyword rank {self.keyword_rank}{words}")
         if self.semantic_rank is not None:
             sim = f" (similarity {self.semantic_score:.2f})" if self.semantic_score is not None else ""
             parts.append(f"semantic rank {self.semantic_rank}{sim}")
+        boost = self.explain.get("judgment_boost")
+        if boost:
+            parts.append(
+                f"judgments {boost['value']:+.2f} ({boost['helped']} helped, "
+                f"{boost['not_relevant']} not relevant, for similar queries)"
+            )
         return ", ".join(parts) or "filter match"
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,6 +169,7 @@ class Hit:
             "semantic_rank": self.semantic_rank,
             "semantic_score": None if self.semantic_score is None else round(self.semantic_score, 6),
             "why": self.why,
+            "explain": self.explain,
             "links": [asdict(link) for link in self.links],
         }
 

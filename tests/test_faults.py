@@ -506,10 +506,10 @@ def test_wrong_extensions_and_missing_files_are_rejected_clearly(kb: KnowledgeBa
     (tmp_path / "folder.csv").mkdir()
     with pytest.raises(KBError, match="no such file"):
         import_records(kb, tmp_path / "folder.csv", author="a")
-    # A link disguised as a CSV: read like any CSV, and /etc/passwd has no 'text' column, so every row is rejected.
+    # A link disguised as a CSV: read like any CSV, and /etc/passwd has no 'text' column: refused as a whole.
     (tmp_path / "link.csv").symlink_to("/etc/passwd")
-    report = import_records(kb, tmp_path / "link.csv", author="a", default_type="cue")
-    assert report.added == 0 and report.rejected == report.rows
+    with pytest.raises(KBError, match="no text column"):
+        import_records(kb, tmp_path / "link.csv", author="a", default_type="cue")
     assert kb.store.count(status=None) == 0
 
 
