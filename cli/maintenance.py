@@ -1,4 +1,4 @@
-"""Commands that look after the knowledge base itself: init, stats, verify, reindex."""
+"""Commands that look after the knowledge base itself: init, stats, verify, reindex, migrate."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from cli.common import (
     pass_ctx,
     progress_bar,
 )
+from kb.models import KBError
 
 
 @click.command()
@@ -92,4 +93,40 @@ def reindex(ctx: Context, as_json: bool) -> None:
     )
 
 
-COMMANDS = (init, stats, verify, reindex)
+@click.command()
+@click.option(
+    "--to", "target", required=True, help="The empty PostgreSQL database: postgresql://user@host:port/db"
+)
+@json_option
+@pass_ctx
+def migrate(ctx: Context, target: str, as_json: bool) -> None:
+    """Copy this SQLite knowledge base into an empty PostgreSQL database, verified table by table."""
+
+    from kb.storage.factory import DB_FILE
+    from kb.storage.migrate import copy_sqlite_to_postgres
+    from kb.storage.postgres import PostgresStore, is_postgres_url
+    from kb.storage.sqlite import SQLiteStore
+
+    if not is_postgres_url(target):
+        raise KBError(f"argument '--to': '{target}' is not a postgresql:// URL")
+    if not (ctx.home / DB_FILE).is_file():
+        raise KBError(f"argument '--kb': no knowledge base at {ctx.home} (no {DB_FILE})")
+    source, destination = SQLiteStore(ctx.home / DB_FILE), PostgresStore(target)
+    try:
+        report = copy_sqlite_to_postgres(source, destination)
+    finally:
+        source.close()
+        destination.close()
+    if as_json:
+        emit(report.to_dict())
+        return
+    for t in report.tables:
+        click.echo(
+            f"{t.table:<13} {t.target_rows:>7} rows  sha256 {t.target_sha256[:16]}  matches the source"
+        )
+    click.echo(
+        f"copied into {report.target}; change version {report.version}, audit head {report.audit_head}"
+    )
+
+
+COMMANDS = (init, stats, verify, reindex, migrate)
