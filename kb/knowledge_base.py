@@ -76,10 +76,19 @@ class KnowledgeBase:
         exact_limit: int = EXACT_LIMIT,
         query_expander: Callable[[str], str] | None = None,
         actor: Actor | None = None,
+        db: str | None = None,
     ) -> None:
         self.home = Path(home) if home else default_home()
         self.home.mkdir(parents=True, exist_ok=True)
-        self.store: Store = SQLiteStore(self.home / DB_NAME)
+        # The database: a server URL (db, else $TACITKB_DB) shared by several app servers, or by default
+        # the SQLite file in this folder. Either way the folder keeps this process's index caches.
+        url = db or os.environ.get("TACITKB_DB")
+        if url:
+            from kb.storage.factory import open_store  # the server driver loads only when one is named
+
+            self.store: Store = open_store(url)
+        else:
+            self.store = SQLiteStore(self.home / DB_NAME)
         self.query_expander = query_expander
         self._embedder = embedder
         self._lock = threading.RLock()
