@@ -47,7 +47,10 @@ class TacitGroup(click.Group):
 def cli(click_ctx: click.Context, home: Path | None, user: str | None, password_stdin: bool) -> None:
     """TacitKB: capture and find the tacit process knowledge of CGT tech transfer."""
     acting = user or os.environ.get("TACITKB_USER") or getpass.getuser()
-    click_ctx.obj = Context(home or default_home(), acting)
+    home = home or default_home()
+    if home.exists() and not home.is_dir():
+        raise KBError(f"argument '--kb': {home} is not a folder (the knowledge base is a folder)")
+    click_ctx.obj = Context(home, acting)
     click_ctx.obj.password_stdin = password_stdin
 
 

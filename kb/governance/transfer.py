@@ -94,7 +94,7 @@ def export_package(
         kb.actor.require("transfer")
         by = kb.actor.name
     out = Path(out)
-    if out.exists() and (out.is_file() or any(out.iterdir())):
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise KBError(f"argument '--out': {out} already exists")
     store = kb.store
     site, kb_id = kb_identity(kb, site)

@@ -30,7 +30,7 @@ from kb.models import (
     NotFoundError,
     Revision,
 )
-from kb.storage.sqlite_governance import GovernanceQueries, bound_state, revision_digest
+from kb.storage.sqlite_governance import GovernanceQueries, bound_state, check_field_values, revision_digest
 
 SCHEMA_VERSION = 2  # 2: no FTS5 table (keyword search moved to kb/retrieval/keyword_index.py)
 # Column order of the entries table: ids, the caller's fields, then what the store maintains.
@@ -503,6 +503,7 @@ class Store(GovernanceQueries):
             )
         if not isinstance(entry.text, str) or not entry.text.strip():
             raise KBError("field 'text': empty or whitespace-only text")
+        check_field_values(entry)
         if not isinstance(entry.tags, list) or not all(isinstance(t, str) for t in entry.tags):
             raise KBError("field 'tags': must be a list of strings")
         if not isinstance(entry.fields, dict):
