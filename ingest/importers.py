@@ -26,6 +26,7 @@ UPLOAD_EXTENSIONS = (".csv", ".jsonl", ".ndjson", ".md", ".markdown", ".txt", ".
 # Python's csv stops at 131072 characters per field and then reads the rest of that field as new rows;
 # let it read whole fields, so that record_to_entry rejects an over-long one by name.
 csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_FIELD_CHARS + 1))
+MAX_LINKS_FILE_BYTES = 64 * 1024 * 1024
 MAX_COLUMNS = 2000  # a record file with more columns than this is refused before any row is read
 RECORD_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
@@ -435,7 +436,14 @@ def import_records(
 def import_links(kb: KnowledgeBase, path: Path, *, author: str | None = None) -> dict[str, Any]:
     """Import links from a CSV with source, relation, target columns (entry ids or ext_ids)."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8-sig")
+    if not path.is_file():
+        raise KBError(f"{path}: not a regular file (a links file is a CSV file)")
+    if path.stat().st_size > MAX_LINKS_FILE_BYTES:
+        raise KBError(f"{path}: larger than {MAX_LINKS_FILE_BYTES // 2**20} MiB; split it")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KBError(f"{path}: cannot be read as UTF-8 text ({exc})") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = {normalise_header(h): h for h in reader.fieldnames or []}
     source_col = header.get("source_ext_id") or header.get("source")

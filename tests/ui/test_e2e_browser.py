@@ -364,30 +364,41 @@ def test_hostile_fields_render_as_plain_text_on_every_page(server: dict, browser
         assert page.locator(f"img[src*='{HOSTILE_HOST}']").count() == 0
         assert page.locator(f"a[href*='{HOSTILE_HOST}']").count() == 0
 
-    # The entry itself: title, meta line (site, batch), author, as literal text.
-    page.goto(f"{server['url']}/entry?id={bad}")
-    log_in_if_asked(page)
-    page.get_by_role("heading", name=re.compile(re.escape(bad))).wait_for()
-    page.get_by_text(HOSTILE_TITLE).first.wait_for()
-    assert page.get_by_text(f"[boss](http://{HOSTILE_HOST}/author)", exact=False).count() > 0
-    assert page.get_by_text(HOSTILE["site"], exact=False).count() > 0
-    no_markup_from_data()
-    # The linked entry shows the hostile title in its links.
-    page.goto(f"{server['url']}/entry?id={fix}")
-    log_in_if_asked(page)
-    page.get_by_role("heading", name=re.compile(re.escape(fix))).wait_for()
-    page.get_by_text(HOSTILE_TITLE, exact=False).first.wait_for()
-    no_markup_from_data()
-    # Search results.
-    go(page, "Search")
-    box = textbox(page, "Describe the problem in your own words")
-    box.fill("glowing tubing clamp hostile-marker-zebra")
-    box.press("Enter")
-    settle(page)
-    page.get_by_text("Why it matched").first.wait_for()
-    page.get_by_text(HOSTILE_TITLE, exact=False).first.wait_for()
-    no_markup_from_data()
-    for title in ("Deviation clusters and drift", "Coverage", "Quick log"):
-        go(page, title)
+    def find(query: str, entry_id: str) -> None:
+        go(page, "Search")
+        box = textbox(page, "Describe the problem in your own words")
+        box.fill(query)
+        box.press("Enter")
+        settle(page)
+        page.get_by_role("button", name=f"Open {entry_id}").first.wait_for()
+
+    try:
+        page.goto(server["url"])
+        log_in_if_asked(page)
+        textbox(page, "What you noticed").wait_for(state="visible")
+        # Search results: the hostile title is shown as typed, with the snippet and the fix's link.
+        find("glowing tubing clamp hostile-marker-zebra", bad)
+        page.get_by_text(HOSTILE_TITLE, exact=False).first.wait_for()
         no_markup_from_data()
+        # The entry itself: title, meta line (site, batch), author, as literal text.
+        page.get_by_role("button", name=f"Open {bad}").first.click()
+        settle(page)
+        page.get_by_role("heading", name=re.compile(re.escape(bad))).wait_for()
+        page.get_by_text(HOSTILE_TITLE).first.wait_for()
+        assert page.get_by_text(f"[boss](http://{HOSTILE_HOST}/author)", exact=False).count() > 0
+        assert page.get_by_text(HOSTILE["site"], exact=False).count() > 0
+        no_markup_from_data()
+        # The linked fix shows the hostile title among its links.
+        find("Clamp replaced with the validated part", fix)
+        page.get_by_role("button", name=f"Open {fix}").first.click()
+        settle(page)
+        page.get_by_role("heading", name=re.compile(re.escape(fix))).wait_for()
+        page.get_by_text(HOSTILE_TITLE, exact=False).first.wait_for()
+        no_markup_from_data()
+        for title in ("Deviation clusters and drift", "Coverage", "Quick log"):
+            go(page, title)
+            no_markup_from_data()
+    except Exception:
+        shot(page, "hostile-failure.png")
+        raise
     assert fetched == [], f"the browser fetched from the attacker's host: {fetched}"
