@@ -141,6 +141,17 @@ def _attempt(action: Callable[[], None], error_key: str) -> None:
         _forget_passwords()
 
 
+def client_key() -> str:
+    """Return who is knocking, for the per-client login limit: the browser's IP address (else the session)."""
+    ip = getattr(st.context, "ip_address", None)
+    if ip:
+        return f"ui:{ip}"
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    run_ctx = get_script_run_ctx()
+    return f"ui-session:{run_ctx.session_id if run_ctx else 'unknown'}"
+
+
 def _log_in() -> None:
     def action() -> None:
         name = (st.session_state.get("login_name") or "").strip()
@@ -148,7 +159,7 @@ def _log_in() -> None:
         if not name or not password:
             raise KBError("Enter your account name and password.")
         kb = state.get_kb()
-        state.log_in(kb, authenticate(kb, name, password))
+        state.log_in(kb, authenticate(kb, name, password, client=client_key()))
 
     _attempt(action, "login_error")
 
@@ -163,7 +174,7 @@ def _create_first_admin() -> None:
         if password != (st.session_state.get("first_password_again") or ""):
             raise KBError("The two passwords differ; type the same password twice.")
         create_user(kb, name, "admin", password, by=None, full_name=None)
-        actor = authenticate(kb, name, password)
+        actor = authenticate(kb, name, password, client=client_key())
         state.log_in(kb, actor)
         flash("success", f"Account '{actor.name}' (admin) created; you are logged in.")
 

@@ -344,16 +344,6 @@ def test_browser_journey(server: dict, browser_page) -> None:
     assert len(loads) == 1, f"the model must load exactly once per process, log says {loads}"
 
 
-def log_in_if_asked(page) -> None:
-    """Log in when the page shows the login form (a fresh session after a full page load)."""
-    settle(page)
-    if page.locator("input[type=password]").count():
-        textbox(page, "Account name").fill(USER)
-        page.locator("input[type=password]").first.fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        settle(page)
-
-
 def test_hostile_fields_render_as_plain_text_on_every_page(server: dict, browser_page) -> None:
     page = browser_page
     fetched: list[str] = []
@@ -373,8 +363,13 @@ def test_hostile_fields_render_as_plain_text_on_every_page(server: dict, browser
         page.get_by_role("button", name=f"Open {entry_id}").first.wait_for()
 
     try:
-        page.goto(server["url"])
-        log_in_if_asked(page)
+        page.goto(server["url"])  # a new session: the login form first
+        textbox(page, "Account name").wait_for(state="visible")
+        settle(page)
+        textbox(page, "Account name").fill(USER)
+        page.locator("input[type=password]").first.fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        settle(page)
         textbox(page, "What you noticed").wait_for(state="visible")
         # Search results: the hostile title is shown as typed, with the snippet and the fix's link.
         find("glowing tubing clamp hostile-marker-zebra", bad)

@@ -15,6 +15,7 @@ from ui import state
 from ui.state import log
 from ui.widgets import (
     GENERIC_ERROR,
+    client_key,
     describe_links,
     entry_meta,
     error_text,
@@ -317,7 +318,15 @@ def _sign(entry_id: str) -> None:
     kb = state.get_kb()
     try:
         with state.locked(kb):
-            signature = sign(kb, entry_id, meaning, signer=user["name"], password=password, comment=comment)
+            signature = sign(
+                kb,
+                entry_id,
+                meaning,
+                signer=user["name"],
+                password=password,
+                comment=comment,
+                client=client_key(),
+            )
     except KBError as exc:
         flash("error", f"Not signed: {error_text(exc)}")
         return
