@@ -348,9 +348,16 @@ def open_button(entry_id: str, key: str, label: str | None = None) -> None:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~:&@=^\"'])")
 
 
+# GFM turns http://, www. and e-mail addresses into links *after* escapes are resolved (remark-gfm finds
+# them in the plain text), so a backslash cannot stop it: an invisible word joiner breaks the pattern.
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|www|mailto|xmpp)(?=[:.])|(@)")
+WORD_JOINER = "\u2060"
+
+
 def md_escape(text: str) -> str:
-    """Return text with Markdown (and LaTeX dollar) characters escaped, newlines kept."""
-    return _MD_SPECIAL.sub(r"\\\1", text or "")
+    """Return user text as literal Markdown: every special character escaped, no autolinks, newlines kept."""
+    unlinked = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2)) + WORD_JOINER, text or "")
+    return _MD_SPECIAL.sub(r"\\\1", unlinked)
 
 
 def snippet_markdown(snippet: str) -> str:

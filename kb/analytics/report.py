@@ -101,12 +101,15 @@ def _false_alarm_sentence(drift: DriftReport) -> str:
     )
 
 
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|www|mailto|xmpp)(?=[:.])|(@)")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~:&@=^\"'])")
 
 
 def md_escape(text: Any) -> str:
     """Return text with every Markdown-significant character escaped (labels, sites and messages are data)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text or "")).replace("\n", " ")
+    # GFM finds http://, www. and e-mail autolinks after escapes are resolved: a word joiner breaks them.
+    unlinked = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2)) + "\u2060", str(text or ""))
+    return _MD_SPECIAL.sub(r"\\\1", unlinked).replace("\n", " ")
 
 
 def _markdown(kb: KnowledgeBase, data: dict[str, Any], images: dict[str, str]) -> str:

@@ -87,6 +87,11 @@ HOSTILE = {
 }
 
 
+def shown(text: str) -> str:
+    """Return text as the app shows it: a word joiner after http/www/@ keeps GFM from making links."""
+    return re.sub(r"(?i)\b(https?|www)(?=[:.])|(@)", lambda m: (m.group(1) or m.group(2)) + "\u2060", text)
+
+
 def create_hostile_entries(home: Path, embedder) -> dict[str, str]:
     """A deviation whose title, site, batch and author are Markdown attacks, and a fix linked to it."""
     from kb.knowledge_base import KnowledgeBase
@@ -373,22 +378,22 @@ def test_hostile_fields_render_as_plain_text_on_every_page(server: dict, browser
         textbox(page, "What you noticed").wait_for(state="visible")
         # Search results: the hostile title is shown as typed, with the snippet and the fix's link.
         find("glowing tubing clamp hostile-marker-zebra", bad)
-        page.get_by_text(HOSTILE_TITLE, exact=False).first.wait_for()
+        page.get_by_text(shown(HOSTILE_TITLE), exact=False).first.wait_for()
         no_markup_from_data()
         # The entry itself: title, meta line (site, batch), author, as literal text.
         page.get_by_role("button", name=f"Open {bad}").first.click()
         settle(page)
         page.get_by_role("heading", name=re.compile(re.escape(bad))).wait_for()
-        page.get_by_text(HOSTILE_TITLE).first.wait_for()
-        assert page.get_by_text(f"[boss](http://{HOSTILE_HOST}/author)", exact=False).count() > 0
-        assert page.get_by_text(HOSTILE["site"], exact=False).count() > 0
+        page.get_by_text(shown(HOSTILE_TITLE)).first.wait_for()
+        assert page.get_by_text(shown(f"[boss](http://{HOSTILE_HOST}/author)"), exact=False).count() > 0
+        assert page.get_by_text(shown(HOSTILE["site"]), exact=False).count() > 0
         no_markup_from_data()
         # The linked fix shows the hostile title among its links.
         find("Clamp replaced with the validated part", fix)
         page.get_by_role("button", name=f"Open {fix}").first.click()
         settle(page)
         page.get_by_role("heading", name=re.compile(re.escape(fix))).wait_for()
-        page.get_by_text(HOSTILE_TITLE, exact=False).first.wait_for()
+        page.get_by_text(shown(HOSTILE_TITLE), exact=False).first.wait_for()
         no_markup_from_data()
         for title in ("Deviation clusters and drift", "Coverage", "Quick log"):
             go(page, title)
