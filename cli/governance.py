@@ -210,66 +210,73 @@ def users_list(ctx: Context, as_json: bool) -> None:
 @click.argument("role", type=click.Choice(ROLES))
 @click.option("--reason")
 @password_stdin_option
+@json_option
 @pass_ctx
-def users_set_role(ctx: Context, name: str, role: str, reason: str | None, password_stdin: bool) -> None:
+def users_set_role(
+    ctx: Context, name: str, role: str, reason: str | None, password_stdin: bool, as_json: bool
+) -> None:
     """Give an account another role (admin, with password)."""
 
     from kb.governance.users import set_role
 
     admin = login(ctx, Secrets(password_stdin), f"change role of {name}")
     user = set_role(ctx.kb, name, role, by=admin, reason=reason)
-    click.echo(f"{user.name} is now {user.role}")
+    emit({"name": user.name, "role": user.role}) if as_json else click.echo(f"{user.name} is now {user.role}")
 
 
 @users.command(name="disable")
 @click.argument("name")
 @click.option("--reason", required=True, help="Why (kept in the audit trail).")
 @password_stdin_option
+@json_option
 @pass_ctx
-def users_disable(ctx: Context, name: str, reason: str, password_stdin: bool) -> None:
+def users_disable(ctx: Context, name: str, reason: str, password_stdin: bool, as_json: bool) -> None:
     """Disable an account (it is kept, with its history, and can no longer log in)."""
 
     from kb.governance.users import disable
 
     admin = login(ctx, Secrets(password_stdin), f"disable {name}")
     disable(ctx.kb, name, by=admin, reason=reason)
-    click.echo(f"{name} disabled")
+    emit({"name": name, "status": "disabled"}) if as_json else click.echo(f"{name} disabled")
 
 
 @users.command(name="enable")
 @click.argument("name")
 @click.option("--reason", required=True, help="Why (kept in the audit trail).")
 @password_stdin_option
+@json_option
 @pass_ctx
-def users_enable(ctx: Context, name: str, reason: str, password_stdin: bool) -> None:
+def users_enable(ctx: Context, name: str, reason: str, password_stdin: bool, as_json: bool) -> None:
     """Enable a disabled account again."""
 
     from kb.governance.users import enable
 
     admin = login(ctx, Secrets(password_stdin), f"enable {name}")
     enable(ctx.kb, name, by=admin, reason=reason)
-    click.echo(f"{name} enabled")
+    emit({"name": name, "status": "active"}) if as_json else click.echo(f"{name} enabled")
 
 
 @users.command(name="unlock")
 @click.argument("name")
 @password_stdin_option
+@json_option
 @pass_ctx
-def users_unlock(ctx: Context, name: str, password_stdin: bool) -> None:
+def users_unlock(ctx: Context, name: str, password_stdin: bool, as_json: bool) -> None:
     """Lift a lockout after too many failed logins."""
 
     from kb.governance.users import unlock
 
     admin = login(ctx, Secrets(password_stdin), f"unlock {name}")
     unlock(ctx.kb, name, by=admin)
-    click.echo(f"{name} unlocked")
+    emit({"name": name, "unlocked": True}) if as_json else click.echo(f"{name} unlocked")
 
 
 @users.command(name="passwd")
 @click.argument("name", required=False)
 @password_stdin_option
+@json_option
 @pass_ctx
-def users_passwd(ctx: Context, name: str | None, password_stdin: bool) -> None:
+def users_passwd(ctx: Context, name: str | None, password_stdin: bool, as_json: bool) -> None:
     """Change your own password (old one first), or reset another account's as an admin."""
 
     from kb.governance.users import change_password
@@ -283,7 +290,9 @@ def users_passwd(ctx: Context, name: str | None, password_stdin: bool) -> None:
     else:
         admin = login(ctx, secrets, f"reset password of {target}")
         change_password(ctx.kb, target, secrets.new(f"New password for {target}"), by=admin)
-    click.echo(f"password of {target} changed")
+    emit({"name": target, "password_changed": True}) if as_json else click.echo(
+        f"password of {target} changed"
+    )
 
 
 # --- audit trail ----------------------------------------------------------------------------------

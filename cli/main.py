@@ -9,12 +9,12 @@ from typing import Any
 
 import click
 
-from cli import cards, elicitation, entries, governance, maintenance, quality, search
+from cli import cards, elicitation, entries, feedback, governance, maintenance, quality, search
 from cli.common import Context
 from kb.knowledge_base import default_home
 from kb.models import KBError
 
-COMMAND_MODULES = (maintenance, entries, search, elicitation, cards, quality, governance)
+COMMAND_MODULES = (maintenance, entries, search, feedback, elicitation, cards, quality, governance)
 
 
 class TacitGroup(click.Group):
@@ -50,7 +50,9 @@ def cli(click_ctx: click.Context, home: Path | None, user: str | None, password_
     home = home or default_home()
     if home.exists() and not home.is_dir():
         raise KBError(f"argument '--kb': {home} is not a folder (the knowledge base is a folder)")
-    click_ctx.obj = Context(home, acting)
+    # Only `init` may create a knowledge base: a mistyped --kb must not silently start an empty one.
+    creating = click_ctx.invoked_subcommand == "init"
+    click_ctx.obj = Context(home, acting, create=creating)
     click_ctx.obj.password_stdin = password_stdin
 
 

@@ -58,7 +58,9 @@ def stats(ctx: Context, as_json: bool) -> None:
 def verify(ctx: Context, as_json: bool) -> None:
     """Check the database, vectors, index and audit chain against each other (changes nothing)."""
 
-    report = ctx.kb.verify()
+    from kb.governance.integrity import verify_knowledge_base
+
+    report = verify_knowledge_base(ctx.kb)
     if as_json:
         emit(report)
     else:

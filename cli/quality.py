@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import Context, emit, json_option, pass_ctx
+from cli.common import Context, check_periods, emit, json_option, pass_ctx
 from kb.models import ENTRY_TYPES
 
 
@@ -64,6 +64,7 @@ def clusters(ctx: Context, entry_type: str, rerun: bool, as_json: bool) -> None:
     "known_gaps",
     multiple=True,
     help="A period (YYYY-MM or YYYY-Www) missing from the record, not a drop (repeatable).",
+    callback=check_periods,
 )
 @json_option
 @pass_ctx
@@ -101,14 +102,15 @@ def drift(
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Report file (.html or .md).")
 @click.option("--period", type=click.Choice(["week", "month"]), default="month", show_default=True)
 @click.option("--since")
+@json_option
 @pass_ctx
-def report(ctx: Context, out: Path, period: str, since: str | None) -> None:
+def report(ctx: Context, out: Path, period: str, since: str | None, as_json: bool) -> None:
     """Write the QA report (clusters, trends as charts, signals with evidence)."""
 
     from kb.analytics.report import write_report
 
     path = write_report(ctx.kb, out, period=period, since=since)
-    click.echo(f"report written to {path}")
+    emit({"report": str(path)}) if as_json else click.echo(f"report written to {path}")
 
 
 COMMANDS = (clusters, drift, report)

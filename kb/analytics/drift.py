@@ -674,7 +674,7 @@ def _rising(
             msg = (
                 f"{_label(cid, ctx.labels)} rose from {change} since "
                 f"{counts.periods[lo]} ({len(evidence)} deviations{_site_phrase(evidence)}); "
-                f"CUSUM {pk:.1f} > {h:.1f}{', still rising' if ongoing else ''}."
+                f"CUSUM {_above(pk, h)}{', still rising' if ongoing else ''}."
             )
             signals.append(
                 Signal(
@@ -978,3 +978,9 @@ def shuffle_false_alarm_rate(
         ]
         out.append(detect_drift(shuffled, kinds=kinds, **detect_kwargs).signals)
     return out
+
+
+def _above(value: float, threshold: float) -> str:
+    """Return "value > threshold" with enough decimals (1 to 3) that the two numbers read as different."""
+    digits = next((d for d in (1, 2) if f"{value:.{d}f}" != f"{threshold:.{d}f}"), 3)
+    return f"{value:.{digits}f} > {threshold:.{digits}f}"

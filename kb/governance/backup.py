@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from kb.files import file_sha256
 from kb.governance.audit import verify_chain
+from kb.governance.integrity import verify_knowledge_base
 from kb.governance.roles import Actor
 from kb.models import KBError
 from kb.storage.sqlite import utc_now
@@ -213,7 +214,7 @@ def restore(
             utc_now(),
         )
         index = kb.reindex()
-        report = kb.verify()
+        report = verify_knowledge_base(kb)
     return {
         "home": str(home),
         "file": checked["file"],

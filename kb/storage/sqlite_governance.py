@@ -94,37 +94,6 @@ def bound_state(entry: Any, revision_hash: str) -> dict[str, Any]:
     }
 
 
-def check_field_values(entry: Any) -> None:
-    """Raise KBError naming the field if a text field is not text, holds a NUL byte, or a date/severity is invalid.
-
-    The one check add, edit, record import and packages share (Store.check_entry calls it).
-    """
-    from datetime import datetime
-
-    from kb.models import SEVERITIES, TEXT_FIELDS, KBError
-
-    for name in TEXT_FIELDS:
-        value = getattr(entry, name)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise KBError(f"field '{name}': must be text, not {type(value).__name__}")
-        if "\x00" in value:
-            raise KBError(f"field '{name}': contains a NUL byte")
-    for tag in entry.tags if isinstance(entry.tags, list) else []:
-        if isinstance(tag, str) and "\x00" in tag:
-            raise KBError("field 'tags': contains a NUL byte")
-    if entry.severity not in (None, "") and entry.severity not in SEVERITIES:
-        raise KBError(f"field 'severity': '{entry.severity}' is not one of {', '.join(SEVERITIES)}")
-    if entry.occurred_at not in (None, ""):
-        try:
-            datetime.fromisoformat(entry.occurred_at.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise KBError(
-                f"field 'occurred_at': '{entry.occurred_at}' is not a date (use YYYY-MM-DD or ISO 8601)"
-            ) from exc
-
-
 def secret_digest(secret: str) -> str:
     """Return the sha256 of a stored secret (a password hash), so the chain can bind it without holding it."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from cli.main import cli
 from kb.governance import users
 from kb.governance.audit import verify_chain
+from kb.governance.integrity import verify_knowledge_base
 from kb.governance.roles import Actor
 from kb.governance.signatures import sign, signatures_for
 from kb.governance.users import AuthError, authenticate, create_user, disable, get_user
@@ -109,9 +110,10 @@ def test_cli_verify_and_audit_verify_report_a_changed_entry(tmp_path: Path, embe
     with KnowledgeBase(home, embedder=embedder) as kb:
         kb.add({"type": "cue", "text": "Faint haze after PEI complex addition"}, author="erin")
         kb.ensure_index()
-        assert kb.verify()["ok"]
+        assert verify_knowledge_base(kb)["ok"]
         kb.store.conn.execute("UPDATE entries SET text = 'No haze at all' WHERE id = 'KB-000001'")
-        assert not kb.verify()["ok"] and "KB-000001" in kb.verify()["audit_chain"]
+        report = verify_knowledge_base(kb)
+        assert not report["ok"] and "KB-000001" in report["audit_chain"]
     runner = CliRunner()
     result = runner.invoke(cli, ["--kb", str(home), "audit", "verify"])
     assert result.exit_code == 3 and "content does not match" in result.output

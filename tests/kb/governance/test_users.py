@@ -219,6 +219,7 @@ def run(home: Path, user: str, *args: str, input: str | None = None) -> tuple[in
 
 def test_cli_first_admin_then_admin_login_for_more_accounts(tmp_path: Path) -> None:
     home = tmp_path / "kb"
+    assert run(home, "root", "init")[0] == 0  # every command but init refuses a folder without a base
     code, out = run(home, "root", "users", "list")
     assert code == 0 and "no accounts yet" in out
     # Interactive: hidden prompt with confirmation.
