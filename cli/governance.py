@@ -73,9 +73,9 @@ def acting(ctx: Context) -> Actor | None:
 # Commands that only read the knowledge base: open to anyone who can read the database file.
 READ_ONLY = frozenset(
     {
-        "search", "show", "similar", "stats", "verify", "coverage", "card", "templates", "drift",
-        "signatures", "failure-pattern", "audit verify", "audit export", "workshop list", "workshop resume",
-        "clusters list", "clusters show", "logout", "site-key show", "site-key list",
+        "search", "show", "similar", "stats", "verify", "coverage", "card", "templates",
+        "signatures", "audit verify", "audit export", "workshop list", "workshop resume",
+        "logout", "site-key show", "site-key list",
     }
 )  # fmt: skip
 # Commands that ask for the password themselves (and check it with their own purpose).

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,17 @@ def _false_alarm_sentence(drift: DriftReport) -> str:
     )
 
 
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|www|mailto|xmpp)(?=[:.])|(@)")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~:&@=^\"'])")
+
+
+def md_escape(text: Any) -> str:
+    """Return text with every Markdown-significant character escaped (labels, sites and messages are data)."""
+    # GFM finds http://, www. and e-mail autolinks after escapes are resolved: a word joiner breaks them.
+    unlinked = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2)) + "\u2060", str(text or ""))
+    return _MD_SPECIAL.sub(r"\\\1", unlinked).replace("\n", " ")
+
+
 def _markdown(kb: KnowledgeBase, data: dict[str, Any], images: dict[str, str]) -> str:
     result, drift, rows = data["result"], data["drift"], data["rows"]
     lines = [
@@ -115,8 +127,8 @@ def _markdown(kb: KnowledgeBase, data: dict[str, Any], images: dict[str, str]) -
     ]
     for s in drift.signals:
         lines.append(
-            f"- **{s.kind}** {s.cluster_id}{' at ' + s.site if s.site else ''} since {s.start_period}: "
-            f"{s.message} Records: {', '.join(s.entry_ids)}"
+            f"- **{s.kind}** {s.cluster_id}{' at ' + md_escape(s.site) if s.site else ''} since {s.start_period}: "
+            f"{md_escape(s.message)} Records: {', '.join(s.entry_ids)}"
         )
     lines += [
         "",
@@ -126,15 +138,15 @@ def _markdown(kb: KnowledgeBase, data: dict[str, Any], images: dict[str, str]) -
         "|---|---|---|---|---|---|",
     ]
     for r in rows:
-        sites = ", ".join(f"{k} {v}" for k, v in r["sites"].items())
+        sites = md_escape(", ".join(f"{k} {v}" for k, v in r["sites"].items()))
         lines.append(
-            f"| {r['id']} | {r['label']} | {r['size']} | {r['first_seen']} | {r['last_seen']} | {sites} |"
+            f"| {r['id']} | {md_escape(r['label'])} | {r['size']} | {r['first_seen']} | {r['last_seen']} | {sites} |"
         )
     lines += ["", "## Trends of flagged clusters", ""]
     for cid, src in images.items():
         lines += [f"![{cid}]({src})", ""]
     if drift.notes:
-        lines += ["## Notes", ""] + [f"- {n}" for n in drift.notes]
+        lines += ["## Notes", ""] + [f"- {md_escape(n)}" for n in drift.notes]
     return "\n".join(lines) + "\n"
 
 
