@@ -251,8 +251,12 @@ def read_records(
     keep_unmapped: bool = True,
     defaults: dict[str, str] | None = None,
     fix_from: str | None = None,
+    check_columns: bool = True,
 ) -> ParsedRecords:
     """Read a CSV or JSONL file into entry drafts and row-level rejects.
+
+    With `check_columns` a file without a text column (or type column and no default type) is refused as
+    a whole; a preview that lets the user map columns first passes False and sees per-row rejects.
 
     With `fix_from` (a column), each row is a deviation (its text from the text column) and, when that
     column is filled, a fix (its text from `fix_from`) with the same context, to be linked fixed_by.
@@ -284,7 +288,7 @@ def read_records(
         raise KBError(
             f"{path}: field '{name}': mapped column '{column}' is not in the file (columns: {', '.join(parsed.columns)})"
         )
-    if rows:
+    if rows and check_columns:
         _check_columns(parsed, mapping, default_type, fix_from)
     if fix_from is not None:
         default_type = default_type or "deviation"
