@@ -114,6 +114,12 @@ def supported_formats() -> str:
     help="Let a re-import change the type of entries it finds by ext_id (refused otherwise).",
 )
 @click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Import only the first N rows (to try a mapping before the whole file).",
+)
+@click.option(
     "--rejects-dir",
     type=click.Path(path_type=Path),
     help="Where reports and rejects go (default: KB/imports).",
@@ -131,6 +137,7 @@ def import_(
     ignore_unmapped: bool,
     fix_from: str | None,
     allow_type_change: bool,
+    limit: int | None,
     rejects_dir: Path | None,
     process: str | None,
     step: str | None,
@@ -146,6 +153,7 @@ def import_(
             ignore_unmapped,
             fix_from,
             allow_type_change,
+            limit,
             rejects_dir,
             {"process": process, "step": step, "site": site},
             as_json,
@@ -189,6 +197,7 @@ def _run_import(
     ignore_unmapped: bool,
     fix_from: str | None,
     allow_type_change: bool,
+    limit: int | None,
     rejects_dir: Path | None,
     defaults: dict[str, str | None],
     quiet: bool,
@@ -203,6 +212,7 @@ def _run_import(
         "--map": mappings,
         "--fix-from": fix_from,
         "--ignore-unmapped": ignore_unmapped,
+        "--limit": limit,
     }
     given = {k: v for k, v in defaults.items() if v}
     kb = ctx.kb  # a missing knowledge base is named before anything about the file
@@ -235,6 +245,7 @@ def _run_import(
                 defaults=given,
                 fix_from=fix_from,
                 allow_type_change=allow_type_change,
+                limit=limit,
             )
         return report.to_dict()
     if suffix in SUPPORTED_EXTENSIONS:

@@ -252,6 +252,7 @@ def read_records(
     defaults: dict[str, str] | None = None,
     fix_from: str | None = None,
     check_columns: bool = True,
+    limit: int | None = None,
 ) -> ParsedRecords:
     """Read a CSV or JSONL file into entry drafts and row-level rejects.
 
@@ -282,6 +283,14 @@ def read_records(
     parsed = ParsedRecords(path)
     mapping = mapping or {}
     rows = _csv_rows(text, parsed) if fmt == "csv" else _jsonl_rows(text, parsed)
+    if limit is not None:
+        # A trial of the first rows (to check a mapping before the whole file).
+        if limit < 1:
+            raise KBError(f"argument '--limit': {limit} is not a positive number of rows")
+        last = rows[limit - 1][0] if len(rows) >= limit else None
+        rows = rows[:limit]
+        if last is not None:
+            parsed.rejects = [r for r in parsed.rejects if r.row < last]
     missing = {f: c for f, c in mapping.items() if c not in parsed.columns}
     if missing and rows:
         name, column = next(iter(missing.items()))
@@ -468,12 +477,14 @@ def import_records(
     fix_from: str | None = None,
     allow_type_change: bool = False,
     progress_total: Callable[[int], None] | None = None,
+    limit: int | None = None,
 ) -> ImportReport:
     """Import a CSV or JSONL file: valid rows in one transaction, rejects saved beside the report.
 
     `defaults` fill site/process/step (or any text field) where a row has none; `fix_from` imports each
     row as a deviation and its fix, linked fixed_by. A row whose ext_id names an entry of another type is
-    refused unless `allow_type_change`. `progress_total` is told how many entries will be written.
+    refused unless `allow_type_change`. `progress_total` is told how many entries will be written;
+    `limit` imports only the first rows.
     """
     path = Path(path)
     parsed = read_records(
@@ -483,6 +494,7 @@ def import_records(
         keep_unmapped=keep_unmapped,
         defaults=defaults,
         fix_from=fix_from,
+        limit=limit,
     )
     drafts = [d for _, d in parsed.drafts]
     fix_positions = sorted(parsed.fixes)
