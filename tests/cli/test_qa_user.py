@@ -292,7 +292,7 @@ def test_cusum_statistic_and_threshold_read_as_different():
 
     assert _above(0.64, 0.55) == "0.64 > 0.55"
     assert _above(10.83, 2.8) == "10.8 > 2.8"
-    assert _above(0.6004, 0.6001) == "0.600 > 0.600"  # at most 3 decimals
+    assert _above(0.6004, 0.6001) == "0.6, at the threshold 0.6"  # never "0.600 > 0.600"
 
 
 def test_limit_imports_only_the_first_rows(run, tmp_path):
