@@ -144,6 +144,7 @@ def import_(
     site: str | None,
     as_json: bool,
 ) -> None:
+    """Import a file of records, a document or a transfer package (see the help text above)."""
     try:
         data = _run_import(
             ctx,
@@ -159,8 +160,8 @@ def import_(
             as_json,
         )
     except KeyboardInterrupt:
-        # Records, pairs and documents are written in one transaction after encoding: an interrupt
-        # leaves the knowledge base as it was.
+        # Records, pairs, documents and packages are each written in one transaction (records after
+        # encoding): an interrupt leaves the knowledge base as it was.
         click.echo(f"\ninterrupted: nothing from {file} was imported", err=True)
         sys.exit(130)
     if as_json:
