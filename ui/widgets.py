@@ -429,8 +429,12 @@ def render_hit(
     vocabulary: Vocabulary | None = None,
     more_like_this: Callable[[str], None] | None = None,
     compact: bool = False,
+    judge: Callable[[str, bool], None] | None = None,
 ) -> None:
-    """Show one search hit: id, title, metadata, snippet, why it matched, links and actions."""
+    """Show one search hit: id, title, metadata, snippet, why it matched, links and actions.
+
+    With `judge`, two buttons let the user say the hit helped or was not relevant (judge(id, helped)).
+    """
     entry = hit.entry
     rows = describe_links(kb, entry.id, hit.links)
     with st.container(border=True):
@@ -439,16 +443,39 @@ def render_hit(
         if hit.snippet:
             st.markdown(snippet_markdown(hit.snippet))
         st.caption(f"Why it matched: {hit.why}")
+        evidence = explain_lines(hit)
+        if evidence:
+            st.caption(" · ".join(md_escape(line) for line in evidence))
         sentence = link_sentence(entry, rows)
         if sentence:
             st.info(sentence)
         if not compact and rows:
             render_links(rows, key=key, limit=5)
-        cols = st.columns(2)
+        cols = st.columns(4 if judge is not None else 2)
         with cols[0]:
             open_button(entry.id, key=f"{key}-open", label=f"Open {entry.id}")
         if more_like_this is not None and cols[1].button("More like this", key=f"{key}-more"):
             more_like_this(entry.id)
+        if judge is not None:
+            if cols[2].button("This helped", key=f"{key}-helped"):
+                judge(entry.id, True)
+            if cols[3].button("Not relevant", key=f"{key}-not-relevant"):
+                judge(entry.id, False)
+
+
+def explain_lines(hit: Hit) -> list[str]:
+    """Return the hit's evidence in words: matched words, semantic similarity, boost from judgments."""
+    x = hit.explain
+    out = []
+    if x.get("matched_words"):
+        out.append("matched words: " + ", ".join(x["matched_words"]))
+    if x.get("semantic_similarity") is not None:
+        out.append(f"semantic similarity {x['semantic_similarity']:.2f}")
+    boost = x.get("judgment_boost")
+    if boost:
+        because = "; ".join(f"{b['judgment']} for '{b['query']}'" for b in boost["because"])
+        out.append(f"earlier judgments {boost['value']:+.2f} ({because})")
+    return out
 
 
 # --- vocabulary helpers ---------------------------------------------------------------------------

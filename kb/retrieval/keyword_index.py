@@ -4,8 +4,10 @@ Why not SQLite FTS5's bm25(): FTS5 has no top-k pruning, so an OR of the query's
 matching row, about 240k rows and 2 s for a typical query at 1M entries (docs/benchmarks.md). Here the
 postings are numpy arrays and a query is planned: the rare terms' short lists are merged into a sorted
 candidate set; MaxScore then leaves the common terms' long lists to a lookup of the candidates that can
-still reach the top k, or, when the candidates grow large, all lists go into one dense bincount; a
-selective filter looks only its own entries up in each list.
+still reach the top k, or, when the candidates grow large, the lists are added into one dense array
+(MaxScore again between lists) and a sampled threshold picks the top k from it; a selective filter looks
+only its own entries up in each list. Why not block-max postings: on the benchmark's queries (every word
+common), bounds per block of documents still let almost every block reach the top k (docs/benchmarks.md).
 
 The formula is FTS5's (k1 1.2, b 0.75, weighted term frequency over the columns, idf floor 1e-6) with the
 same Porter stemming, so ranks stay what they were. Like the FAISS index, this is a cache: the database
@@ -14,8 +16,9 @@ unreadable.
 
 Layout: a compacted *main* segment (term-major CSR: for each term, the positions of the documents that
 contain it, sorted, and a code for the posting's (weighted tf, document length) pair) plus a small *delta*
-segment of documents added since the last compaction (document-major). Removing a document only clears its `alive` flag; compaction drops the dead
-and folds the delta in once the delta outgrows an eighth of the main segment.
+segment of documents added since the last compaction (document-major). Removing a document only clears
+its `alive` flag; compaction drops the dead and folds the delta in once the delta outgrows an eighth of
+the main segment.
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ FIELD_WEIGHTS: Mapping[str, float] = {"title": 2.0, "text": 1.0, "equipment": 1.
 # candidate lookup (binary search) costs about LOOKUP_COST sequential postings.
 SPARSE_LIMIT = 30_000
 LOOKUP_COST = 16
+# Against adding postings into a dense array in place (NumPy's add.at, ~5 ns each), a lookup (binary
+# search, ~50-250 ns) costs more postings.
+DENSE_LOOKUP_COST = 64
 FORMAT = 2  # bump when tokenisation or the file layout changes: older files are then rebuilt
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _STEMMER = snowballstemmer.stemmer("porter")
@@ -101,8 +107,11 @@ class _Weights(NamedTuple):
 
     def bm25(self, idf: float, tf: np.ndarray, length: np.ndarray) -> np.ndarray:
         """Return idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)), element-wise."""
-        tf = tf.astype(np.float64)  # as the main segment's pair table: the same document, the same score
-        return (idf * (K1 + 1)) * tf / (tf + self.saturation + self.per_length * length)
+        # The main segment's pair-table arithmetic, operation for operation and in float64 (a float32
+        # length would stay float32 under NumPy 2's promotion rules): the same document gets the
+        # bit-identical score in either segment, so ties between them break by seq as everywhere else.
+        tf, length = tf.astype(np.float64), length.astype(np.float64)
+        return idf * ((K1 + 1) * tf / (tf + self.saturation + self.per_length * length))
 
 
 def _pair_codes(tf: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -125,6 +134,23 @@ def _top(seqs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.n
         seqs, scores = seqs[keep], scores[keep]
     order = np.lexsort((seqs, -scores))[:k]
     return seqs[order], scores[order]
+
+
+def _at_least_kth(acc: np.ndarray, k: int, stride: int = 64) -> np.ndarray:
+    """Return the positions whose score is at least the k-th best of `acc` (all matches when few).
+
+    The k-th best of any subset is at most the k-th best of the whole, so the k-th best of every
+    stride-th score is a safe threshold: one comparison pass keeps the top k with all their ties and
+    only a few thousand others, where ranking every match (~600k at 1M) cost most of a query.
+    """
+    sample = acc[::stride]
+    sample = sample[sample > 0]  # introselect slows down badly on many equal values (the zeros)
+    if len(sample) > k:
+        threshold = np.partition(sample, len(sample) - k)[len(sample) - k]
+        if threshold > 0:
+            return np.flatnonzero(acc >= threshold)
+    # Every posting adds more than 0 (idf floor), so `acc > 0` is every matching document.
+    return np.flatnonzero(acc > 0)
 
 
 @dataclass
@@ -323,7 +349,9 @@ class KeywordIndex:
             if df:
                 idf = max(math.log((live - df + 0.5) / (df + 0.5)), IDF_FLOOR)
                 query.append(_QueryTerm(term, idf, start, end, in_delta))
-        return query
+        # Rarest first, in every plan: floating-point sums depend on their order, and adding a document's
+        # terms in one fixed order gives it the same score whichever plan scored it (exact ties stay ties).
+        return sorted(query, key=lambda t: (-t.idf, t.term))
 
     def _score_delta(
         self, query: list[_QueryTerm], allowed: np.ndarray | None, weights: _Weights
@@ -352,10 +380,10 @@ class KeywordIndex:
         candidate set. MaxScore (Turtle and Flood, 1995): once the k-th best score so far beats the most
         that all remaining terms together could add (each adds less than idf * (k1 + 1)), no other
         document can reach the top k, so the long lists of common words are only looked up for the
-        candidates. When the candidates grow large instead, every remaining posting goes into one
-        dense bincount. Either way the returned scores are exact.
+        candidates. When the candidates grow large instead, the remaining lists go into a dense array
+        (`_score_dense`). Either way the returned scores are exact.
         """
-        order = sorted(query, key=lambda t: (-t.idf, t.term))
+        order = query  # rarest first (`_plan`)
         bound = np.cumsum([t.idf * (K1 + 1) for t in order][::-1])[::-1]  # terms i.. can add < bound[i]
         postings_left = np.cumsum([t.end - t.start for t in order][::-1])[::-1]
         cand = np.zeros(0, dtype=np.int32)
@@ -370,11 +398,7 @@ class KeywordIndex:
                     part += self._lookup(rest, cand, weights)
                 return cand, part
             if len(cand) + term.end - term.start > SPARSE_LIMIT:
-                acc = self._accumulate(order[i:], cand, part, allowed, weights)
-                # Every posting adds more than 0 (idf floor), so `acc > 0` is every matching document.
-                # (Not np.partition over `acc` itself: with most values 0 it degrades to ~40 ms at 1M.)
-                cand = np.flatnonzero(acc > 0)
-                return cand, acc[cand]
+                return self._score_dense(order[i:], cand, part, k, allowed, weights)
             pos, contribution = self._postings(term, allowed, weights)
             if not len(cand):  # a posting list is sorted and unique: it is the candidate set as it is
                 cand, part = pos, contribution.astype(np.float64)
@@ -410,22 +434,59 @@ class KeywordIndex:
         keep = part > 0
         return cand[keep], part[keep]
 
-    def _accumulate(
+    def _score_dense(
         self,
         terms: list[_QueryTerm],
         cand: np.ndarray,
         part: np.ndarray,
+        k: int,
         allowed: np.ndarray | None,
         weights: _Weights,
-    ) -> np.ndarray:
-        """Return a dense score array over main positions: the candidates' scores plus these terms'."""
-        scored = [self._postings(t, allowed, weights) for t in terms]
-        # int64 and float64 going in: bincount would otherwise convert them, at twice its own cost.
-        return np.bincount(
-            np.concatenate([cand, *(p for p, _ in scored)], dtype=np.int64),
-            weights=np.concatenate([part, *(c for _, c in scored)]),
-            minlength=len(self._main_seq),
-        )
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (positions, exact scores) of the main-segment documents that can reach the top k.
+
+        The candidates' scores so far go into a dense array and each list (rarest first) is added to it
+        in place. MaxScore again between lists: once the k-th best score so far beats the most the
+        remaining lists could add, only documents within that margin of it can still reach the top k,
+        and the long lists of the common words are looked up for those few instead of read whole.
+        """
+        acc = np.zeros(len(self._main_seq), dtype=np.float64)
+        acc[cand] = part
+        bound = np.cumsum([t.idf * (K1 + 1) for t in terms][::-1])[::-1]
+        postings_left = np.cumsum([t.end - t.start for t in terms][::-1])[::-1]
+        added = float(part.max()) if len(part) else 0.0  # no document has more than this so far
+        checked = False
+        for i, term in enumerate(terms):
+            # A check reads the array twice (as much as adding ~500k postings), so it is made once: when
+            # the lists added so far could outweigh the rest, and a long stretch of postings is left.
+            if not checked and i and added > bound[i] and postings_left[i] > len(acc):
+                checked = True
+                survivors = self._can_reach_top(acc, k, bound[i])
+                if survivors is not None and len(survivors) * DENSE_LOOKUP_COST < postings_left[i]:
+                    scores = acc[survivors]
+                    for rest in terms[i:]:
+                        scores += self._lookup(rest, survivors, weights)
+                    return survivors, scores
+            # One unbuffered add per list, in place: 4-5x less than concatenating every list and
+            # bincounting it (NumPy 2's add.at; measured at 1M, docs/benchmarks.md).
+            pos, contribution = self._postings(term, allowed, weights)
+            np.add.at(acc, pos, contribution)
+            added += term.idf * (K1 + 1)
+        top = _at_least_kth(acc, k)
+        return top, acc[top]
+
+    @staticmethod
+    def _can_reach_top(acc: np.ndarray, k: int, remaining: float) -> np.ndarray | None:
+        """Return the positions that could still reach the top k if the rest adds < `remaining` (None: any)."""
+        top = _at_least_kth(acc, k)
+        if len(top) < k:
+            return None
+        kth = np.partition(acc[top], len(top) - k)[len(top) - k]
+        # A margin for rounding: a document's final score is a float sum, not the real-number one.
+        floor = (kth - remaining) - 1e-9 * (kth + remaining)
+        if floor <= 0:  # a document that matched nothing yet could still make it
+            return None
+        return np.flatnonzero(acc >= floor)
 
     def _postings(
         self, term: _QueryTerm, allowed: np.ndarray | None, weights: _Weights
@@ -439,7 +500,8 @@ class KeywordIndex:
             keep = member if keep is None else keep & member
         if keep is not None:
             pos, code = pos[keep], code[keep]
-        return pos, term.idf * weights.pairs[code]
+        # idf times the small pair table, then one gather: the same products as idf * pairs[code].
+        return pos, (term.idf * weights.pairs)[code]
 
     def _lookup(self, term: _QueryTerm, cand: np.ndarray, weights: _Weights) -> np.ndarray:
         """Return the term's BM25 contribution to each candidate position (0 where it is absent)."""

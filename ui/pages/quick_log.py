@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from ingest.cards import StateCard, step_state_card
+from ingest.state_cards import StateCard, step_state_card
 from ingest.templates import fill_template, validate_answers
 from kb.retrieval.search import SearchFilters
 from ui import state

@@ -1,0 +1,57 @@
+"""Learning from judgments, measured: judgments simulated from the labels on half the queries, the other half scored.
+
+A simulated user runs each query of one half, looks at the top 10 and marks every hit: "helped" when the
+labels grade it relevant or partially relevant, "not relevant" otherwise. The other half is then searched
+with learning (the similarity boost and, if cross-validation allows, a tuned alpha) and without. Both
+halves take each role in turn. The judgments go into a copy of the set's knowledge base.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.common import say
+from bench.labelled import LabelledSet, copy_kb, evaluate, paired, per_query_ndcg
+
+SIMULATED_USER = "simulated-user"
+
+
+def learning_eval(s: LabelledSet, emb: Any) -> dict[str, Any]:
+    """Return, per split, nDCG@10 of the scored half with and without learning from the judged half."""
+    half = len(s.queries) // 2
+    first, second = s.queries[:half], s.queries[half:]
+    out: dict[str, Any] = {}
+    for name, judged, scored in (
+        ("judge 1st half, score 2nd", first, second),
+        ("judge 2nd half, score 1st", second, first),
+    ):
+        kb = copy_kb(s.kb, f"learning-{s.name}", emb)
+        helped = not_relevant = 0
+        for q in judged:
+            for hit in kb.search(q.text, k=10, learn=False):
+                good = q.gain(hit.entry.ext_id or hit.entry.id) > 0
+                kb.record_feedback(q.text, hit.entry.id, helped=good, user=SIMULATED_USER)
+                helped, not_relevant = helped + good, not_relevant + (not good)
+        learned = kb.learned()
+
+        base, full = _ranked(kb, scored, learn=False), _ranked(kb, scored)
+        boost_only = _ranked(kb, scored, alpha=0.5)
+        out[name] = {
+            "judged_queries": len(judged),
+            "scored_queries": len(scored),
+            "helped": helped,
+            "not_relevant": not_relevant,
+            "tuning": learned.tuning.to_dict() if learned.tuning else None,
+            "without": evaluate(base, scored),
+            "with": evaluate(full, scored),
+            "boost_only": evaluate(boost_only, scored),
+            "paired": paired(per_query_ndcg(base, scored), per_query_ndcg(full, scored)),
+        }
+        say(f"quality: learning on {s.name}, {name}: {out[name]['without']} -> {out[name]['with']}")
+        kb.close()
+    return out
+
+
+def _ranked(kb: Any, queries: list[Any], **options: Any) -> dict[str, list[str]]:
+    """Return each query's top-10 ext_ids."""
+    return {q.id: [h.entry.ext_id or h.entry.id for h in kb.search(q.text, k=10, **options)] for q in queries}
