@@ -254,8 +254,13 @@ def read_records(
     keep_unmapped: bool = True,
     defaults: dict[str, str] | None = None,
     fix_from: str | None = None,
+    check_columns: bool = True,
+    limit: int | None = None,
 ) -> ParsedRecords:
     """Read a CSV or JSONL file into entry drafts and row-level rejects.
+
+    With `check_columns` a file without a text column (or type column and no default type) is refused as
+    a whole; a preview that lets the user map columns first passes False and sees per-row rejects.
 
     With `fix_from` (a column), each row is a deviation (its text from the text column) and, when that
     column is filled, a fix (its text from `fix_from`) with the same context, to be linked fixed_by.
@@ -281,13 +286,21 @@ def read_records(
     parsed = ParsedRecords(path)
     mapping = mapping or {}
     rows = _csv_rows(text, parsed) if fmt == "csv" else _jsonl_rows(text, parsed)
+    if limit is not None:
+        # A trial of the first rows (to check a mapping before the whole file).
+        if limit < 1:
+            raise KBError(f"argument '--limit': {limit} is not a positive number of rows")
+        last = rows[limit - 1][0] if len(rows) >= limit else None
+        rows = rows[:limit]
+        if last is not None:
+            parsed.rejects = [r for r in parsed.rejects if r.row < last]
     missing = {f: c for f, c in mapping.items() if c not in parsed.columns}
     if missing and rows:
         name, column = next(iter(missing.items()))
         raise KBError(
             f"{path}: field '{name}': mapped column '{column}' is not in the file (columns: {', '.join(parsed.columns)})"
         )
-    if rows:
+    if rows and check_columns:
         _check_columns(parsed, mapping, default_type, fix_from)
     if fix_from is not None:
         default_type = default_type or "deviation"
@@ -484,12 +497,14 @@ def import_records(
     fix_from: str | None = None,
     allow_type_change: bool = False,
     progress_total: Callable[[int], None] | None = None,
+    limit: int | None = None,
 ) -> ImportReport:
     """Import a CSV or JSONL file: valid rows in one transaction, rejects saved beside the report.
 
     `defaults` fill site/process/step (or any text field) where a row has none; `fix_from` imports each
     row as a deviation and its fix, linked fixed_by. A row whose ext_id names an entry of another type is
-    refused unless `allow_type_change`. `progress_total` is told how many entries will be written.
+    refused unless `allow_type_change`. `progress_total` is told how many entries will be written;
+    `limit` imports only the first rows.
     """
     path = Path(path)
     parsed = read_records(
@@ -499,6 +514,7 @@ def import_records(
         keep_unmapped=keep_unmapped,
         defaults=defaults,
         fix_from=fix_from,
+        limit=limit,
     )
     drafts = [d for _, d in parsed.drafts]
     fix_positions = sorted(parsed.fixes)

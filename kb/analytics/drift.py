@@ -981,6 +981,8 @@ def shuffle_false_alarm_rate(
 
 
 def _above(value: float, threshold: float) -> str:
-    """Return "value > threshold" with enough decimals (1 to 3) that the two numbers read as different."""
-    digits = next((d for d in (1, 2) if f"{value:.{d}f}" != f"{threshold:.{d}f}"), 3)
-    return f"{value:.{digits}f} > {threshold:.{digits}f}"
+    """Return "value > threshold" with enough decimals (1 to 3) to read as true, else "at the threshold"."""
+    for digits in (1, 2, 3):
+        if f"{value:.{digits}f}" != f"{threshold:.{digits}f}":
+            return f"{value:.{digits}f} > {threshold:.{digits}f}"
+    return f"{value:.1f}, at the threshold {threshold:.1f}"

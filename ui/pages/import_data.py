@@ -114,7 +114,7 @@ def rejects_download(parsed: ParsedRecords, key: str) -> None:
 
 def render_records(path: Path) -> None:
     """Preview, map and import a CSV or JSONL file."""
-    columns = read_records(path).columns
+    columns = read_records(path, check_columns=False).columns
     render_mapping(columns)
     default_type = st.selectbox(
         "Type for rows without a type column",
@@ -123,7 +123,8 @@ def render_records(path: Path) -> None:
         format_func=lambda t: t or "—",
     )
     mapping = mapping_from_state(columns)
-    parsed = read_records(path, mapping=mapping, default_type=default_type)
+    # Unchecked: before a text column is mapped, the preview shows why each row would be rejected.
+    parsed = read_records(path, mapping=mapping, default_type=default_type, check_columns=False)
     c1, c2 = st.columns(2)
     c1.metric("Rows ready to import", len(parsed.drafts))
     c2.metric("Rows rejected", len(parsed.rejects))
