@@ -219,6 +219,7 @@ def test_every_query_plan_ranks_exactly_like_fts5(plan, monkeypatch):
         monkeypatch.setattr(keyword_module, "LOOKUP_COST", 10**9)  # never prune: merge every list
     if plan == "dense":
         monkeypatch.setattr(keyword_module, "SPARSE_LIMIT", 0)  # every list into one dense array
+        monkeypatch.setattr(keyword_module, "DENSE_LOOKUP_COST", 10**9)  # and no lookups from there
     index = KeywordIndex.build(rows, version=0)
     query = ["zeolite", "filter", "pump", "cell"]
     ours, theirs = top(index, query, 10), fts5_top(rows, query, 10)
