@@ -2,8 +2,8 @@
 
     .venv/bin/python -m bench.latency [--sizes 10000,100000,1000000] [--queries 200] [--rebuild] [--no-docs]
 
-End to end = `KnowledgeBase.search(query, k=10, ...)`: encode the query, FTS5 + FAISS under the filters,
-fuse, fetch the rows and links of the hits. Each size runs in its own process (peak RSS per size).
+End to end = `KnowledgeBase.search(query, k=10, ...)`: encode the query, the BM25 keyword index and
+FAISS under the filters, fuse, fetch the rows and links of the hits. Each size runs in its own process (peak RSS per size).
 
 Bases (under /tmp/tacitkb-bench/latency/base-N, reused between runs unless --rebuild):
 - the first ~10.7k rows are the real records (MaintNet problem + action, FDA recall reasons) with their
@@ -271,6 +271,7 @@ def measure(n: int, queries: int) -> dict[str, Any]:
             "e2e": percentiles(e2e),
             "search_without_encode": percentiles(no_encode),
             "mean_hits": float(np.mean(hits_n)),
+            "loadavg": loadavg(),  # right after this configuration's queries
         }
         say(
             f"latency: {n}: {name}: p50 {out['configs'][name]['e2e']['p50_ms']:.1f} ms, "
@@ -423,9 +424,13 @@ def run(sizes: list[int], queries: int = 200, *, rebuild: bool = False, docs: bo
                     f"< {target:.0f} ms: {'met' if c['e2e']['p95_ms'] < target else 'NOT met'}"
                     if target
                     else "-",
+                    c.get("loadavg", "-"),
                 ]
             )
-    main = table(["entries", "query", "p50 ms", "p95 ms", "p95 ms without query encode", "target p95"], rows)
+    main = table(
+        ["entries", "query", "p50 ms", "p95 ms", "p95 ms without query encode", "target p95", "load average"],
+        rows,
+    )
     srows = []
     for r in results:
         b, rec = r["build"], r["recall"]
@@ -508,7 +513,8 @@ Command: `.venv/bin/python -m bench.latency --sizes {",".join(str(s) for s in si
 {queries} real queries per configuration (MaintNet problem texts and FDA reason openings), k = 10, after
 10 warm-up queries; one process per size. "filter" = `SearchFilters(site="RARE")`, which keeps 1 % of the
 rows. End to end = `KnowledgeBase.search` (query encode, filter SQL, BM25 keyword index, FAISS,
-fusion, row and link fetch).
+fusion, row and link fetch). "load average" is the machine's 1/5/15-minute load right after that row's
+queries: with 2 cores, anything above ~1 means other processes were competing for them.
 
 {main}
 
