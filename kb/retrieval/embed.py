@@ -156,6 +156,11 @@ class SentenceTransformerEmbedder:
         """True once the model's weights are in memory (the first `encode` loads them)."""
         return self._model is not None
 
+    def load(self) -> SentenceTransformerEmbedder:
+        """Load the model now rather than at the first `encode` (a server warming up); returns self."""
+        with self._lock:
+            return self._load()
+
     def _load(self) -> SentenceTransformerEmbedder:
         """Hash the weights against the recorded hash, then load the model (once)."""
         if self._model is not None:
