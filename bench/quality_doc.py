@@ -120,6 +120,7 @@ def render(info, sets, grid, nd, rc, anchors, choice, results, max_maint, curren
                 [
                     set_name,
                     split,
+                    f"{r['shared_topics']} of {r['scored_queries']}",
                     f"{r['helped']} / {r['not_relevant']}",
                     r["without"]["ndcg@10"],
                     r["with"]["ndcg@10"],
@@ -134,6 +135,7 @@ def render(info, sets, grid, nd, rc, anchors, choice, results, max_maint, curren
         [
             "set",
             "split",
+            "scored queries sharing a topic with a judged one",
             "judgments helped / not relevant",
             "nDCG@10 without",
             "with learning",
@@ -205,7 +207,27 @@ paired intervals above, not the ranking of near-equal candidates, are the eviden
 {learning_intro()}
 
 {ltable}
+
+{similarity_note(results.get("query_similarity", {}))}
 """
+
+
+def similarity_note(sims: dict[str, Any]) -> str:
+    """Return what the model's query similarity says about what the boost can find."""
+    parts = []
+    for name, v in sims.items():
+        if v["same_topic_pairs"]:
+            parts.append(
+                f"{name}: {v['same_topic_pairs']} pairs of queries share relevant entries; their cosine is "
+                f"{v['same_topic_median']:.2f} in the median and {v['same_topic_max']:.2f} at most, while 1% "
+                f"of the pairs that share nothing are above {v['other_pairs_p99']:.2f}"
+            )
+    if not parts:
+        return ""
+    return (
+        "What the boost can reach: it moves an entry for a new query only through judged queries whose "
+        "cosine with it is above 0.5. " + "; ".join(parts) + "."
+    )
 
 
 def learning_intro() -> str:
