@@ -111,42 +111,7 @@ def render(info, sets, grid, nd, rc, anchors, choice, results, max_maint, curren
         ["set", "default nDCG@10", "best leg", "margin", "txtai hybrid", "margin", "done-when met"], done_rows
     )
     mism = results.get("product_vs_legs_mismatch", {})
-    learning = results.get("learning", {})
-    lrows = []
-    for set_name, splits in learning.items():
-        for split, r in splits.items():
-            t = r["tuning"] or {}
-            lrows.append(
-                [
-                    set_name,
-                    split,
-                    f"{r['shared_topics']} of {r['scored_queries']}",
-                    f"{r['helped']} / {r['not_relevant']}",
-                    r["without"]["ndcg@10"],
-                    r["with"]["ndcg@10"],
-                    r["with"]["ndcg@10"] - r["without"]["ndcg@10"],
-                    f"[{r['paired']['ci95'][0]:+.3f}, {r['paired']['ci95'][1]:+.3f}]",
-                    f"{r['paired']['better']} / {r['paired']['worse']} / {r['paired']['same']}",
-                    r["boost_only"]["ndcg@10"],
-                    t.get("reason", ""),
-                ]
-            )
-    ltable = table(
-        [
-            "set",
-            "split",
-            "scored queries sharing a topic with a judged one",
-            "judgments helped / not relevant",
-            "nDCG@10 without",
-            "with learning",
-            "diff",
-            "95% CI",
-            "better / worse / same",
-            "boost only (alpha 0.5)",
-            "alpha tuning",
-        ],
-        lrows,
-    )
+    ltable = learning_table(results.get("learning", {}))
     cmd = "`.venv/bin/python -m bench.quality" + (f" --maint-queries {max_maint}" if max_maint else "") + "`"
     return f"""## 3. Retrieval quality
 
@@ -210,6 +175,46 @@ paired intervals above, not the ranking of near-equal candidates, are the eviden
 
 {similarity_note(results.get("query_similarity", {}))}
 """
+
+
+def learning_table(learning: dict[str, Any]) -> str:
+    """Return the learning measurement as a markdown table."""
+    lrows = []
+    for set_name, splits in learning.items():
+        for split, r in splits.items():
+            t = r["tuning"] or {}
+            lrows.append(
+                [
+                    set_name,
+                    split,
+                    f"{r['shared_topics']} of {r['scored_queries']}",
+                    f"{r['helped']} / {r['not_relevant']}",
+                    r["without"]["ndcg@10"],
+                    r["with"]["ndcg@10"],
+                    r["with"]["ndcg@10"] - r["without"]["ndcg@10"],
+                    f"[{r['paired']['ci95'][0]:+.3f}, {r['paired']['ci95'][1]:+.3f}]",
+                    f"{r['paired']['better']} / {r['paired']['worse']} / {r['paired']['same']}",
+                    r["boost_only"]["ndcg@10"],
+                    t.get("reason", ""),
+                ]
+            )
+    ltable = table(
+        [
+            "set",
+            "split",
+            "scored queries sharing a topic with a judged one",
+            "judgments helped / not relevant",
+            "nDCG@10 without",
+            "with learning",
+            "diff",
+            "95% CI",
+            "better / worse / same",
+            "boost only (alpha 0.5)",
+            "alpha tuning",
+        ],
+        lrows,
+    )
+    return ltable
 
 
 def similarity_note(sims: dict[str, Any]) -> str:

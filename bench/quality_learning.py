@@ -92,3 +92,34 @@ def query_similarity(s: LabelledSet, emb: Any) -> dict[str, Any]:
         "same_topic_max": max(same) if same else None,
         "other_pairs_p99": float(np.percentile(other, 99)) if other else None,
     }
+
+
+def main() -> None:
+    """Run the learning measurement alone on cgt_dev and the samples and print its table."""
+    import json
+
+    from bench.common import CachingEmbedder, loadavg, save_result
+    from bench.labelled import cgt_set, records_kb, samples_kb, samples_records, samples_set
+    from bench.quality_doc import learning_table, similarity_note
+
+    emb = CachingEmbedder()
+    start = loadavg()
+    centries, cqueries = cgt_set()
+    sets = [
+        LabelledSet("cgt_dev", records_kb(emb, "cgt_dev", centries), cqueries, centries),
+        LabelledSet("samples", samples_kb(emb), samples_set(), samples_records()),
+    ]
+    results = {
+        "learning": {s.name: learning_eval(s, emb) for s in sets},
+        "query_similarity": {s.name: query_similarity(s, emb) for s in sets},
+        "loadavg": [start, loadavg()],
+    }
+    save_result("quality_learning", results)
+    print(learning_table(results["learning"]))
+    print()
+    print(similarity_note(results["query_similarity"]))
+    print(json.dumps(results["loadavg"]))
+
+
+if __name__ == "__main__":
+    main()
