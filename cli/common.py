@@ -22,10 +22,11 @@ SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
 class Context:
     """What every command needs: where the knowledge base is, who is acting, output mode."""
 
-    def __init__(self, home: Path, user: str, create: bool = False) -> None:
+    def __init__(self, home: Path, user: str, create: bool = False, db: str | None = None) -> None:
         self.home = home
         self.user = user
         self.create = create
+        self.db = db
         self._kb: KnowledgeBase | None = None
 
     @property
@@ -35,10 +36,10 @@ class Context:
             from kb.governance.users import actor_for_cli
             from kb.knowledge_base import DB_NAME
 
-            if not self.create and not (self.home / DB_NAME).is_file():
+            if not self.create and not self.db and not (self.home / DB_NAME).is_file():
                 raise KBError(f"no knowledge base at {self.home}; run `tacitkb init`")
 
-            kb = KnowledgeBase(self.home)
+            kb = KnowledgeBase(self.home, db=self.db)
             # No account yet: unchanged (attributed by --as). Once accounts exist, the --as name must be an
             # active account, and its role is checked on every write.
             kb.actor = actor_for_cli(kb, self.user)

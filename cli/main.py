@@ -36,6 +36,12 @@ class TacitGroup(click.Group):
     default=None,
     help="Knowledge base folder (default: $TACITKB_HOME, else ~/.local/share/tacitkb).",
 )
+@click.option(
+    "--db",
+    default=None,
+    envvar="TACITKB_DB",
+    help="A shared database URL (postgresql://...; default: $TACITKB_DB, else the SQLite file in --kb).",
+)
 @click.option("--as", "user", default=None, help="Who is acting (default: $TACITKB_USER or the OS user).")
 @click.option(
     "--password-stdin",
@@ -44,12 +50,14 @@ class TacitGroup(click.Group):
 )
 @click.version_option(package_name="tacitkb")
 @click.pass_context
-def cli(click_ctx: click.Context, home: Path | None, user: str | None, password_stdin: bool) -> None:
+def cli(
+    click_ctx: click.Context, home: Path | None, db: str | None, user: str | None, password_stdin: bool
+) -> None:
     """TacitKB: capture and find the tacit process knowledge of CGT tech transfer."""
     acting = user or os.environ.get("TACITKB_USER") or getpass.getuser()
     # Only `init` may create a knowledge base: a mistyped --kb must not silently start an empty one.
     creating = click_ctx.invoked_subcommand == "init"
-    click_ctx.obj = Context(home or default_home(), acting, create=creating)
+    click_ctx.obj = Context(home or default_home(), acting, create=creating, db=db)
     click_ctx.obj.password_stdin = password_stdin
 
 

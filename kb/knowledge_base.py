@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kb.drafts import chunk_entry, draft_changes, entry_from_dict, split_long_text
 from kb.models import (
-    EDITABLE_FIELDS,
-    MAX_TEXT_CHARS,
     Entry,
     Hit,
     KBError,
@@ -40,8 +39,6 @@ if TYPE_CHECKING:  # the facade checks roles through the actor it is given; it d
     from kb.governance.roles import Actor
 
 DB_NAME = "tacitkb.db"
-CHUNK_SIZE = 2000
-CHUNK_OVERLAP = 200
 
 
 def default_home() -> Path:
@@ -79,10 +76,19 @@ class KnowledgeBase:
         exact_limit: int = EXACT_LIMIT,
         query_expander: Callable[[str], str] | None = None,
         actor: Actor | None = None,
+        db: str | None = None,
     ) -> None:
         self.home = Path(home) if home else default_home()
         self.home.mkdir(parents=True, exist_ok=True)
-        self.store: Store = SQLiteStore(self.home / DB_NAME)
+        # The database: a server URL (db, else $TACITKB_DB) shared by several app servers, or by default
+        # the SQLite file in this folder. Either way the folder keeps this process's index caches.
+        url = db or os.environ.get("TACITKB_DB")
+        if url:
+            from kb.storage.factory import open_store  # the server driver loads only when one is named
+
+            self.store: Store = open_store(url)
+        else:
+            self.store = SQLiteStore(self.home / DB_NAME)
         self.query_expander = query_expander
         self._embedder = embedder
         self._lock = threading.RLock()
@@ -242,7 +248,7 @@ class KnowledgeBase:
             for (previous, draft), vector in zip(changed, vectors[offset:], strict=True):
                 updated = self.store.update(
                     previous.id,
-                    _changes(previous, draft),
+                    draft_changes(previous, draft),
                     author=author,
                     reason=reason or "re-import of a changed source record",
                 )
@@ -484,54 +490,6 @@ class KnowledgeBase:
             and cache_ok(report["keywords"]["state"])
         )
         return report
-
-
-def entry_from_dict(data: dict[str, Any]) -> Entry:
-    """Return an Entry from a dict of canonical fields (unknown keys are an error)."""
-    allowed = set(Entry.__dataclass_fields__)
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise KBError(f"field '{unknown[0]}': not an entry field")
-    return Entry(**data)
-
-
-def split_long_text(text: str) -> list[str]:
-    """Return the chunks of a text over MAX_TEXT_CHARS (empty when the text fits in one entry)."""
-    if len(text) <= MAX_TEXT_CHARS:
-        return []
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
-
-    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
-    return splitter.split_text(text)
-
-
-def chunk_entry(parent: Entry, index: int, total: int, text: str) -> Entry:
-    """Return a doc_chunk entry for one part of a long entry, carrying the parent's metadata."""
-    return Entry(
-        type="doc_chunk",
-        text=text,
-        title=f"{parent.title} ({index + 1}/{total})",
-        ext_id=f"{parent.ext_id}#{index}" if parent.ext_id else None,
-        process=parent.process,
-        step=parent.step,
-        site=parent.site,
-        scale=parent.scale,
-        equipment=parent.equipment,
-        batch=parent.batch,
-        occurred_at=parent.occurred_at,
-        author=parent.author,
-        tags=list(parent.tags),
-        fields={"parent_id": parent.id, "parent_type": parent.type, "chunk_index": index, "n_chunks": total},
-    )
-
-
-def _changes(previous: Entry, draft: Entry) -> dict[str, Any]:
-    """Return the editable fields (author aside) in which a re-imported draft differs from the stored entry."""
-    return {
-        k: getattr(draft, k)
-        for k in EDITABLE_FIELDS
-        if getattr(draft, k) != getattr(previous, k) and k != "author"
-    }
 
 
 __all__ = ["KnowledgeBase", "WriteResult", "default_home"]

@@ -24,16 +24,18 @@ ALLOWED_PACKAGES = {
 KB_LAYERS = {
     "kb.models": 0,
     "kb.files": 0,
+    "kb.drafts": 0,
     "kb.storage": 1,
     "kb.retrieval": 2,
     "kb.knowledge_base": 3,
     "kb.analytics": 4,
     "kb.governance": 4,
 }
+# A string that starts like an SQL statement (adjacent literals are one string in the syntax tree, and an
+# f-string's first part starts the statement). SQL here is written in capitals; prose is not SQL.
 SQL_TEXT = re.compile(
-    r"\b(SELECT\s[\s\S]*\bFROM\b|INSERT\s+(OR\s+\w+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b"
-    r"|CREATE\s+(TABLE|INDEX|TRIGGER)\b|DROP\s+(TABLE|INDEX)\b|PRAGMA\s)",
-    re.IGNORECASE,
+    r"^\s*(SELECT\s|INSERT\s|REPLACE\s+INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b|CREATE\s+(TABLE|INDEX|UNIQUE|TRIGGER)\b"
+    r"|DROP\s+(TABLE|INDEX|TRIGGER)\b|ALTER\s+TABLE\b|PRAGMA\s|WITH\s+\w+\s+AS\b|BEGIN\b|COMMIT\b|ROLLBACK\b)"
 )
 DATABASE_MODULES = ("sqlite3", "sqlite_utils", "psycopg", "psycopg_pool")
 
