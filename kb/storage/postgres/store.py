@@ -12,6 +12,7 @@ import psycopg
 from kb.models import EDITABLE_FIELDS, LINK_RELATIONS, Entry, KBError, Link, format_id, parse_id, utc_now
 from kb.storage.base import ENTRY_COLUMNS, GENESIS_HASH, event_hash, vector_to_blob
 from kb.storage.postgres.connection import PgConnections
+from kb.storage.postgres.feedback import PgFeedback
 from kb.storage.postgres.reads import LINK_COLUMNS, PgReads
 from kb.storage.sqlite import SQLiteStore, default_title
 from kb.storage.sqlite_governance import bound_state, revision_digest
@@ -30,7 +31,7 @@ def _revision_row(
     return row, revision_digest(*row)
 
 
-class PostgresStore(PgReads, PgConnections):
+class PostgresStore(PgFeedback, PgReads, PgConnections):
     """The Store API on PostgreSQL: a connection pool, writes serialised by one advisory lock."""
 
     check_entry = staticmethod(SQLiteStore.check_entry)

@@ -358,3 +358,25 @@ def test_append_event_extends_the_one_chain_and_authors_are_fixed(store):
     assert chain_problems(store) == []
     with pytest.raises(KBError, match="field 'author': read-only"):
         store.update(e.id, {"author": "mallory"}, author="mallory", reason="r")
+
+
+def test_search_feedback_is_stored_audited_and_checked(store):
+    (e,) = store.insert([cue("x")], author="a")
+    assert store.feedback_stamp() == (0, 0) and store.feedback_rows() == []
+    vec = np.arange(4, dtype=np.float32)
+    row = store.add_feedback("why orange", e.id, "helped", user="ana", fingerprint="m", vector=vec,
+                             at="2026-12-04T10:00:00.000000Z")  # fmt: skip
+    store.add_feedback(
+        "x", e.id, "not_relevant", user=None, fingerprint="m", vector=None, at="2026-12-04T10:01:00Z"
+    )
+    assert row["id"] == 1 and store.feedback_stamp() == (2, 2)
+    rows = store.feedback_rows(e.id)
+    assert [(r["judgment"], r["user"], r["seq"]) for r in rows] == [
+        ("helped", "ana", 1),
+        ("not_relevant", None, 1),
+    ]
+    assert np.array_equal(rows[0]["vector"], vec) and rows[1]["vector"] is None
+    with pytest.raises(KBError, match="argument 'judgment'"):
+        store.add_feedback("x", e.id, "meh", user=None, fingerprint="m", vector=None, at="t")
+    assert [ev["action"] for ev in store.audit_events()] == ["create", "feedback", "feedback"]
+    assert chain_problems(store) == []
