@@ -26,6 +26,8 @@ def template_parts(home: Path) -> dict[str, bytes]:
     return parts
 
 
-def export_package(kb: KnowledgeBase, process: str, step: str | None = None, **options: Any) -> dict[str, Any]:
+def export_package(
+    kb: KnowledgeBase, process: str, step: str | None = None, **options: Any
+) -> dict[str, Any]:
     """Write a transfer package of one process (or step) with this site's templates and vocabulary."""
     return transfer.export_package(kb, process, step, attachments=template_parts(kb.home), **options)

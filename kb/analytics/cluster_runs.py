@@ -81,6 +81,12 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
+def _with_names(result: ClusterResult) -> dict[str, Any]:
+    """Return the diagnostics plus the names QA gave clusters (the clusters table has no column for them)."""
+    names = {c.id: c.name for c in result.clusters if c.name}
+    return {**result.diagnostics, "names": names} if names else dict(result.diagnostics)
+
+
 def save_run(db: sqlite_utils.Database, result: ClusterResult, *, fingerprint: str, entry_type: str) -> str:
     """Write one clustering run (clusters, members, events) in a single transaction; return its run_id."""
     ensure_tables(db)
@@ -100,7 +106,8 @@ def save_run(db: sqlite_utils.Database, result: ClusterResult, *, fingerprint: s
         "n_items": result.n_items,
         "n_clusters": len(result.clusters),
         "params": _dumps(result.params),
-        "diagnostics": _dumps(result.diagnostics),
+        # Names QA gave clusters ride in the diagnostics JSON (the clusters table has no column for them).
+        "diagnostics": _dumps(_with_names(result)),
         "timings": _dumps(result.timings),
         "last_id_number": int(result.last_id_number),
     }
@@ -229,6 +236,12 @@ def load_run(
             )
         )
     clusters.sort(key=lambda c: (-c.size, c.id))
+    diagnostics = json.loads(row[5])
+    family_of = {cid: f["id"] for f in diagnostics.get("families", []) for cid in f["clusters"]}
+    names = diagnostics.pop("names", {})
+    for c in clusters:
+        c.family = family_of.get(c.id)
+        c.name = names.get(c.id)
     events = [
         ClusterEvent(kind, json.loads(old), json.loads(new))
         for kind, old, new in db.execute(
@@ -240,7 +253,7 @@ def load_run(
         unclustered_ids=[e for e, _ in members.get(None, [])],
         params=json.loads(row[4]),
         timings=json.loads(row[6]),
-        diagnostics=json.loads(row[5]),
+        diagnostics=diagnostics,
         events=events,
         last_id_number=int(row[7]),
         run_id=rid,

@@ -86,11 +86,19 @@ class DeviationCluster:
     member_ids: list[str]
     representative_ids: list[str]
     centroid: np.ndarray = field(repr=False)
+    family: str | None = None  # the coarse group (F-1, ...) this cluster belongs to
+    name: str | None = None  # a name QA gave the cluster (curation); None: the label speaks
+
+    def title(self) -> str:
+        """Return the name QA gave the cluster, else its label terms."""
+        return self.name or ", ".join(self.label)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the cluster as a JSON-ready dict (centroid left out)."""
         return {
             "id": self.id,
+            "family": self.family,
+            "name": self.name,
             "label": list(self.label),
             "size": self.size,
             "member_ids": list(self.member_ids),
@@ -132,6 +140,11 @@ class ClusterResult:
     def n_items(self) -> int:
         """Return the number of items clustered (members plus unclustered)."""
         return sum(c.size for c in self.clusters) + len(self.unclustered_ids)
+
+    @property
+    def families(self) -> list[dict[str, Any]]:
+        """Return the family level: id, label, cluster ids and size of each family (may be empty)."""
+        return list(self.diagnostics.get("families", []))
 
     def cluster_of(self) -> dict[str, str]:
         """Return a map from entry id to cluster id (unclustered entries are absent)."""
@@ -177,6 +190,13 @@ def default_min_cluster_size(n: int) -> int:
     """Return the default smallest cluster for n items: max(3, round(sqrt(n) / 2))."""
     # Grows slowly with the corpus: 5 for 100 items, 16 for 1,000, 50 for 10,000.
     return max(3, int(round(math.sqrt(max(n, 0)) / 2)))
+
+
+def default_min_clusters(n: int) -> int:
+    """Return the smallest k the silhouette may choose for n items: max(2, ceil(sqrt(n) / 4))."""
+    # Below this the silhouette prefers topic-level splits (2-5 groups of thousands on real sentence
+    # embeddings); those are the family level, built from the fine clusters instead.
+    return max(2, math.ceil(math.sqrt(max(n, 0)) / 4))
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -242,6 +262,7 @@ def cluster_deviations(
     random_state: int = 0,
     min_cluster_size: int | None = None,
     n_clusters: int | None = None,
+    min_clusters: int | None = None,
     max_clusters: int = 60,
     pca_dims: int = 50,
     max_k_candidates: int = 14,
@@ -252,8 +273,11 @@ def cluster_deviations(
     n_representatives: int = 3,
     n_label_terms: int = 5,
     extra_stop_words: Sequence[str] = (),
-    init_centroids: np.ndarray | None = None,
+    init_groups: Sequence[Sequence[str]] | None = None,
+    lexical_weight: float = 0.3,
+    lexical_dims: int = 50,
     stability_tolerance: float = 0.02,
+    k_tolerance: float = 0.02,
 ) -> ClusterResult:
     """Cluster L2-normalised vectors deterministically (k-means, k by silhouette) with an outlier remainder."""
     timings: dict[str, float] = {}
@@ -289,8 +313,12 @@ def cluster_deviations(
         "n_representatives": n_representatives,
         "n_label_terms": n_label_terms,
         "extra_stop_words": sorted(set(extra_stop_words)),
-        "warm_start": init_centroids is not None and len(init_centroids) > 0,
+        "warm_start": bool(init_groups),
+        "lexical_weight": lexical_weight,
+        "lexical_dims": lexical_dims,
         "stability_tolerance": stability_tolerance,
+        "k_tolerance": k_tolerance,
+        "min_clusters": default_min_clusters(n) if min_clusters is None else int(min_clusters),
     }
 
     # Sort by id first: the same set of items gives the same clusters whatever order it came in.
@@ -311,12 +339,22 @@ def cluster_deviations(
     # n >> d, and each axis's sign is fixed, so the reduced space depends only on the data.
     t = time.perf_counter()
     dims = min(pca_dims, x.shape[1], n)
-    z, explained, (pca_mean, pca_axes) = _pca(x, dims)
+    z, explained, _ = _pca(x, dims)
     z = _normalise(z)
+    stop = label_stop_words(extra_stop_words)
+    lexical = _lexical_features(texts, lexical_dims, random_state, stop) if lexical_weight > 0 else None
+    if lexical is not None:
+        # Meaning (the embedding) joined with the words QA uses for a failure mode (LSA of TF-IDF):
+        # on real recall reasons the words lift agreement with FDA's categories from NMI ~0.78 to ~0.85.
+        z = _normalise(np.hstack([math.sqrt(1 - lexical_weight) * z, math.sqrt(lexical_weight) * lexical]))
     warm = None
-    if init_centroids is not None and len(init_centroids):
-        # Previous centroids live in the original space; project them into this run's PCA space.
-        warm = _normalise((_normalise(np.asarray(init_centroids, dtype=np.float64)) - pca_mean) @ pca_axes)
+    if init_groups:
+        # The previous run's clusters, as the mean of their surviving members in this run's space.
+        pos = {eid: i for i, eid in enumerate(ids)}
+        cents = [
+            z[[pos[m] for m in g if m in pos]].mean(axis=0) for g in init_groups if any(m in pos for m in g)
+        ]
+        warm = _normalise(np.asarray(cents)) if cents else None
     timings["reduce"] = time.perf_counter() - t
 
     # Choose k on a fixed-seed sample (k-means per candidate k, cosine silhouette), then fit all.
@@ -331,7 +369,8 @@ def cluster_deviations(
     if n_clusters is not None:
         candidates = [max(1, min(int(n_clusters), n))]
     else:
-        candidates = _candidate_ks(min(2, k_cap), k_cap, max_k_candidates)
+        k_lo = default_min_clusters(n) if min_clusters is None else max(2, int(min_clusters))
+        candidates = _candidate_ks(min(k_lo, k_cap), k_cap, max_k_candidates)
         if warm is not None and 2 <= len(warm) <= k_cap and len(warm) not in candidates:
             candidates = sorted([*candidates, len(warm)])
     for k in candidates:
@@ -343,10 +382,15 @@ def cluster_deviations(
         scores[k] = _silhouette(zs, labels_s)
     # Highest silhouette wins; on a tie the smaller k (fewer, broader clusters are easier to review).
     best_k = min(candidates, key=lambda k: (-scores[k] if not math.isnan(scores[k]) else 0.0, k))
-    if warm is not None and not math.isnan(scores[best_k]):
+    top = scores[best_k]
+    if not math.isnan(top):
+        # Silhouette differences below k_tolerance are noise between k-means optima: take the
+        # smallest k that is as good within that margin (fewer, larger clusters are easier to review).
+        best_k = min(k for k in candidates if scores[k] >= top - k_tolerance)
+    if warm is not None and not math.isnan(top):
         # Re-clustering: among ks nearly as good as the best, keep the one closest to the last run's,
         # so that a few new deviations do not reshuffle every cluster QA has been following.
-        near = [k for k in candidates if scores[k] >= scores[best_k] - stability_tolerance]
+        near = [k for k in candidates if scores[k] >= top - stability_tolerance]
         best_k = min(near, key=lambda k: (abs(k - len(warm)), k))
     timings["select_k"] = time.perf_counter() - t
 
@@ -413,6 +457,11 @@ def cluster_deviations(
             )
         )
     unclustered = [ids[i] for i in np.flatnonzero(final_labels < 0)]
+    families = _families(z, groups, sample_idx, member_texts, background, extra_stop_words, k_tolerance)
+    for fam in families:
+        for num in fam["clusters"]:
+            clusters[num].family = fam["id"]
+        fam["clusters"] = [clusters[num].id for num in fam["clusters"]]
     timings["label"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     params["versions"] = _versions()
@@ -424,6 +473,7 @@ def cluster_deviations(
         "pca_dims": dims,
         "unclustered_share": round(len(unclustered) / n, 6),
         "outlier_thresholds": outlier_thresholds,
+        "families": families,
     }
     return ClusterResult(
         clusters=clusters,
@@ -433,6 +483,55 @@ def cluster_deviations(
         diagnostics=diagnostics,
         last_id_number=len(clusters),
     )
+
+
+def _families(
+    z: np.ndarray,
+    groups: list[np.ndarray],
+    sample_idx: np.ndarray,
+    member_texts: list[list[str]],
+    background: list[str],
+    extra_stop_words: Sequence[str],
+    tolerance: float,
+) -> list[dict[str, Any]]:
+    """Return families: the fine clusters grouped by average-linkage on their centroids, count by silhouette."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    k = len(groups)
+    if k < 4:
+        return []  # two or three clusters are already readable: no family level
+    cents = _normalise(np.stack([z[idx].mean(axis=0) for idx in groups]))
+    tree = linkage(cents, method="average", metric="cosine")
+    member = np.full(len(z), -1, dtype=np.int64)
+    for g, idx in enumerate(groups):
+        member[idx] = g
+    pick = sample_idx[member[sample_idx] >= 0]
+    scores: dict[int, float] = {}
+    cuts: dict[int, np.ndarray] = {}
+    for f in range(2, min(k - 1, max(3, math.ceil(math.sqrt(k)) + 2)) + 1):
+        cut = fcluster(tree, t=f, criterion="maxclust")
+        if len(set(cut)) != f:
+            continue
+        cuts[f] = cut
+        scores[f] = _silhouette(z[pick], cut[member[pick]])
+    if not scores:
+        return []
+    top = max(scores.values())
+    best = min(f for f in scores if scores[f] >= top - tolerance)
+    cut = cuts[best]
+    fams = [[g for g in range(k) if cut[g] == c] for c in sorted(set(cut))]
+    # Biggest family first; ties by its first cluster, so numbering is deterministic.
+    fams.sort(key=lambda gs: (-sum(len(groups[g]) for g in gs), gs[0]))
+    labels = ctfidf_labels(
+        [[t for g in gs for t in member_texts[g]] for gs in fams],
+        n_terms=3,
+        extra_stop_words=extra_stop_words,
+        background=background,
+    )
+    return [
+        {"id": f"F-{i}", "label": lab, "clusters": gs, "size": sum(len(groups[g]) for g in gs)}
+        for i, (gs, lab) in enumerate(zip(fams, labels, strict=True), start=1)
+    ]
 
 
 def _pca(x: np.ndarray, dims: int) -> tuple[np.ndarray, float, tuple[np.ndarray, np.ndarray]]:
@@ -498,6 +597,42 @@ def _dissolve_small(z: np.ndarray, labels: np.ndarray, mcs: int) -> np.ndarray:
     return out
 
 
+def label_stop_words(extra: Sequence[str] = ()) -> list[str]:
+    """Return the words that never label or group a cluster: English, domain boilerplate, units."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return sorted(set(ENGLISH_STOP_WORDS) | DOMAIN_STOP_WORDS | UNIT_STOP_WORDS | set(extra))
+
+
+def _lexical_features(
+    texts: Sequence[str], dims: int, random_state: int, stop: list[str]
+) -> np.ndarray | None:
+    """Return unit vectors of the texts' words (TF-IDF of unigrams and bigrams, LSA to dims), or None."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    tf = TfidfVectorizer(
+        tokenizer=_tokenize,
+        token_pattern=None,
+        lowercase=False,
+        stop_words=stop,
+        ngram_range=(1, 2),
+        min_df=2,
+        sublinear_tf=True,
+    )
+    try:
+        m = tf.fit_transform(texts)
+    except ValueError:  # no term occurs twice: the words add nothing
+        return None
+    k = min(dims, m.shape[1] - 1, m.shape[0] - 1)
+    if k < 2:
+        return None
+    # ARPACK with a seeded start vector: exact to tolerance and reproducible.
+    with np.errstate(divide="ignore", invalid="ignore"):  # explained-variance ratio of constant texts
+        lsa = TruncatedSVD(k, algorithm="arpack", random_state=random_state).fit_transform(m)
+    return _normalise(lsa)
+
+
 def ctfidf_labels(
     groups: Sequence[Sequence[str]],
     *,
@@ -510,11 +645,11 @@ def ctfidf_labels(
     background: texts that belong to no group (the unclustered remainder); they count toward how
     common a term is but get no label.
     """
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer
 
     if not groups:
         return []
-    stop = sorted(set(ENGLISH_STOP_WORDS) | DOMAIN_STOP_WORDS | UNIT_STOP_WORDS | set(extra_stop_words))
+    stop = label_stop_words(extra_stop_words)
     docs: list[str] = []
     owner: list[int] = []
     for g, texts in enumerate([*groups, background]):
@@ -677,6 +812,7 @@ def match_to_previous(
     order = {"merge": 0, "split": 1, "new": 2, "vanished": 3}
     events.sort(key=lambda e: (order[e.kind], e.old_ids, e.new_ids))
 
+    old_name = {o.id: o.name for o in old}
     renamed = [
         DeviationCluster(
             id=new_id[j],
@@ -685,10 +821,19 @@ def match_to_previous(
             member_ids=list(c.member_ids),
             representative_ids=list(c.representative_ids),
             centroid=c.centroid,
+            family=c.family,
+            # A name QA gave a cluster stays with the cluster that carries its id.
+            name=old_name.get(new_id[j], c.name),
         )
         for j, c in enumerate(new)
     ]
     renamed.sort(key=lambda c: (-c.size, parse_cluster_id(c.id), c.id))
+    remap = {c.id: new_id[j] for j, c in enumerate(new)}
+    diagnostics = dict(current.diagnostics)
+    diagnostics["families"] = [
+        {**f, "clusters": sorted(remap.get(c, c) for c in f["clusters"])}
+        for f in diagnostics.get("families", [])
+    ]
     params = dict(current.params)
     params["matched_to"] = previous.run_id
     params["match"] = {"min_jaccard": min_jaccard, "min_cosine": min_cosine, "event_share": event_share}
@@ -697,7 +842,7 @@ def match_to_previous(
         unclustered_ids=list(current.unclustered_ids),
         params=params,
         timings=dict(current.timings),
-        diagnostics=dict(current.diagnostics),
+        diagnostics=diagnostics,
         events=events,
         last_id_number=counter,
         run_id=current.run_id,

@@ -30,6 +30,7 @@ from kb.models import (
     NotFoundError,
     Revision,
 )
+from kb.storage.sqlite_analytics import AnalyticsQueries
 
 SCHEMA_VERSION = 2  # 2: no FTS5 table (keyword search moved to kb/retrieval/keyword_index.py)
 # Column order of the entries table: ids, the caller's fields, then what the store maintains.
@@ -147,7 +148,7 @@ def blob_to_vector(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4")
 
 
-class Store:
+class Store(AnalyticsQueries):
     """Opens the database (WAL, busy timeout, migrations) and does every write to entries."""
 
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 30_000) -> None:
