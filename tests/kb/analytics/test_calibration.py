@@ -13,7 +13,9 @@ from kb.analytics.quality import drift_report
 from kb.models import KBError
 
 
-def _record(monthly_totals: list[int], *, rise: tuple[str, int, int] | None = None, seed: int = 0) -> list[DriftRecord]:
+def _record(
+    monthly_totals: list[int], *, rise: tuple[str, int, int] | None = None, seed: int = 0
+) -> list[DriftRecord]:
     """Return records over months 2020-01.. with these totals, spread over 6 clusters and 3 sites."""
     rng = np.random.default_rng(seed)
     out, n = [], 0

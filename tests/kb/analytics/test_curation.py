@@ -76,11 +76,15 @@ def test_curation_is_audited_and_survives_reclustering(qa_kb):
 
     actions = [e["action"] for e in qa_kb.store.audit_events() if e["action"].startswith("cluster_")]
     assert actions == ["cluster_rename", "cluster_merge", "cluster_split", "cluster_split_part"]
-    assert all(e["actor"] == "qa.lead" for e in qa_kb.store.audit_events() if e["action"].startswith("cluster_"))
+    assert all(
+        e["actor"] == "qa.lead" for e in qa_kb.store.audit_events() if e["action"].startswith("cluster_")
+    )
 
     # New deviations arrive, one a near copy of a member of the renamed cluster; QA clusters again.
     donor = qa_kb.get(sorted(kept[big.id])[0])
-    added = qa_kb.add({"type": "deviation", "text": donor.text + " Seen again.", "occurred_at": "2025-06-01"}, author="op")
+    added = qa_kb.add(
+        {"type": "deviation", "text": donor.text + " Seen again.", "occurred_at": "2025-06-01"}, author="op"
+    )
     again = run_clustering(qa_kb)
     by_id = {c.id: c for c in again.clusters}
     assert by_id[big.id].name == "Depth filter blockage"
@@ -142,6 +146,8 @@ def test_a_title_that_names_a_product_does_not_decide_clusters(kb):
     data = cluster_input(kb)
     vec = {e.ext_id: v for e, v in zip(data.entries, data.vectors, strict=True)}
     for i in range(len(problems)):
-        assert np.allclose(vec[f"a{i}"], vec[f"b{i}"], atol=1e-5), "the title leaked into the clustering vector"
+        assert np.allclose(vec[f"a{i}"], vec[f"b{i}"], atol=1e-5), (
+            "the title leaked into the clustering vector"
+        )
     titled = [e for e in kb.store.iter_entries(type="deviation") if e.ext_id.startswith("b")]
     assert all(e.search_text() != e.text for e in titled), "search still sees the title"
