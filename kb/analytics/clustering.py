@@ -20,170 +20,46 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-CLUSTER_ID_PREFIX = "C-"
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-# Words that appear in nearly every deviation narrative and so say nothing about the problem.
-DOMAIN_STOP_WORDS: frozenset[str] = frozenset(
-    _words(
-        """
-    deviation deviations deviated batch batches lot lots sop sops record records recorded per
-    procedure procedures observed noted found reported report reports event events occurred occur
-    issue issues dev devs br ebr mbr ref reference number no nr id date time day days week weeks
-    month months year years am pm approx approximately ca within also due result resulted
-    product products potential potentially
-    """
-    )
+from kb.analytics.identity import match_to_previous
+from kb.analytics.labels import (
+    DOMAIN_STOP_WORDS,
+    UNIT_STOP_WORDS,
+    _tokenize,
+    ctfidf_labels,
+    label_stop_words,
 )
-# Units and unit-like tokens: a label "ml min" is noise (numbers are dropped by the tokenizer).
-UNIT_STOP_WORDS: frozenset[str] = frozenset(
-    _words(
-        """
-    ml l ul µl μl mg g kg ug µg μg ng pg um µm μm nm mm cm m min mins minute minutes h hr hrs hour hours
-    sec secs second seconds s rpm psi bar mbar kpa pa c degc deg degrees f pct percent x vvm lpm
-    mol mmol mm umol mosm mosmol iu cfu eu tu vg gc kda da ppm ppb
-    """
-    )
+from kb.analytics.results import (
+    CLUSTER_ID_PREFIX,
+    ClusterEvent,
+    ClusterResult,
+    DeviationCluster,
+    format_cluster_id,
+    parse_cluster_id,
 )
 
-_TOKEN_RE = re.compile(r"(?u)\b[^\W_][\w\-]*[^\W_]\b|\b[^\W\d_]\b")
-
-
-def _tokenize(text: str) -> list[str]:
-    """Split lower-cased text into word tokens, dropping numbers and id-like codes."""
-    out = []
-    for tok in _TOKEN_RE.findall(text.lower()):
-        tok = tok.strip("-")
-        if len(tok) < 2:
-            continue
-        digits = sum(ch.isdigit() for ch in tok)
-        # Numbers, lot codes (B12345, 2024-001) carry no meaning across documents; keep p24, co2.
-        if digits and digits * 2 >= len(tok):
-            continue
-        out.append(tok)
-    return out
-
-
-@dataclass
-class DeviationCluster:
-    """One group of similar deviations: id, top terms, members, representatives and centroid."""
-
-    id: str
-    label: list[str]
-    size: int
-    member_ids: list[str]
-    representative_ids: list[str]
-    centroid: np.ndarray = field(repr=False)
-    family: str | None = None  # the coarse group (F-1, ...) this cluster belongs to
-    name: str | None = None  # a name QA gave the cluster (curation); None: the label speaks
-
-    def title(self) -> str:
-        """Return the name QA gave the cluster, else its label terms."""
-        return self.name or ", ".join(self.label)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the cluster as a JSON-ready dict (centroid left out)."""
-        return {
-            "id": self.id,
-            "family": self.family,
-            "name": self.name,
-            "label": list(self.label),
-            "size": self.size,
-            "member_ids": list(self.member_ids),
-            "representative_ids": list(self.representative_ids),
-        }
-
-
-@dataclass
-class ClusterEvent:
-    """A change between two clustering runs: merge, split, new or vanished."""
-
-    kind: str  # merge | split | new | vanished
-    old_ids: list[str]
-    new_ids: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the event as a JSON-ready dict."""
-        return {"kind": self.kind, "old_ids": list(self.old_ids), "new_ids": list(self.new_ids)}
-
-
-@dataclass
-class ClusterResult:
-    """The outcome of one clustering run: clusters, the unclustered remainder, parameters, timings."""
-
-    clusters: list[DeviationCluster]
-    unclustered_ids: list[str]
-    params: dict[str, Any]
-    timings: dict[str, float]
-    diagnostics: dict[str, Any] = field(default_factory=dict)
-    events: list[ClusterEvent] = field(default_factory=list)
-    # Highest cluster number ever handed out along this chain of runs (so ids are never reused).
-    last_id_number: int = 0
-    run_id: str | None = None
-    created_at: str | None = None
-    fingerprint: str | None = None
-    entry_type: str | None = None
-
-    @property
-    def n_items(self) -> int:
-        """Return the number of items clustered (members plus unclustered)."""
-        return sum(c.size for c in self.clusters) + len(self.unclustered_ids)
-
-    @property
-    def families(self) -> list[dict[str, Any]]:
-        """Return the family level: id, label, cluster ids and size of each family (may be empty)."""
-        return list(self.diagnostics.get("families", []))
-
-    def cluster_of(self) -> dict[str, str]:
-        """Return a map from entry id to cluster id (unclustered entries are absent)."""
-        return {mid: c.id for c in self.clusters for mid in c.member_ids}
-
-    def get(self, cluster_id: str) -> DeviationCluster:
-        """Return the cluster with this id, or raise KeyError."""
-        for c in self.clusters:
-            if c.id == cluster_id:
-                return c
-        raise KeyError(cluster_id)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the result as a JSON-ready dict (centroids left out)."""
-        return {
-            "run_id": self.run_id,
-            "created_at": self.created_at,
-            "fingerprint": self.fingerprint,
-            "entry_type": self.entry_type,
-            "n_items": self.n_items,
-            "clusters": [c.to_dict() for c in self.clusters],
-            "unclustered_ids": list(self.unclustered_ids),
-            "params": self.params,
-            "diagnostics": self.diagnostics,
-            "timings": self.timings,
-            "events": [e.to_dict() for e in self.events],
-            "last_id_number": self.last_id_number,
-        }
-
-
-def format_cluster_id(number: int) -> str:
-    """Return the cluster id for a number (C-001)."""
-    return f"{CLUSTER_ID_PREFIX}{number:03d}"
-
-
-def parse_cluster_id(cluster_id: str) -> int:
-    """Return the number inside a cluster id (0 if it has none)."""
-    tail = cluster_id[len(CLUSTER_ID_PREFIX) :] if cluster_id.startswith(CLUSTER_ID_PREFIX) else ""
-    return int(tail) if tail.isdigit() else 0
+# Re-exported: callers import these from here.
+__all__ = [
+    "CLUSTER_ID_PREFIX",
+    "DOMAIN_STOP_WORDS",
+    "UNIT_STOP_WORDS",
+    "ClusterEvent",
+    "ClusterResult",
+    "DeviationCluster",
+    "cluster_deviations",
+    "ctfidf_labels",
+    "default_min_cluster_size",
+    "default_min_clusters",
+    "format_cluster_id",
+    "label_stop_words",
+    "match_to_previous",
+    "parse_cluster_id",
+]
 
 
 def default_min_cluster_size(n: int) -> int:
@@ -597,13 +473,6 @@ def _dissolve_small(z: np.ndarray, labels: np.ndarray, mcs: int) -> np.ndarray:
     return out
 
 
-def label_stop_words(extra: Sequence[str] = ()) -> list[str]:
-    """Return the words that never label or group a cluster: English, domain boilerplate, units."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return sorted(set(ENGLISH_STOP_WORDS) | DOMAIN_STOP_WORDS | UNIT_STOP_WORDS | set(extra))
-
-
 def _lexical_features(
     texts: Sequence[str], dims: int, random_state: int, stop: list[str]
 ) -> np.ndarray | None:
@@ -631,225 +500,6 @@ def _lexical_features(
     with np.errstate(divide="ignore", invalid="ignore"):  # explained-variance ratio of constant texts
         lsa = TruncatedSVD(k, algorithm="arpack", random_state=random_state).fit_transform(m)
     return _normalise(lsa)
-
-
-def ctfidf_labels(
-    groups: Sequence[Sequence[str]],
-    *,
-    n_terms: int = 5,
-    extra_stop_words: Sequence[str] = (),
-    background: Sequence[str] = (),
-) -> list[list[str]]:
-    """Return the top terms of each group of texts by class-based TF-IDF (unigrams and bigrams).
-
-    background: texts that belong to no group (the unclustered remainder); they count toward how
-    common a term is but get no label.
-    """
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    if not groups:
-        return []
-    stop = label_stop_words(extra_stop_words)
-    docs: list[str] = []
-    owner: list[int] = []
-    for g, texts in enumerate([*groups, background]):
-        for text in texts:
-            docs.append(text or "")
-            owner.append(g)
-    # binary=True: a word repeated in one narrative counts once, so one verbose record cannot
-    # dominate its cluster's label; the term frequency is the share of members that use the term.
-    cv = CountVectorizer(
-        tokenizer=_tokenize,
-        token_pattern=None,
-        lowercase=False,
-        stop_words=stop,
-        ngram_range=(1, 2),
-        binary=True,
-    )
-    try:
-        dtm = cv.fit_transform(docs)
-    except ValueError:  # every document empty after stop-word removal
-        return [[] for _ in groups]
-    vocab = cv.get_feature_names_out()
-    n_groups = len(groups)
-    n_classes = n_groups + (1 if background else 0)
-    from scipy import sparse
-
-    assign = sparse.csr_matrix(
-        (np.ones(len(owner)), (np.array(owner), np.arange(len(owner)))), shape=(n_groups + 1, len(owner))
-    )
-    class_counts = np.asarray((assign @ dtm).todense(), dtype=np.float64)  # classes x terms (doc counts)
-    sizes = np.array([max(len(g), 1) for g in [*groups, background]], dtype=np.float64)
-    tf = class_counts / sizes[:, None]
-    # Lift: a label term must be more common in its group than in the whole corpus; a word every
-    # group uses equally ("pump" in a pump-heavy process) says nothing about this group.
-    overall = class_counts.sum(axis=0) / max(len(docs), 1)
-    # BERTopic's c-TF-IDF weight: idf = log(1 + A / f_t), A = mean term count per class,
-    # f_t = the term's count over all classes.
-    freq = class_counts.sum(axis=0)
-    avg = class_counts.sum() / n_classes
-    idf = np.log1p(avg / np.maximum(freq, 1e-12))
-    scores = tf * idf
-    out: list[list[str]] = []
-    for g in range(n_groups):
-        row = scores[g]
-        over = tf[g] > overall + 1e-12 if n_classes > 1 else np.ones_like(row, dtype=bool)
-        cand = np.flatnonzero((row > 0) & over)
-        # Deterministic order: score desc; on a tie the bigram (more specific), then term text.
-        ranked = sorted(cand, key=lambda j: (-round(float(row[j]), 12), -vocab[j].count(" "), vocab[j]))
-        chosen: list[str] = []
-        covered: set[str] = set()
-        for j in ranked:
-            term = str(vocab[j])
-            words = term.split()
-            # Skip a term whose words are all already shown ("sterility" after "lack sterility").
-            if all(w in covered for w in words):
-                continue
-            chosen.append(term)
-            covered.update(words)
-            if len(chosen) >= n_terms:
-                break
-        out.append(chosen)
-    return out
-
-
-def match_to_previous(
-    previous: ClusterResult | None,
-    current: ClusterResult,
-    *,
-    min_jaccard: float = 0.3,
-    min_cosine: float = 0.95,
-    event_share: float = 0.25,
-) -> ClusterResult:
-    """Return current with cluster ids carried over from previous, plus merge/split/new/vanished events.
-
-    Matching: Jaccard of member sets, counted only over entries present in both runs (so added or
-    retired entries do not dilute it). A pair may match when Jaccard >= min_jaccard, or, when one
-    side has no shared entries at all, when centroid cosine >= min_cosine. The Hungarian assignment
-    maximises Jaccard (centroid cosine breaks ties). A "flow" from old cluster o to new cluster n is
-    significant when at least event_share of o's shared members went to n AND at least event_share of
-    n's shared members came from o: one old with two significant outflows is a split, one new with two
-    significant inflows is a merge. Unmatched new clusters get fresh ids after the highest ever used.
-    """
-    from scipy.optimize import linear_sum_assignment
-
-    if previous is None:
-        return current
-    old = sorted(previous.clusters, key=lambda c: c.id)
-    new = list(current.clusters)
-    prev_all = {m for c in previous.clusters for m in c.member_ids} | set(previous.unclustered_ids)
-    curr_all = {m for c in current.clusters for m in c.member_ids} | set(current.unclustered_ids)
-    common = prev_all & curr_all
-    old_sets = [set(c.member_ids) & common for c in old]
-    new_sets = [set(c.member_ids) & common for c in new]
-    n_old, n_new = len(old), len(new)
-    inter = np.zeros((n_old, n_new))
-    jac = np.zeros((n_old, n_new))
-    cos = np.zeros((n_old, n_new))
-    for i, a in enumerate(old_sets):
-        for j, b in enumerate(new_sets):
-            k = len(a & b)
-            inter[i, j] = k
-            union = len(a | b)
-            jac[i, j] = k / union if union else 0.0
-            ca, cb = np.asarray(old[i].centroid, np.float64), np.asarray(new[j].centroid, np.float64)
-            if ca.shape == cb.shape and ca.size:
-                denom = (np.linalg.norm(ca) * np.linalg.norm(cb)) or 1.0
-                cos[i, j] = float(ca @ cb / denom)
-    no_shared = np.array([[not a or not b for b in new_sets] for a in old_sets], dtype=bool).reshape(
-        n_old, n_new
-    )
-    eligible = (jac >= min_jaccard) | (no_shared & (cos >= min_cosine))
-
-    new_id: dict[int, str] = {}
-    matched_old: set[int] = set()
-    if n_old and n_new:
-        # Maximise Jaccard; cosine is a small tie-breaker; ineligible pairs get a prohibitive cost.
-        weight = np.where(eligible, jac + 1e-3 * cos + 1.0, 0.0)
-        rows, cols = linear_sum_assignment(-weight)
-        for i, j in zip(rows, cols, strict=True):
-            if eligible[i, j]:
-                new_id[j] = old[i].id
-                matched_old.add(i)
-
-    # Transitions between runs from member flows.
-    old_size = np.array([len(a) for a in old_sets], dtype=np.float64).reshape(-1, 1)
-    new_size = np.array([len(b) for b in new_sets], dtype=np.float64).reshape(1, -1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share_out = np.where(old_size > 0, inter / np.maximum(old_size, 1), 0.0)
-        share_in = np.where(new_size > 0, inter / np.maximum(new_size, 1), 0.0)
-    flow = (share_out >= event_share) & (share_in >= event_share) & (inter > 0)
-
-    counter = max([previous.last_id_number] + [parse_cluster_id(c.id) for c in previous.clusters])
-    # Fresh ids in the current order (biggest first), after the highest number ever used.
-    for j in range(n_new):
-        if j not in new_id:
-            counter += 1
-            new_id[j] = format_cluster_id(counter)
-
-    events: list[ClusterEvent] = []
-    in_event_old: set[int] = set()
-    in_event_new: set[int] = set()
-    for j in range(n_new):
-        srcs = [i for i in range(n_old) if flow[i, j]]
-        if len(srcs) >= 2:
-            events.append(ClusterEvent("merge", sorted(old[i].id for i in srcs), [new_id[j]]))
-            in_event_old.update(srcs)
-            in_event_new.add(j)
-    for i in range(n_old):
-        dsts = [j for j in range(n_new) if flow[i, j]]
-        if len(dsts) >= 2:
-            events.append(ClusterEvent("split", [old[i].id], sorted(new_id[j] for j in dsts)))
-            in_event_old.add(i)
-            in_event_new.update(dsts)
-    matched_new = {j for j in new_id if new_id[j] in {o.id for o in old}}
-    for j in range(n_new):
-        if j not in matched_new and j not in in_event_new:
-            events.append(ClusterEvent("new", [], [new_id[j]]))
-    for i in range(n_old):
-        if i not in matched_old and i not in in_event_old:
-            events.append(ClusterEvent("vanished", [old[i].id], []))
-    order = {"merge": 0, "split": 1, "new": 2, "vanished": 3}
-    events.sort(key=lambda e: (order[e.kind], e.old_ids, e.new_ids))
-
-    old_name = {o.id: o.name for o in old}
-    renamed = [
-        DeviationCluster(
-            id=new_id[j],
-            label=list(c.label),
-            size=c.size,
-            member_ids=list(c.member_ids),
-            representative_ids=list(c.representative_ids),
-            centroid=c.centroid,
-            family=c.family,
-            # A name QA gave a cluster stays with the cluster that carries its id.
-            name=old_name.get(new_id[j], c.name),
-        )
-        for j, c in enumerate(new)
-    ]
-    renamed.sort(key=lambda c: (-c.size, parse_cluster_id(c.id), c.id))
-    remap = {c.id: new_id[j] for j, c in enumerate(new)}
-    diagnostics = dict(current.diagnostics)
-    diagnostics["families"] = [
-        {**f, "clusters": sorted(remap.get(c, c) for c in f["clusters"])}
-        for f in diagnostics.get("families", [])
-    ]
-    params = dict(current.params)
-    params["matched_to"] = previous.run_id
-    params["match"] = {"min_jaccard": min_jaccard, "min_cosine": min_cosine, "event_share": event_share}
-    return ClusterResult(
-        clusters=renamed,
-        unclustered_ids=list(current.unclustered_ids),
-        params=params,
-        timings=dict(current.timings),
-        diagnostics=diagnostics,
-        events=events,
-        last_id_number=counter,
-        run_id=current.run_id,
-        created_at=current.created_at,
-        fingerprint=current.fingerprint,
-        entry_type=current.entry_type,
-    )
 
 
 def _round(timings: dict[str, float]) -> dict[str, float]:

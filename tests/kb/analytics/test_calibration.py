@@ -69,3 +69,54 @@ def test_undated_records_say_what_is_missing(kb):
     kb.add_many([{"type": "deviation", "text": f"pump tubing kink number {i}"} for i in range(8)], author="t")
     with pytest.raises(KBError, match=r"occurred_at is set on 0 of 8 .*--map occurred_at="):
         drift_report(kb)
+
+
+def test_drift_command_says_what_it_watches_and_calibrates(sample_kb_dir, tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    home = tmp_path / "kb"
+    shutil.copytree(sample_kb_dir, home)
+    out = CliRunner().invoke(cli, ["--kb", str(home), "drift", "--calibrate", "3"])
+    assert out.exit_code == 0, out.output
+    first = out.output.splitlines()[0]
+    assert first.startswith("watching counts: ") or first.startswith("watching shares: ")
+    assert "calibration (3 date permutations):" in out.output and "nominal" in out.output
+    assert "against 3 permutations)" in out.output, "each signal says how unusual it is"
+    bad = CliRunner().invoke(cli, ["--kb", str(home), "drift", "--calibrate", "0"])
+    assert bad.exit_code == 2 and "--calibrate" in bad.output
+    md = tmp_path / "r.md"
+    out = CliRunner().invoke(cli, ["--kb", str(home), "report", "--out", str(md), "--calibrate", "2"])
+    assert out.exit_code == 0 and "calibration (2 date permutations)" in md.read_text()
+    assert "Watching " in md.read_text()
+
+
+def test_outputs_with_many_sites_show_the_top_few(kb):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+    from kb.analytics.quality import top_values
+
+    assert top_values({"A": 1, "B": 5, "C": 5, "D": 2}, 2) == "B 5, C 5 ... and 2 more"
+    texts = ["Pump tubing kinked and flow stopped", "Filter clogged, pressure rose above the limit"]
+    kb.add_many(
+        [
+            {
+                "type": "deviation",
+                "text": f"{texts[i % 2]} (case {i})",
+                "site": f"Site {i:02d}",
+                "occurred_at": f"2024-{i % 12 + 1:02d}-03",
+            }
+            for i in range(24)
+        ],
+        author="t",
+    )
+    out = CliRunner().invoke(cli, ["--kb", str(kb.home), "clusters"])
+    assert out.exit_code == 0, out.output
+    lines = [ln for ln in out.output.splitlines() if ln.strip().startswith("C-")]
+    assert lines and all("... and " in ln and len(ln) < 200 for ln in lines)
+    # The name or label comes right after the id, before the numbers and the sites.
+    assert all(ln.split("|")[0].strip().split("  ", 1)[1] for ln in lines)
