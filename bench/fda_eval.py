@@ -50,15 +50,15 @@ def cli(*args: str) -> str:
     return done.stdout
 
 
-def build(work: Path) -> dict[str, Path]:
-    """Return the knowledge bases (importing through the CLI where they do not exist yet)."""
+def build(work: Path, names: list[str]) -> dict[str, Path]:
+    """Return the named knowledge bases (importing through the CLI where they do not exist yet)."""
     work.mkdir(parents=True, exist_ok=True)
     events = work / "fda_events.csv"
     if not events.exists():
         write_event_csv(events)
     homes = {"fda-field": work / "kb-field", "fda-title": work / "kb-title", "maintnet": work / "kb-maint"}
     for name, home in homes.items():
-        if (home / "tacitkb.db").exists():
+        if name not in names or (home / "tacitkb.db").exists():
             continue
         cli("--kb", str(home), "init")
         if name == "maintnet":
@@ -72,7 +72,7 @@ def build(work: Path) -> dict[str, Path]:
         say(cli("--kb", str(home), "import", str(src), "--type", "deviation", *args).strip())
         say(f"fda_eval: imported {name} in {time.perf_counter() - t:.0f} s (load {loadavg()})")
     samples = work / "kb-samples"
-    if not (samples / "tacitkb.db").exists():
+    if "samples" in names and not (samples / "tacitkb.db").exists():
         cli("--kb", str(samples), "init", "--samples")
     homes["samples"] = samples
     return homes
@@ -167,7 +167,7 @@ def _months(a: str, b: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the evaluation and write the doc."""
-    from bench.fda_render import render
+    from bench.fda_render import render  # noqa: PLC0415 - only needed here
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/tacitkb-eval"))
@@ -176,11 +176,17 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default="", help="Comma-separated subset: fda-field,fda-title,maintnet,samples"
     )
     parser.add_argument("--no-doc", action="store_true")
+    parser.add_argument("--render-only", action="store_true", help="Write the doc from DIR/fda_eval.json.")
     args = parser.parse_args(argv)
-    homes = build(args.work)
-    only = [s for s in args.only.split(",") if s] or list(homes)
-    results = {}
-    for name in only:
+    names = [s for s in args.only.split(",") if s] or ["fda-field", "fda-title", "maintnet", "samples"]
+    store = args.work / "fda_eval.json"
+    # Results of earlier partial runs are kept, so records can be evaluated one at a time.
+    results = json.loads(store.read_text()) if store.exists() else {}
+    if args.render_only:
+        DOC.write_text(render(results, args.permutations))
+        return 0
+    homes = build(args.work, names)
+    for name in names:
         say(f"fda_eval: evaluating {name} (load {loadavg()})")
         results[name] = evaluate(name, homes[name], args.permutations)
         say(
@@ -188,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
                 {k: v for k, v in results[name].items() if k not in ("clusters", "signals")}, default=str
             )[:2000]
         )
-    (args.work / "fda_eval.json").write_text(json.dumps(results, indent=1, default=str))
+    store.write_text(json.dumps(results, indent=1, default=str))
     if not args.no_doc:
         DOC.write_text(render(results, args.permutations))
         say(f"fda_eval: wrote {DOC}")

@@ -75,7 +75,7 @@ def run_clustering(
         raise KBError(
             f"only {len(data.entries)} active '{entry_type}' entries: at least {MIN_ITEMS} are needed to cluster"
         )
-    previous = load_run(kb.store.db, entry_type=entry_type)
+    previous = load_run(kb.store, entry_type=entry_type)
     if previous is not None and previous.fingerprint != kb.embedder.fingerprint:
         previous = None  # another model: its clusters cannot be compared
     curated = set(kb.store.iter_curated_ids(entry_type))
@@ -89,7 +89,7 @@ def run_clustering(
     )
     if save:
         with kb.store.transaction():
-            save_run(kb.store.db, result, fingerprint=kb.embedder.fingerprint, entry_type=entry_type)
+            save_run(kb.store, result, fingerprint=kb.embedder.fingerprint, entry_type=entry_type)
     return result
 
 
@@ -130,7 +130,7 @@ def curate(
     except curation.CurationError as exc:
         raise KBError(str(exc)) from exc
     with kb.store.transaction():
-        run_id = save_run(kb.store.db, new, fingerprint=kb.embedder.fingerprint, entry_type=entry_type)
+        run_id = save_run(kb.store, new, fingerprint=kb.embedder.fingerprint, entry_type=entry_type)
         kb.store.add_curation(
             at=utc_now(),
             actor=actor,
@@ -155,7 +155,7 @@ def curate(
 
 def latest_clusters(kb: KnowledgeBase, entry_type: str = "deviation") -> ClusterResult | None:
     """Return the last stored cluster run of a type, if any."""
-    return load_run(kb.store.db, entry_type=entry_type)
+    return load_run(kb.store, entry_type=entry_type)
 
 
 def current_clusters(kb: KnowledgeBase, entry_type: str = "deviation") -> ClusterResult:
