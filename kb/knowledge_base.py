@@ -33,7 +33,8 @@ from kb.retrieval.learning import Learned, Learner
 from kb.retrieval.search import hybrid_search
 from kb.retrieval.vector_index import EXACT_LIMIT, VectorIndex
 from kb.storage.base import Store
-from kb.storage.sqlite import SQLiteStore, default_title
+from kb.storage.entry_writes import default_title
+from kb.storage.sqlite import SQLiteStore
 
 if TYPE_CHECKING:  # the facade checks roles through the actor it is given; it does not import governance
     from kb.governance.roles import Actor

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.models import KBError
+from kb.storage.entry_writes import revision_digest
 from kb.storage.sqlite import GENESIS_HASH, Store, event_hash, utc_now
-from kb.storage.sqlite_governance import revision_digest
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase

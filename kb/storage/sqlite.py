@@ -18,18 +18,13 @@ import numpy as np
 import sqlite_utils
 
 from kb.models import (
-    EDITABLE_FIELDS,
-    LINK_RELATIONS,
     Entry,
     KBError,
     Link,
     NotFoundError,
     Revision,
     SearchFilters,
-    check_entry,
-    format_id,
     parse_id,
-    utc_now,
 )
 from kb.storage import schema
 from kb.storage.base import (
@@ -39,9 +34,10 @@ from kb.storage.base import (
     event_hash,
     vector_to_blob,
 )
+from kb.storage.entry_writes import AuditEvent, EntryWrites, RevisionRow
 from kb.storage.sqlite_analytics import AnalyticsQueries
 from kb.storage.sqlite_feedback import FeedbackQueries
-from kb.storage.sqlite_governance import GovernanceQueries, bound_state, revision_digest
+from kb.storage.sqlite_governance import GovernanceQueries
 from kb.storage.sqlite_workshops import WorkshopQueries
 
 
@@ -66,7 +62,7 @@ def storage_error(exc: sqlite3.Error, path: Path) -> KBError:
     return KBError(f"{path}: database error: {exc}")
 
 
-class SQLiteStore(GovernanceQueries, AnalyticsQueries, FeedbackQueries, WorkshopQueries):
+class SQLiteStore(GovernanceQueries, AnalyticsQueries, FeedbackQueries, WorkshopQueries, EntryWrites):
     """The embedded Store: one SQLite file (WAL, busy timeout, migrations); every write to entries."""
 
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 30_000) -> None:
@@ -452,205 +448,36 @@ class SQLiteStore(GovernanceQueries, AnalyticsQueries, FeedbackQueries, Workshop
         cols = ("seq", "at", "actor", "action", "entry_id", "details", "prev_hash", "hash")
         return [dict(zip(cols, r, strict=True)) | {"details": json.loads(r[5])} for r in cur.fetchall()]
 
-    @staticmethod
-    def check_entry(entry: Entry) -> None:
-        """Raise KBError naming the field if an entry cannot be stored."""
-        check_entry(entry)
+    # -- row primitives for the shared write rules (kb/storage/entry_writes.py) ------------------------
 
-    def insert(
-        self, entries: Sequence[Entry], *, author: str | None, reason: str | None = None
-    ) -> list[Entry]:
-        """Insert new entries in one transaction, with revision 1 and an audit event each."""
-        for entry in entries:
-            self.check_entry(entry)
-        now = utc_now()
-        stored: list[Entry] = []
-        with self.transaction():
-            seq = self._next_seq()
-            version = self._bump_version()
-            for entry in entries:
-                entry.id = format_id(seq)
-                entry.title = entry.title or default_title(entry.text)
-                entry.author = entry.author or author
-                entry.created_at = entry.updated_at = now
-                entry.status = "active"
-                entry.revision = 1
-                entry.content_hash = entry.compute_hash()
-                row = self._entry_row(entry, seq, version)
-                self.conn.execute(
-                    f"INSERT INTO entries({', '.join(ENTRY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})",
-                    row,
-                )
-                changes = {
-                    k: {"old": None, "new": v}
-                    for k, v in _editable_values(entry).items()
-                    if v not in (None, "", [], {})
-                }
-                digest = self._write_revision(entry.id, 1, "create", author, now, reason, changes)
-                self._audit(
-                    author,
-                    "create",
-                    entry.id,
-                    {"revision": 1, "reason": reason, **bound_state(entry, digest)},
-                    now,
-                )
-                stored.append(entry)
-                seq += 1
-        return stored
-
-    def update(self, entry_id: str, changes: dict[str, Any], *, author: str | None, reason: str) -> Entry:
-        """Apply field changes to an entry as a new revision (old and new values recorded)."""
-        if not reason or not reason.strip():
-            raise KBError("argument 'reason': a reason is required for every edit")
-        unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
-        if unknown:
-            raise KBError(
-                f"field '{unknown[0]}': not an editable field (editable: {', '.join(EDITABLE_FIELDS)})"
-            )
-        with self.transaction():
-            entry = self.get(entry_id)
-            if entry.status != "active":
-                raise KBError(f"{entry_id} is retired; it cannot be edited")
-            if "author" in changes and changes["author"] != entry.author:
-                # Who wrote an entry is fixed at creation: changing it would let a signer disown it.
-                raise KBError("field 'author': read-only after creation (the history names every editor)")
-            before = _editable_values(entry)
-            for key, value in changes.items():
-                setattr(entry, key, value)
-            self.check_entry(entry)
-            after = _editable_values(entry)
-            diff = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
-            if not diff:
-                return entry
-            now = utc_now()
-            entry.revision += 1
-            entry.updated_at = now
-            entry.content_hash = entry.compute_hash()
-            version = self._bump_version()
-            self.conn.execute(
-                f"UPDATE entries SET {', '.join(f'{c} = ?' for c in ENTRY_COLUMNS if c not in ('id', 'seq'))} WHERE id = ?",
-                [
-                    v
-                    for c, v in zip(
-                        ENTRY_COLUMNS, self._entry_row(entry, parse_id(entry.id), version), strict=True
-                    )
-                    if c not in ("id", "seq")
-                ]
-                + [entry.id],
-            )
-            digest = self._write_revision(entry.id, entry.revision, "edit", author, now, reason, diff)
-            self._audit(
-                author,
-                "edit",
-                entry.id,
-                {
-                    "revision": entry.revision,
-                    "reason": reason,
-                    "fields": sorted(diff),
-                    **bound_state(entry, digest),
-                },
-                now,
-            )
-        return entry
-
-    def set_status(self, entry_id: str, status: str, *, author: str | None, reason: str) -> Entry:
-        """Retire (or restore) an entry with a reason; nothing is ever hard-deleted."""
-        if not reason or not reason.strip():
-            raise KBError("argument 'reason': a reason is required to retire or restore an entry")
-        with self.transaction():
-            entry = self.get(entry_id)
-            if entry.status == status:
-                raise KBError(f"{entry_id} is already {status}")
-            now = utc_now()
-            old = entry.status
-            entry.status = status
-            entry.revision += 1
-            entry.updated_at = now
-            version = self._bump_version()
-            self.conn.execute(
-                "UPDATE entries SET status = ?, revision = ?, updated_at = ?, changed_version = ? WHERE id = ?",
-                (status, entry.revision, now, version, entry.id),
-            )
-            action = "retire" if status == "retired" else "restore"
-            digest = self._write_revision(
-                entry.id, entry.revision, action, author, now, reason, {"status": {"old": old, "new": status}}
-            )
-            self._audit(
-                author,
-                action,
-                entry.id,
-                {"revision": entry.revision, "reason": reason, **bound_state(entry, digest)},
-                now,
-            )
-        return entry
-
-    def add_link(self, link: Link) -> Link:
-        """Store a link between two existing entries (idempotent)."""
-        if link.relation not in LINK_RELATIONS:
-            raise KBError(
-                f"argument 'relation': unknown relation '{link.relation}' (expected one of {', '.join(LINK_RELATIONS)})"
-            )
-        if link.source == link.target:
-            raise KBError(f"an entry cannot be linked to itself ({link.source})")
-        with self.transaction():
-            self.get(link.source)
-            self.get(link.target)
-            link.created_at = link.created_at or utc_now()
-            cur = self.conn.execute(
-                "INSERT OR IGNORE INTO links(source, relation, target, author, created_at, note) VALUES (?,?,?,?,?,?)",
-                (link.source, link.relation, link.target, link.author, link.created_at, link.note),
-            )
-            if cur.rowcount:
-                self._audit(
-                    link.author,
-                    "link",
-                    link.source,
-                    {"relation": link.relation, "target": link.target},
-                    link.created_at,
-                )
-        return link
-
-    def _write_revision(
-        self,
-        entry_id: str,
-        revision: int,
-        action: str,
-        author: str | None,
-        at: str,
-        reason: str | None,
-        changes: dict,
-    ) -> str:
-        """Insert one revision row and return its digest (which the audit event of the write carries)."""
-        changes_text = json.dumps(changes, ensure_ascii=False, default=str)
-        self.conn.execute(
-            "INSERT INTO revisions(entry_id, revision, action, author, at, reason, changes) VALUES (?,?,?,?,?,?,?)",
-            (entry_id, revision, action, author, at, reason, changes_text),
+    def _insert_entry_rows(self, rows: list[list[Any]]) -> None:
+        self.conn.executemany(
+            f"INSERT INTO entries({', '.join(ENTRY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})",
+            rows,
         )
-        return revision_digest(entry_id, revision, action, author, at, reason, changes_text)
 
-    @staticmethod
-    def _entry_row(entry: Entry, seq: int, version: int) -> list[Any]:
-        values = {
-            **{c: getattr(entry, c, None) for c in ENTRY_COLUMNS if c not in ("seq", "changed_version")},
-            "seq": seq,
-            "changed_version": version,
-            "tags": json.dumps(entry.tags, ensure_ascii=False),
-            "fields": json.dumps(entry.fields, ensure_ascii=False, sort_keys=True, default=str),
-        }
-        return [values[c] for c in ENTRY_COLUMNS]
+    def _update_entry_columns(self, entry_id: str, values: dict[str, Any]) -> None:
+        self.conn.execute(
+            f"UPDATE entries SET {', '.join(f'{c} = ?' for c in values)} WHERE id = ?",
+            [*values.values(), entry_id],
+        )
 
+    def _insert_revision_rows(self, rows: list[RevisionRow]) -> None:
+        self.conn.executemany(
+            "INSERT INTO revisions(entry_id, revision, action, author, at, reason, changes) VALUES (?,?,?,?,?,?,?)",
+            rows,
+        )
 
-def _editable_values(entry: Entry) -> dict[str, Any]:
-    return {k: getattr(entry, k) for k in EDITABLE_FIELDS}
+    def _append_events(self, events: list[AuditEvent]) -> None:
+        for event in events:
+            self._audit(*event)
 
-
-def default_title(text: str, limit: int = 80) -> str:
-    """Return a title made from the first line of a text, cut at a word boundary."""
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    if len(first) <= limit:
-        return first
-    cut = first[:limit].rsplit(" ", 1)[0]
-    return cut + "…"
+    def _insert_link_row(self, link: Link) -> bool:
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO links(source, relation, target, author, created_at, note) VALUES (?,?,?,?,?,?)",
+            (link.source, link.relation, link.target, link.author, link.created_at, link.note),
+        )
+        return bool(cur.rowcount)
 
 
 def _in_chunks(values: list[Any], size: int = 500) -> Iterator[tuple[list[Any], str]]:

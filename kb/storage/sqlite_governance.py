@@ -75,27 +75,6 @@ COUNTED_TABLES: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def revision_digest(
-    entry_id: str, revision: int, action: str, author: str | None, at: str, reason: str | None, changes: str
-) -> str:
-    """Return the sha256 of one revision row (its changes as stored JSON text): what the audit event binds."""
-    body = json.dumps(
-        [entry_id, revision, action, author, at, reason, changes], ensure_ascii=False, separators=(",", ":")
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
-def bound_state(entry: Any, revision_hash: str) -> dict[str, Any]:
-    """Return what an audit event binds of the entry state it wrote: content hash, status, author, revision row."""
-    # Recomputed from the entry, never taken from the caller: verify re-derives each from the stored rows.
-    return {
-        "content_hash": entry.compute_hash(),
-        "status": entry.status,
-        "entry_author": entry.author,
-        "revision_hash": revision_hash,
-    }
-
-
 def secret_digest(secret: str) -> str:
     """Return the sha256 of a stored secret (a password hash), so the chain can bind it without holding it."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
