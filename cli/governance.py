@@ -149,7 +149,7 @@ def _guarded(callback: Any, path: str, *, own_login: bool) -> Any:
         # A command that changed something without an audit event of its own (a clustering run, a
         # workshop draft) still leaves one line in the trail: who ran which command.
         if kb.actor is not None and (kb.store.highest_issued_audit_seq() or 0) == before:
-            from kb.storage.sqlite import utc_now
+            from kb.models import utc_now
 
             kb.store.record_event(kb.actor.name, "cli_command", None, {"command": path}, utc_now())
         return result

@@ -18,8 +18,7 @@ from kb.analytics.clustering import ClusterResult
 from kb.analytics.drift import DriftReport
 from kb.analytics.quality import cluster_rows, current_clusters, drift_report, top_values
 from kb.knowledge_base import KnowledgeBase
-from kb.models import KBError
-from kb.storage.sqlite import utc_now
+from kb.models import KBError, utc_now
 
 TOP_SITES = 5
 

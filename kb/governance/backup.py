@@ -22,8 +22,7 @@ from kb.files import file_sha256
 from kb.governance.audit import verify_chain
 from kb.governance.integrity import verify_knowledge_base
 from kb.governance.roles import Actor
-from kb.models import KBError
-from kb.storage.sqlite import utc_now
+from kb.models import KBError, utc_now
 from kb.storage.sqlite_governance import GovernanceQueries, ReadOnlyDatabase
 
 if TYPE_CHECKING:

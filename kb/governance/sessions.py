@@ -16,8 +16,8 @@ from pathlib import Path
 
 from kb.governance.roles import Actor
 from kb.governance.users import AuthError, authenticate, get_user
-from kb.models import KBError
-from kb.storage.sqlite import Store, utc_now
+from kb.models import KBError, utc_now
+from kb.storage.sqlite import Store
 
 SESSION_HOURS = 8
 TOKEN_PREFIX = "token:"

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from kb.governance.roles import Actor
-from kb.models import KBError
-from kb.storage.sqlite import Store, utc_now
+from kb.models import KBError, utc_now
+from kb.storage.sqlite import Store
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase

@@ -49,8 +49,8 @@ from kb.governance.package_reader import (
     read_package,
 )
 from kb.governance.site_keys import SIGNATURE_PART
-from kb.models import LINK_RELATIONS, TEXT_FIELDS, Entry, KBError, Link
-from kb.storage.sqlite import Store, utc_now
+from kb.models import LINK_RELATIONS, TEXT_FIELDS, Entry, KBError, Link, utc_now
+from kb.storage.sqlite import Store
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase

@@ -20,8 +20,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from kb.governance.roles import ROLES, Actor, PermissionDenied, actions_of
-from kb.models import KBError
-from kb.storage.sqlite import Store, utc_now
+from kb.models import KBError, utc_now
+from kb.storage.sqlite import Store
 from kb.storage.sqlite_governance import secret_digest
 
 if TYPE_CHECKING:

@@ -165,7 +165,8 @@ class GovernanceQueries(TransferQueries):
 
     def entry_states(self) -> Iterator[tuple[Any, int, str]]:
         """Yield (Entry as stored, revision, content_hash column) of every entry, by seq."""
-        from kb.storage.sqlite import ENTRY_COLUMNS, Store
+        from kb.storage.base import ENTRY_COLUMNS
+        from kb.storage.sqlite import Store
 
         for row in self.conn.execute(f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries ORDER BY seq"):
             entry = Store._row_to_entry(row, ENTRY_COLUMNS)
