@@ -43,7 +43,6 @@ def login(store: Store, home: Path | str, name: str, password: str, *, client: s
     actor = authenticate(store, name, password, purpose="cli session", client=client)
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    store.ensure_governance_schema()
     with store.transaction():
         store.insert_session(
             _digest(token), actor.name, _stamp(now), _stamp(now + timedelta(hours=SESSION_HOURS))

@@ -115,7 +115,6 @@ def sign(
     actor = authenticate(store, name, password, purpose=f"signature: {meaning} {ident}", client=client)
     actor.require("sign")
     account = get_user(store, actor.name)
-    store.ensure_governance_schema()
     now = utc_now()
     with store.transaction():
         # Read the version inside the write transaction: the signature binds to exactly what is stored.

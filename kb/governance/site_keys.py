@@ -101,7 +101,6 @@ def register(
     if not site or not site.strip():
         raise KBError("argument 'site': a site name is required")
     ident = key_id(public)
-    store.ensure_governance_schema()
     now = utc_now()
     with store.transaction():
         added = store.insert_site_key(site.strip(), ident, public.strip(), now, by.name if by else None)

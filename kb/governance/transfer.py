@@ -263,7 +263,6 @@ def import_package(
             raise KBError(f"package {path}: {LINKS} line {number}: unknown relation '{row.get('relation')}'")
         if row.get("source") not in package_ids or row.get("target") not in package_ids:
             raise KBError(f"package {path}: {LINKS} line {number}: links an entry that is not in the package")
-    store.ensure_governance_schema()
     reason = f"transfer package {manifest['package_id']} from {manifest['site']}"
 
     # Plan outside the write lock (encoding is slow); the plan is re-checked inside the transaction.

@@ -94,11 +94,6 @@ def store_of(kb_or_store: KnowledgeBase | Store) -> Store:
     return store
 
 
-def ensure_table(store: Store) -> None:
-    """Create the governance tables (accounts among them) if they are missing."""
-    store.ensure_governance_schema()
-
-
 def _row(store: Store, name: str) -> tuple[User, str] | None:
     row = store.user_row(name)
     if row is None:
@@ -218,7 +213,6 @@ def create_user(
     _check_role(role)
     check_password(password, name)
     password_hash = _hash_password(password)  # slow on purpose: done before taking the write lock
-    ensure_table(store)
     now = utc_now()
     with store.transaction():
         first = store.count_users() == 0
@@ -272,7 +266,6 @@ def authenticate(
     store = store_of(kb_or_store)
     if not users_exist(store):
         raise AuthError("there are no user accounts yet: create the first admin with `tacitkb users create`")
-    ensure_table(store)
     now = _now()
     at = _stamp(now)
     client_key = f"client:{client}"

@@ -25,12 +25,6 @@ class FeedbackQueries:
 
     conn: sqlite3.Connection
 
-    def ensure_feedback_schema(self) -> None:
-        """Create the feedback table and its index if they are missing (idempotent)."""
-        with self.transaction():  # type: ignore[attr-defined]
-            for statement in FEEDBACK_SCHEMA:
-                self.conn.execute(statement)
-
     def add_feedback(
         self,
         query: str,
@@ -45,7 +39,6 @@ class FeedbackQueries:
         """Store one judgment and its audit event in one transaction; return it as stored."""
         if judgment not in JUDGMENTS:
             raise KBError(f"argument 'judgment': '{judgment}' is not one of {', '.join(JUDGMENTS)}")
-        self.ensure_feedback_schema()
         blob = None if vector is None else np.asarray(vector, dtype="<f4").tobytes()
         with self.transaction():  # type: ignore[attr-defined]
             cur = self.conn.execute(

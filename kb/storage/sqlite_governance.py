@@ -1,7 +1,7 @@
 """SQL of the governance layer (accounts, audit trail, signatures, site keys, transfer provenance, backups).
 
 `Store` inherits `GovernanceQueries`; kb/governance/* calls these named methods and never touches a
-connection itself. The tables here are created idempotently by `ensure_governance_schema()`.
+connection itself. Their tables are created by the migration list (kb/storage/schema.py, step 4).
 """
 
 from __future__ import annotations
@@ -96,15 +96,6 @@ class GovernanceQueries(TransferQueries):
         """Return True when a table of this name exists."""
         row = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
         return row.fetchone() is not None
-
-    def ensure_governance_schema(self) -> None:
-        """Create the governance tables and indexes that are missing (idempotent)."""
-        if all(self.table_exists(t) for t in ("users", "signatures", "transfer_provenance", "site_keys",
-                                               "login_attempts", "sessions")):  # fmt: skip
-            return
-        with self.transaction():
-            for statement in GOVERNANCE_SCHEMA:
-                self.conn.execute(statement)
 
     # -- audit events -----------------------------------------------------------------------------
 

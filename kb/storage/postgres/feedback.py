@@ -9,25 +9,12 @@ import numpy as np
 from kb.models import KBError
 from kb.storage.sqlite_feedback import JUDGMENTS
 
-# "user" is a reserved word in PostgreSQL, hence the quotes; ids are allocated under the write lock.
-FEEDBACK_POSTGRES: list[str] = [
-    """CREATE TABLE IF NOT EXISTS feedback (
-    id BIGINT PRIMARY KEY, at TEXT NOT NULL, "user" TEXT, query TEXT NOT NULL,
-    entry_id TEXT NOT NULL, judgment TEXT NOT NULL CHECK (judgment IN ('helped', 'not_relevant')),
-    fingerprint TEXT NOT NULL, vector BYTEA)""",
-    "CREATE INDEX IF NOT EXISTS feedback_entry ON feedback(entry_id)",
-]
+# "user" is a reserved word in PostgreSQL, hence the quotes; the table is migration 6 (kb/storage/schema.py).
 COLUMNS = ("id", "at", "user", "query", "entry_id", "judgment", "fingerprint", "vector")
 
 
 class PgFeedback:
     """Judgments on search hits, stored with query, user, time and model fingerprint; each audited."""
-
-    def ensure_feedback_schema(self) -> None:
-        """Create the feedback table and its index if they are missing (idempotent)."""
-        with self.transaction():  # type: ignore[attr-defined]
-            for statement in FEEDBACK_POSTGRES:
-                self._tx().execute(statement)  # type: ignore[attr-defined]
 
     def add_feedback(
         self,
@@ -43,7 +30,6 @@ class PgFeedback:
         """Store one judgment and its audit event in one transaction; return it as stored."""
         if judgment not in JUDGMENTS:
             raise KBError(f"argument 'judgment': '{judgment}' is not one of {', '.join(JUDGMENTS)}")
-        self.ensure_feedback_schema()
         blob = None if vector is None else np.asarray(vector, dtype="<f4").tobytes()
         with self.transaction():  # type: ignore[attr-defined]
             conn = self._tx()  # type: ignore[attr-defined]

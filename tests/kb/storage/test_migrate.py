@@ -67,8 +67,11 @@ def test_a_broken_source_chain_or_an_uncarried_table_copies_nothing(source, targ
     with pytest.raises(KBError, match="audit event 2: its hash does not match"):
         copy_sqlite_to_postgres(source, target)
     source.conn.execute("UPDATE audit_events SET actor = 'ana' WHERE seq = 2")
-    source.conn.execute("CREATE TABLE users (name TEXT)")
-    source.conn.execute("INSERT INTO users VALUES ('ana')")
+    # The migration list made the accounts table; an account in it is something PostgreSQL cannot hold yet.
+    source.conn.execute(
+        "INSERT INTO users(name, role, password_hash, created_at, updated_at, password_changed_at) "
+        "VALUES ('ana', 'admin', 'x', 't', 't', 't')"
+    )
     with pytest.raises(KBError, match=r"not carried by the PostgreSQL store yet: users \(1 rows\)"):
         copy_sqlite_to_postgres(source, target)
     assert target.count(status=None) == 0 and target.audit_events() == []

@@ -24,10 +24,8 @@ def test_no_governance_module_runs_sql_or_touches_a_connection() -> None:
     assert offenders == []
 
 
-def test_the_governance_schema_is_applied_idempotently(tmp_path: Path) -> None:
-    store = Store(tmp_path / "kb.db")
-    store.ensure_governance_schema()
-    store.ensure_governance_schema()
+def test_a_new_store_has_every_governance_table(tmp_path: Path) -> None:
+    store = Store(tmp_path / "kb.db")  # the migration list creates them with the database
     names = re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", "\n".join(GOVERNANCE_SCHEMA))
     assert len(names) == len(GOVERNANCE_SCHEMA)
     assert all(store.table_exists(n) for n in names if not n.endswith("_target"))
