@@ -194,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
                 {k: v for k, v in results[name].items() if k not in ("clusters", "signals")}, default=str
             )[:2000]
         )
+    # Re-read first: another run may have stored other records meanwhile.
+    merged = json.loads(store.read_text()) if store.exists() else {}
+    merged.update({n: results[n] for n in names})
+    results = merged
     store.write_text(json.dumps(results, indent=1, default=str))
     if not args.no_doc:
         DOC.write_text(render(results, args.permutations))
