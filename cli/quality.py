@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import Context, emit, json_option, pass_ctx
+from cli.common import Context, check_periods, emit, json_option, pass_ctx
 from kb.models import ENTRY_TYPES
 
 TYPE_OPTION = click.option(
@@ -138,6 +138,7 @@ def clusters_split(ctx: Context, cluster_id: str, as_json: bool) -> None:
     "known_gaps",
     multiple=True,
     help="A period (YYYY-MM or YYYY-Www) missing from the record, not a drop (repeatable).",
+    callback=check_periods,
 )
 @click.option(
     "--calibrate",
@@ -205,14 +206,17 @@ def drift(
 @click.option(
     "--calibrate", type=click.IntRange(min=1), default=None, help="Add a calibration line (N permutations)."
 )
+@json_option
 @pass_ctx
-def report(ctx: Context, out: Path, period: str, since: str | None, calibrate: int | None) -> None:
+def report(
+    ctx: Context, out: Path, period: str, since: str | None, calibrate: int | None, as_json: bool
+) -> None:
     """Write the QA report (clusters, trends as charts, signals with evidence)."""
 
     from kb.analytics.report import write_report
 
     path = write_report(ctx.kb, out, period=period, since=since, calibrate=calibrate or 0)
-    click.echo(f"report written to {path}")
+    emit({"report": str(path)}) if as_json else click.echo(f"report written to {path}")
 
 
 COMMANDS = (clusters, drift, report)

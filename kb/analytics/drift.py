@@ -686,7 +686,7 @@ def _rising(
             msg = (
                 f"{_label(cid, ctx.labels)} rose from {change} since "
                 f"{counts.periods[lo]} ({len(evidence)} deviations{_site_phrase(evidence)}); "
-                f"CUSUM {pk:.1f} > {h:.1f}{', still rising' if ongoing else ''}."
+                f"CUSUM {_above(pk, h)}{', still rising' if ongoing else ''}."
             )
             signals.append(
                 Signal(
@@ -992,3 +992,11 @@ def shuffle_false_alarm_rate(
         ]
         out.append(detect_drift(shuffled, kinds=kinds, **detect_kwargs).signals)
     return out
+
+
+def _above(value: float, threshold: float) -> str:
+    """Return "value > threshold" with enough decimals (1 to 3) to read as true, else "at the threshold"."""
+    for digits in (1, 2, 3):
+        if f"{value:.{digits}f}" != f"{threshold:.{digits}f}":
+            return f"{value:.{digits}f} > {threshold:.{digits}f}"
+    return f"{value:.1f}, at the threshold {threshold:.1f}"

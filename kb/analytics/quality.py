@@ -21,8 +21,7 @@ from kb.analytics.clustering import ClusterResult, format_cluster_id
 from kb.analytics.curation import Items, recluster
 from kb.analytics.drift import DriftRecord, DriftReport, Fix, detect_drift, period_of, to_date
 from kb.knowledge_base import KnowledgeBase
-from kb.models import Entry, KBError
-from kb.storage.sqlite import utc_now
+from kb.models import Entry, KBError, utc_now
 
 MIN_ITEMS = 6
 # One stray recurrence after a fix is common; two or more at an undiminished rate is a repeat QA acts on.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,7 @@ from kb.analytics.clustering import ClusterResult
 from kb.analytics.drift import DriftReport
 from kb.analytics.quality import cluster_rows, current_clusters, drift_report, top_values
 from kb.knowledge_base import KnowledgeBase
-from kb.models import KBError
-from kb.storage.sqlite import utc_now
+from kb.models import KBError, utc_now
 
 TOP_SITES = 5
 
@@ -122,6 +122,17 @@ def _false_alarm_sentence(drift: DriftReport) -> str:
     return text
 
 
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|www|mailto|xmpp)(?=[:.])|(@)")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~:&@=^\"'])")
+
+
+def md_escape(text: Any) -> str:
+    """Return text with every Markdown-significant character escaped (labels, sites and messages are data)."""
+    # GFM finds http://, www. and e-mail autolinks after escapes are resolved: a word joiner breaks them.
+    unlinked = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2)) + "\u2060", str(text or ""))
+    return _MD_SPECIAL.sub(r"\\\1", unlinked).replace("\n", " ")
+
+
 def _markdown(kb: KnowledgeBase, data: dict[str, Any], images: dict[str, str]) -> str:
     result, drift, rows = data["result"], data["drift"], data["rows"]
     lines = [
@@ -137,8 +148,8 @@ def _markdown(kb: KnowledgeBase, data: dict[str, Any], images: dict[str, str]) -
     ]
     for s in drift.signals:
         lines.append(
-            f"- **{s.kind}** {s.cluster_id}{' at ' + s.site if s.site else ''} since {s.start_period}: "
-            f"{s.message} Records: {', '.join(s.entry_ids)}"
+            f"- **{s.kind}** {s.cluster_id}{' at ' + md_escape(s.site) if s.site else ''} since {s.start_period}: "
+            f"{md_escape(s.message)} Records: {', '.join(s.entry_ids)}"
         )
     lines += [
         "",
@@ -149,14 +160,14 @@ def _markdown(kb: KnowledgeBase, data: dict[str, Any], images: dict[str, str]) -
     ]
     for r in rows:
         lines.append(
-            f"| {r['id']} | {r['title']} | {r['family'] or ''} | {r['size']} | {r['first_seen']} | {r['last_seen']} "
-            f"| {top_values(r['sites'])} |"
+            f"| {r['id']} | {md_escape(r['title'])} | {md_escape(r['family'] or '')} | {r['size']} | {r['first_seen']} "
+            f"| {r['last_seen']} | {md_escape(top_values(r['sites']))} |"
         )
     lines += ["", "## Trends of flagged clusters", ""]
     for cid, src in images.items():
         lines += [f"![{cid}]({src})", ""]
     if drift.notes:
-        lines += ["## Notes", ""] + [f"- {n}" for n in drift.notes]
+        lines += ["## Notes", ""] + [f"- {md_escape(n)}" for n in drift.notes]
     return "\n".join(lines) + "\n"
 
 

@@ -4,8 +4,9 @@ Why not SQLite FTS5's bm25(): FTS5 has no top-k pruning, so an OR of the query's
 matching row, about 240k rows and 2 s for a typical query at 1M entries (docs/benchmarks.md). Here the
 postings are numpy arrays and a query is planned: the rare terms' short lists are merged into a sorted
 candidate set; MaxScore then leaves the common terms' long lists to a lookup of the candidates that can
-still reach the top k, or, when the candidates grow large, all lists go into one dense bincount; a
-selective filter looks only its own entries up in each list.
+still reach the top k, or, when the candidates grow large, the lists are added into one dense array and a
+sampled threshold picks the top k from it; a selective filter looks only its own entries up in each list. Why not block-max postings: on the benchmark's queries (every word
+common), bounds per block of documents still let almost every block reach the top k (docs/benchmarks.md).
 
 The formula is FTS5's (k1 1.2, b 0.75, weighted term frequency over the columns, idf floor 1e-6) with the
 same Porter stemming, so ranks stay what they were. Like the FAISS index, this is a cache: the database
@@ -14,8 +15,9 @@ unreadable.
 
 Layout: a compacted *main* segment (term-major CSR: for each term, the positions of the documents that
 contain it, sorted, and a code for the posting's (weighted tf, document length) pair) plus a small *delta*
-segment of documents added since the last compaction (document-major). Removing a document only clears its `alive` flag; compaction drops the dead
-and folds the delta in once the delta outgrows an eighth of the main segment.
+segment of documents added since the last compaction (document-major). Removing a document only clears
+its `alive` flag; compaction drops the dead and folds the delta in once the delta outgrows an eighth of
+the main segment.
 """
 
 from __future__ import annotations
@@ -101,8 +103,11 @@ class _Weights(NamedTuple):
 
     def bm25(self, idf: float, tf: np.ndarray, length: np.ndarray) -> np.ndarray:
         """Return idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)), element-wise."""
-        tf = tf.astype(np.float64)  # as the main segment's pair table: the same document, the same score
-        return (idf * (K1 + 1)) * tf / (tf + self.saturation + self.per_length * length)
+        # The main segment's pair-table arithmetic, operation for operation and in float64 (a float32
+        # length would stay float32 under NumPy 2's promotion rules): the same document gets the
+        # bit-identical score in either segment, so ties between them break by seq as everywhere else.
+        tf, length = tf.astype(np.float64), length.astype(np.float64)
+        return idf * ((K1 + 1) * tf / (tf + self.saturation + self.per_length * length))
 
 
 def _pair_codes(tf: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -125,6 +130,23 @@ def _top(seqs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.n
         seqs, scores = seqs[keep], scores[keep]
     order = np.lexsort((seqs, -scores))[:k]
     return seqs[order], scores[order]
+
+
+def _at_least_kth(acc: np.ndarray, k: int, stride: int = 64) -> np.ndarray:
+    """Return the positions whose score is at least the k-th best of `acc` (all matches when few).
+
+    The k-th best of any subset is at most the k-th best of the whole, so the k-th best of every
+    stride-th score is a safe threshold: one comparison pass keeps the top k with all their ties and
+    only a few thousand others, where ranking every match (~600k at 1M) cost most of a query.
+    """
+    sample = acc[::stride]
+    sample = sample[sample > 0]  # introselect slows down badly on many equal values (the zeros)
+    if len(sample) > k:
+        threshold = np.partition(sample, len(sample) - k)[len(sample) - k]
+        if threshold > 0:
+            return np.flatnonzero(acc >= threshold)
+    # Every posting adds more than 0 (idf floor), so `acc > 0` is every matching document.
+    return np.flatnonzero(acc > 0)
 
 
 @dataclass
@@ -323,7 +345,9 @@ class KeywordIndex:
             if df:
                 idf = max(math.log((live - df + 0.5) / (df + 0.5)), IDF_FLOOR)
                 query.append(_QueryTerm(term, idf, start, end, in_delta))
-        return query
+        # Rarest first, in every plan: floating-point sums depend on their order, and adding a document's
+        # terms in one fixed order gives it the same score whichever plan scored it (exact ties stay ties).
+        return sorted(query, key=lambda t: (-t.idf, t.term))
 
     def _score_delta(
         self, query: list[_QueryTerm], allowed: np.ndarray | None, weights: _Weights
@@ -352,10 +376,10 @@ class KeywordIndex:
         candidate set. MaxScore (Turtle and Flood, 1995): once the k-th best score so far beats the most
         that all remaining terms together could add (each adds less than idf * (k1 + 1)), no other
         document can reach the top k, so the long lists of common words are only looked up for the
-        candidates. When the candidates grow large instead, every remaining posting goes into one
-        dense bincount. Either way the returned scores are exact.
+        candidates. When the candidates grow large instead, the remaining lists go into a dense array
+        (`_score_dense`). Either way the returned scores are exact.
         """
-        order = sorted(query, key=lambda t: (-t.idf, t.term))
+        order = query  # rarest first (`_plan`)
         bound = np.cumsum([t.idf * (K1 + 1) for t in order][::-1])[::-1]  # terms i.. can add < bound[i]
         postings_left = np.cumsum([t.end - t.start for t in order][::-1])[::-1]
         cand = np.zeros(0, dtype=np.int32)
@@ -370,11 +394,7 @@ class KeywordIndex:
                     part += self._lookup(rest, cand, weights)
                 return cand, part
             if len(cand) + term.end - term.start > SPARSE_LIMIT:
-                acc = self._accumulate(order[i:], cand, part, allowed, weights)
-                # Every posting adds more than 0 (idf floor), so `acc > 0` is every matching document.
-                # (Not np.partition over `acc` itself: with most values 0 it degrades to ~40 ms at 1M.)
-                cand = np.flatnonzero(acc > 0)
-                return cand, acc[cand]
+                return self._score_dense(order[i:], cand, part, k, allowed, weights)
             pos, contribution = self._postings(term, allowed, weights)
             if not len(cand):  # a posting list is sorted and unique: it is the candidate set as it is
                 cand, part = pos, contribution.astype(np.float64)
@@ -410,22 +430,32 @@ class KeywordIndex:
         keep = part > 0
         return cand[keep], part[keep]
 
-    def _accumulate(
+    def _score_dense(
         self,
         terms: list[_QueryTerm],
         cand: np.ndarray,
         part: np.ndarray,
+        k: int,
         allowed: np.ndarray | None,
         weights: _Weights,
-    ) -> np.ndarray:
-        """Return a dense score array over main positions: the candidates' scores plus these terms'."""
-        scored = [self._postings(t, allowed, weights) for t in terms]
-        # int64 and float64 going in: bincount would otherwise convert them, at twice its own cost.
-        return np.bincount(
-            np.concatenate([cand, *(p for p, _ in scored)], dtype=np.int64),
-            weights=np.concatenate([part, *(c for _, c in scored)]),
-            minlength=len(self._main_seq),
-        )
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (positions, exact scores) of the main-segment documents that can reach the top k.
+
+        The candidates' scores so far go into a dense array and each remaining list (rarest first) is
+        added to it in place; the top k are then picked above a sampled threshold (`_at_least_kth`).
+        (MaxScore between the dense lists, looking the last common lists up for the documents still
+        within reach, was tried: at 1M it pruned too rarely to pay for its checks, 10.1 -> 11.0 ms CPU p95.)
+        """
+        acc = np.zeros(len(self._main_seq), dtype=np.float64)
+        acc[cand] = part
+        for term in terms:
+            # One unbuffered add per list, in place (NumPy 2's fast add.at), instead of concatenating every
+            # list and bincounting it: the keyword leg at 1M went from 7.0 / 19.4 to 4.0 / 10.1 ms CPU
+            # p50 / p95 with the sampled threshold below (docs/benchmarks.md).
+            pos, contribution = self._postings(term, allowed, weights)
+            np.add.at(acc, pos, contribution)
+        top = _at_least_kth(acc, k)
+        return top, acc[top]
 
     def _postings(
         self, term: _QueryTerm, allowed: np.ndarray | None, weights: _Weights
@@ -439,7 +469,8 @@ class KeywordIndex:
             keep = member if keep is None else keep & member
         if keep is not None:
             pos, code = pos[keep], code[keep]
-        return pos, term.idf * weights.pairs[code]
+        # idf times the small pair table, then one gather: the same products as idf * pairs[code].
+        return pos, (term.idf * weights.pairs)[code]
 
     def _lookup(self, term: _QueryTerm, cand: np.ndarray, weights: _Weights) -> np.ndarray:
         """Return the term's BM25 contribution to each candidate position (0 where it is absent)."""

@@ -16,12 +16,15 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import faiss
 import numpy as np
 
 from kb.files import atomic_write, read_meta, write_meta
 from kb.models import KBError
+
+if TYPE_CHECKING:  # faiss is imported where an index is built or read: commands without one skip it
+    import faiss
 
 EXACT_LIMIT = 50_000
 DEFAULT_NPROBE = 32
@@ -71,6 +74,8 @@ class VectorIndex:
         nprobe: int = DEFAULT_NPROBE,
     ) -> VectorIndex:
         """Return a new index over these vectors, exact or IVF depending on their number."""
+        import faiss
+
         n = int(len(seqs))
         if n and matrix.shape[1] != dim:
             raise KBError(f"stored vectors have dimension {matrix.shape[1]}, the model has {dim}")
@@ -113,6 +118,8 @@ class VectorIndex:
 
     def remove(self, seqs: np.ndarray) -> None:
         """Remove vectors by id (ids not present are ignored)."""
+        import faiss
+
         if not len(seqs):
             return
         self._filter_cache.clear()
@@ -130,6 +137,8 @@ class VectorIndex:
         self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return (seqs, similarities) of the k nearest vectors, optionally only among allowed ids."""
+        import faiss
+
         if self.index.ntotal == 0 or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
@@ -160,6 +169,8 @@ class VectorIndex:
         self, query: np.ndarray, k: int, allowed: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """Score the allowed ids' vectors directly; None if some id has no vector (then use a selector)."""
+        import faiss
+
         vectors = self._vectors_of(allowed)
         if vectors is None:
             return None
@@ -197,6 +208,8 @@ class VectorIndex:
 
     def save(self, path: Path) -> None:
         """Write the index and its meta atomically (temp file, fsync, rename)."""
+        import faiss
+
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, faiss.serialize_index(self.index).tobytes())
         write_meta(path, self.meta, what="index file")
@@ -204,6 +217,8 @@ class VectorIndex:
     @classmethod
     def load(cls, path: Path) -> VectorIndex:
         """Read an index and its meta, or raise KBError saying what is wrong with the files."""
+        import faiss
+
         meta = read_meta(path, IndexMeta, what="index file")
         try:
             raw = np.frombuffer(path.read_bytes(), dtype=np.uint8)
@@ -223,6 +238,7 @@ class VectorIndex:
 
 def tune_nprobe(index: faiss.IndexIVF, seqs: np.ndarray, matrix: np.ndarray, k: int = 10) -> int:
     """Return the smallest power-of-two nprobe whose recall@k on sampled stored vectors meets TARGET_RECALL."""
+
     rng = np.random.default_rng(RANDOM_STATE)
     picks = np.sort(rng.choice(len(seqs), min(TUNING_QUERIES, len(seqs)), replace=False))
     queries = np.ascontiguousarray(matrix[picks], dtype=np.float32)

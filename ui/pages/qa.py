@@ -179,7 +179,7 @@ def render_signal(signal: Signal, far: dict[str, Any], cluster_label: str, *, ex
             entry = found.get(entry_id)
             if entry is None:
                 continue
-            text = f"{entry.id} · {(entry.occurred_at or '')[:10]} · {entry.site} · {entry.title}"
+            text = md_escape(f"{entry.id} · {(entry.occurred_at or '')[:10]} · {entry.site} · {entry.title}")
             st.page_link(
                 PAGES["entry"], label=text, query_params={"id": entry.id}, icon=":material/description:"
             )

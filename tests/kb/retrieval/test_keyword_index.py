@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import sqlite3
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from kb.models import KBError
-from kb.retrieval.keyword_index import FIELD_WEIGHTS, KeywordIndex, terms
+from kb.retrieval.keyword_index import FIELD_WEIGHTS, K1, B, KeywordIndex, terms
 
 WORDS = [
     "filter",
@@ -205,7 +206,7 @@ def test_every_query_plan_ranks_exactly_like_fts5(plan, monkeypatch):
     rng = random.Random(6)
     for _seq, fields in rng.sample(rows, 60):  # a rare word: its short list comes first
         fields["text"] += " zeolite"
-    calls = {"lookup": 0, "accumulate": 0}
+    calls = {"lookup": 0, "score_dense": 0}
     for name in calls:
         original = getattr(KeywordIndex, f"_{name}")
 
@@ -217,11 +218,94 @@ def test_every_query_plan_ranks_exactly_like_fts5(plan, monkeypatch):
     if plan == "merge":
         monkeypatch.setattr(keyword_module, "LOOKUP_COST", 10**9)  # never prune: merge every list
     if plan == "dense":
-        monkeypatch.setattr(keyword_module, "SPARSE_LIMIT", 0)  # every list into one bincount
+        monkeypatch.setattr(keyword_module, "SPARSE_LIMIT", 0)  # every list into one dense array
     index = KeywordIndex.build(rows, version=0)
     query = ["zeolite", "filter", "pump", "cell"]
     ours, theirs = top(index, query, 10), fts5_top(rows, query, 10)
     assert [s for s, _ in ours] == [s for s, _ in theirs]
     assert np.allclose([v for _, v in ours], [v for _, v in theirs], rtol=1e-5)
     assert (calls["lookup"] > 0) == (plan == "maxscore"), "the rare word's bound lets MaxScore prune"
-    assert (calls["accumulate"] > 0) == (plan == "dense")
+    assert (calls["score_dense"] > 0) == (plan == "dense")
+
+
+def term_counts(rows: list[tuple[int, dict]]) -> dict[int, tuple[dict[str, float], float]]:
+    """Return {seq: (weighted tf per term, length)} as the index counts them."""
+    docs = {}
+    for seq, fields in rows:
+        tf: dict[str, float] = {}
+        length = 0
+        for name, weight in FIELD_WEIGHTS.items():
+            value = fields.get(name)
+            if not value:
+                continue
+            found = terms(" ".join(value) if isinstance(value, list) else str(value))
+            length += len(found)
+            for t in found:
+                tf[t] = tf.get(t, 0.0) + weight
+        docs[seq] = (tf, float(length))
+    return docs
+
+
+def exhaustive_top(docs: dict, vocab: dict[str, int], query: list[str], k: int, allowed=None) -> list:
+    """Score every document in plain Python (FTS5's BM25, the index's arithmetic and term order)."""
+    n = len(docs)
+    per_length = K1 * B * n / max(sum(length for _, length in docs.values()), 1e-9)
+    wanted = list(dict.fromkeys(t for w in query for t in terms(w)))
+    df = {t: sum(t in tf for tf, _ in docs.values()) for t in wanted}
+    idf = {t: max(math.log((n - df[t] + 0.5) / (df[t] + 0.5)), 1e-6) for t in wanted if df[t]}
+    order = sorted(idf, key=lambda t: (-idf[t], vocab[t]))  # rarest first, as every plan adds them
+    scored = []
+    for seq, (tf, length) in docs.items():
+        if allowed is not None and seq not in allowed:
+            continue
+        present = [t for t in order if t in tf]
+        if present:
+            score = 0.0
+            for t in present:
+                score += idf[t] * ((K1 + 1) * tf[t] / (tf[t] + K1 * (1 - B) + per_length * length))
+            scored.append((seq, score))
+    return sorted(scored, key=lambda x: (-x[1], x[0]))[:k]  # ties by seq
+
+
+PLANS = {
+    "default": {},
+    "merge": {"LOOKUP_COST": 10**9},  # never prune: merge every list
+    "dense": {"SPARSE_LIMIT": 0},  # every list into the dense array
+}
+
+
+@pytest.mark.parametrize("plan", list(PLANS))
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_pruned_top_k_equals_the_exhaustive_top_k_with_ties(plan, seed, monkeypatch):
+    import kb.retrieval.keyword_index as keyword_module
+
+    for name, value in PLANS[plan].items():
+        monkeypatch.setattr(keyword_module, name, value)
+    rng = random.Random(seed)
+    rows = corpus(2400, seed=seed)
+    for _seq, fields in rng.sample(rows, 40):  # a rare word, in half the queries: MaxScore can prune
+        fields["text"] += " zeolite"
+    # Exact copies under other seqs: their scores are equal to the bit, so ties must break by seq.
+    for seq, fields in rng.sample(rows, 400):
+        rows.append((3000 + seq, dict(fields)))
+    rows.sort()
+    index = KeywordIndex.build(rows[:2200], version=0)
+    index.upsert(rows[2200:])  # the last few hundred stay in the delta segment
+    removed = set(rng.sample([s for s, _ in rows], 50))
+    index.remove(sorted(removed))
+    docs = term_counts([r for r in rows if r[0] not in removed])
+    calls: list[int] = []
+    original = KeywordIndex._lookup
+    monkeypatch.setattr(KeywordIndex, "_lookup", lambda *a: calls.append(1) or original(*a))
+    pruned = 0  # unfiltered queries answered with lookups (a filter looks its entries up anyway)
+    for _ in range(12):
+        query = rng.sample(WORDS, rng.randint(1, 7)) + rng.choice([[], ["zeolite"]])
+        k = rng.choice([1, 3, 10, 50])
+        allowed = None
+        if rng.random() < 0.3:
+            allowed = np.array(sorted(rng.sample(sorted(docs), 300)), dtype=np.int64)
+        calls.clear()
+        got = top(index, query, k, allowed)
+        pruned += bool(calls) and allowed is None
+        assert got == exhaustive_top(docs, index.vocab, query, k, None if allowed is None else set(allowed))
+    assert (pruned > 0) == (plan == "default"), pruned
