@@ -158,6 +158,22 @@ def evaluate(name: str, home: Path, permutations: int) -> dict[str, Any]:
     return out
 
 
+def wave_spread(home: Path) -> dict[str, dict[str, int]]:
+    """Return, per wave, how its records spread over the stored run's clusters (no model needed)."""
+    from kb.analytics.cluster_runs import load_run
+    from kb.knowledge_base import KnowledgeBase
+
+    kb = KnowledgeBase(home)
+    run = load_run(kb.store, entry_type="deviation")
+    of = run.cluster_of() if run else {}
+    out = {}
+    for wave, (rx, _) in WAVES.items():
+        hits = [e.id for e in kb.store.iter_entries(type="deviation") if re.search(rx, e.text, re.I)]
+        out[wave] = dict(Counter(of.get(i, "unclustered") for i in hits).most_common())
+    kb.close()
+    return out
+
+
 def _months(a: str, b: str) -> int:
     """Return |b - a| in months between two YYYY-MM periods."""
     ya, ma = int(a[:4]), int(a[5:7])
@@ -183,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     # Results of earlier partial runs are kept, so records can be evaluated one at a time.
     results = json.loads(store.read_text()) if store.exists() else {}
     if args.render_only:
+        for name, r in results.items():
+            if name.startswith("fda"):
+                for wave, spread in wave_spread(args.work / f"kb-{name.split('-')[1]}").items():
+                    r["waves"][wave]["by_cluster"] = spread
         DOC.write_text(render(results, args.permutations))
         return 0
     homes = build(args.work, names)
@@ -194,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
                 {k: v for k, v in results[name].items() if k not in ("clusters", "signals")}, default=str
             )[:2000]
         )
+    # Re-read first: another run may have stored other records meanwhile.
+    merged = json.loads(store.read_text()) if store.exists() else {}
+    merged.update({n: results[n] for n in names})
+    results = merged
     store.write_text(json.dumps(results, indent=1, default=str))
     if not args.no_doc:
         DOC.write_text(render(results, args.permutations))

@@ -124,6 +124,9 @@ def _waves(r: dict[str, Any]) -> str:
                 f"- **{wave}** (onset {w['onset']}, {w['records']} records name it): **not signalled** by a signal "
                 f"starting within 6 months of the onset most of whose records are about it."
             )
+        if w.get("by_cluster"):
+            spread = ", ".join(f"{c} {n}" for c, n in w["by_cluster"].items())
+            lines.append(f"  Its records by cluster: {spread}.")
     return "\n".join(lines)
 
 
@@ -136,7 +139,21 @@ def _calibration(r: dict[str, Any]) -> str:
         f"{cal['n_permutations']} permutations, {cal['monitored_years']} monitored years: rising "
         f"{m['rising']} a year measured vs {nom['rising']} nominal; site concentration {m['site_concentration']} "
         f"vs {nom['site_concentration']}; emerging {m['emerging']} (a rule, no nominal rate); "
-        f"total {m['total']} vs {nom['total']}. Rising signals per permutation: {cal['per_permutation']['rising']}."
+        f"total {m['total']} vs {nom['total']}. Rising signals per permutation: {cal['per_permutation']['rising']}. "
+        + _beyond(r, cal)
+    )
+
+
+def _beyond(r: dict[str, Any], cal: dict[str, Any]) -> str:
+    ps = [s["p"] for s in r.get("signals", []) if s["p"] is not None]
+    if not ps:
+        return ""
+    floor = round(1 / (cal["n_permutations"] + 1), 4)
+    strong = sum(p <= floor for p in ps)
+    return (
+        f"Of the {len(ps)} real signals with a permutation p, {strong} are more extreme than every permutation "
+        f"(p = {floor}); {sum(p >= 0.5 for p in ps)} have p >= 0.5, i.e. chance produces signals as strong in most "
+        "permuted records."
     )
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from kb.analytics.calibration import Calibration
-from kb.analytics.drift import DriftReport, Signal
+from kb.analytics.drift import DriftReport, Signal, detect_drift
 from kb.analytics.quality import (
     cluster_rows,
     cluster_timeline,
@@ -25,6 +25,7 @@ from kb.analytics.quality import (
 )
 from kb.analytics.quality import run_clustering as qa_run_clustering
 from kb.analytics.report import write_report
+from kb.models import KBError
 from ui import state
 from ui.widgets import PAGES, flash, guarded, md_escape, safe_callback
 
@@ -45,7 +46,13 @@ def qa_snapshot(
     kb = state.get_kb()
     with state.locked(kb):
         result = current_clusters(kb)  # reuses the stored run when it covers every deviation
-        drift = drift_report(kb, period=period, since=since, result=result)
+        try:
+            drift = drift_report(kb, period=period, since=since, result=result)
+        except KBError as exc:
+            # No dated deviation: the clusters still show; the warning says what is missing and what to do.
+            drift = detect_drift([], period=period)
+            drift.notes.insert(0, str(exc))
+            drift.params.update(watching="nothing", watching_reason="drift needs dated deviations")
         return {
             "run_id": result.run_id,
             "created_at": result.created_at,

@@ -120,3 +120,21 @@ def test_outputs_with_many_sites_show_the_top_few(kb):
     assert lines and all("... and " in ln and len(ln) < 200 for ln in lines)
     # The name or label comes right after the id, before the numbers and the sites.
     assert all(ln.split("|")[0].strip().split("  ", 1)[1] for ln in lines)
+
+
+def test_report_timeline_shows_top_sites_and_other_without_warnings(tmp_path):
+    import warnings
+
+    from kb.analytics.drift import detect_drift
+    from kb.analytics.report import TOP_SITES, _timeline_png
+
+    recs = [
+        DriftRecord(f"KB-{i:06d}", "C-001", date(2024, 1 + i % 12, 1 + i % 27), f"Site {i % 40:02d}")
+        for i in range(400)
+    ]
+    report = detect_drift(recs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = _timeline_png(report, "C-001", "C-001: pump")
+    assert png.startswith(b"\x89PNG") and not [str(w.message) for w in caught]
+    assert TOP_SITES < 40  # 40 sites: TOP_SITES lines plus one "other" line

@@ -249,3 +249,31 @@ def test_ten_thousand_vectors_cluster_fast():
     elapsed = time.perf_counter() - t
     assert elapsed < 60, res.timings
     assert res.diagnostics["unclustered_share"] < 0.15
+
+
+def test_k_stays_at_failure_mode_level_and_families_hold_the_topics():
+    """Two broad topics of six failure modes each: the silhouette alone prefers 2; the floor keeps k fine."""
+    from kb.analytics.clustering import default_min_clusters
+
+    rng = np.random.default_rng(11)
+    tops = rng.normal(size=(2, DIM))
+    ids, vecs, texts, topic = [], [], [], []
+    for t in range(2):
+        for m in range(6):
+            centre = tops[t] + 0.55 * rng.normal(size=DIM)
+            for _ in range(50):
+                v = centre + 0.25 * rng.normal(size=DIM)
+                vecs.append(v / np.linalg.norm(v))
+                ids.append(f"KB-{len(ids):06d}")
+                texts.append(f"{TOPICS[t]} mode{t}{m} case")
+                topic.append(t)
+    x = np.asarray(vecs, dtype=np.float32)
+    res = cluster_deviations(ids, x, texts)
+    assert default_min_clusters(600) == 7 and res.diagnostics["k"] >= 7
+    assert res.params["min_clusters"] == 7
+    by_id = dict(zip(ids, topic, strict=True))
+    assert len(res.families) >= 2
+    for fam in res.families:
+        members = [m for c in res.clusters if c.id in fam["clusters"] for m in c.member_ids]
+        shares = np.bincount([by_id[m] for m in members], minlength=2) / len(members)
+        assert shares.max() >= 0.95, "a family mixes the two broad topics"
