@@ -30,6 +30,7 @@ def run(tmp_path, embedder):
         return result.exit_code, result.output
 
     (tmp_path / "x.csv").write_text(CSV)
+    assert invoke("init")[0] == 0  # every command but init refuses a folder without a knowledge base
     assert invoke("import", str(tmp_path / "x.csv"))[0] == 0
     return invoke
 
