@@ -5,8 +5,8 @@ The format, for any document: inside a fenced block, a line starting with `$ tac
 (a trailing `\\` continues it on the next line; a trailing `# exit N` says it is expected to exit N, else 0).
 The lines after it, up to the next `$ ` line or the end of the block, are its output as shown. A shown line
 must appear in the real output, in order; the real output may have more lines (a `...` line marks the
-cut). Inside a line, `...` stands for any text. Timestamps, run ids and today's date are masked on both
-sides. Each document runs its examples in order on its own copy of the sample knowledge base
+cut). Inside a line, `...` stands for any text. Timestamps, run ids, hex digests and today's date are masked on both
+sides; a `postgresql://` URL runs against a new database on the test's own server. Each document runs its examples in order on its own copy of the sample knowledge base
 (`TACITKB_HOME=.kb`, user `ana`), in a folder holding the input files of docs/examples/ and `../shared`
 (the real data sets, as from the repository root).
 
@@ -19,6 +19,7 @@ import re
 import shlex
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -34,8 +35,14 @@ EXAMPLE_INPUTS = REPO / "docs" / "examples"
 SHARED = REPO.parent / "shared"
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _EXIT = re.compile(r"\s#\s*exit\s+(\d+)\s*$")
+_SERVICE_URL = re.compile(r"postgresql://\S+")
 _MASKS = [
     (re.compile(r"run-\d{8}T\d{6}-[0-9a-f]+"), "run-<ID>"),
+    # A server the test starts itself: its address and database name differ from the document's.
+    (re.compile(r"postgresql://\S+"), "<DB URL>"),
+    (re.compile(r"database '[^']+' on [\w.-]+:\d+"), "database <DB>"),
+    # Digests over time-stamped rows (audit heads, table checksums) differ from run to run.
+    (re.compile(r"\b[0-9a-f]{16,64}\b"), "<HASH>"),
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?"), "<TIME>"),
     (re.compile(r"\d{8}T\d{6,12}Z"), "<TIME>"),
 ]
@@ -121,9 +128,15 @@ def prepare(workdir: Path, sample_home: Path) -> None:
         (workdir.parent / "shared").symlink_to(SHARED)
 
 
-def run_example(example: Example) -> tuple[int, str]:
-    """Run one example in the current folder; return its exit code and output (stdout and stderr)."""
-    result = CliRunner().invoke(cli, example.args(), env={"TACITKB_HOME": ".kb", "TACITKB_USER": "ana"})
+def run_example(example: Example, database: Callable[[], str] | None = None) -> tuple[int, str]:
+    """Run one example in the current folder; return its exit code and output (stdout and stderr).
+
+    A PostgreSQL URL in the command is replaced by a new database from `database` (the test's server).
+    """
+    args = example.args()
+    if database is not None:
+        args = [_SERVICE_URL.sub(lambda _: database(), a) for a in args]
+    result = CliRunner().invoke(cli, args, env={"TACITKB_HOME": ".kb", "TACITKB_USER": "ana"})
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.output
@@ -154,15 +167,18 @@ def test_the_example_format_is_read_as_documented(tmp_path):
 
 
 @pytest.mark.parametrize("doc", [d for d in DOCS if examples(d)], ids=lambda d: d.name)
-def test_document_examples_run_and_match(doc, sample_kb_dir, tmp_path, monkeypatch):
+def test_document_examples_run_and_match(doc, sample_kb_dir, tmp_path, monkeypatch, request):
     found = examples(doc)
     if any("../shared/" in e.command for e in found) and not SHARED.is_dir():
         pytest.skip(f"{doc.name} uses ../shared/data, which is absent here")
+    database = None
+    if any(_SERVICE_URL.search(e.command) for e in found):
+        database = request.getfixturevalue("pg_cluster").new_database
     workdir = tmp_path / "repo"
     prepare(workdir, sample_kb_dir)
     monkeypatch.chdir(workdir)
     for example in found:
-        code, output = run_example(example)
+        code, output = run_example(example, database)
         where = f"{doc.name}:{example.line}: $ {example.command}"
         assert code == example.exit_code, f"{where}\nexit {code}, expected {example.exit_code}:\n{output}"
         missing = mismatch(example.shown, output)

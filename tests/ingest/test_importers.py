@@ -52,7 +52,9 @@ def test_ext_id_is_kept_and_returned_and_reimport_is_idempotent(kb, tmp_path):
         tmp_path, "r.csv", f"ext_id,type,text,process,step,site,occurred_at\nQMS-1,deviation,{GOOD}\n"
     )
     first = import_records(kb, path, author="ana", reports_dir=tmp_path)
-    assert first.records == [{"row": 2, "id": "KB-000001", "ext_id": "QMS-1", "status": "added"}]
+    assert first.records == [
+        {"row": 2, "id": "KB-000001", "ext_id": "QMS-1", "type": "deviation", "status": "added"}
+    ]
     again = import_records(kb, path, author="ana", reports_dir=tmp_path)
     assert (again.added, again.duplicates) == (0, 1)
     changed = write(
@@ -117,8 +119,11 @@ def test_file_level_errors_name_the_file(kb, tmp_path):
 
 
 def test_missing_type_asks_for_type_option(tmp_path):
-    parsed = read_records(write(tmp_path, "t.csv", "text\nsomething seen\n"))
-    assert parsed.rejects[0].field == "type" and "--type" in parsed.rejects[0].message
+    # A file without a type column is refused as a whole (not row by row), naming the option.
+    with pytest.raises(KBError, match=r"no type column \(columns: text\); pass --type TYPE"):
+        read_records(write(tmp_path, "t.csv", "text\nsomething seen\n"))
+    parsed = read_records(write(tmp_path, "t.csv", "text\nsomething seen\n"), check_columns=False)
+    assert parsed.rejects[0].field == "type" and "--type" in parsed.rejects[0].message  # the app's preview
     parsed = read_records(write(tmp_path, "t.csv", "text\nsomething seen\n"), default_type="cue")
     assert parsed.drafts[0][1].type == "cue"
 
