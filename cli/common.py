@@ -26,7 +26,7 @@ class Context:
         self.home = home
         self.user = user
         self.create = create
-        self.db = db
+        self.db_url = db
         self._kb: KnowledgeBase | None = None
 
     @property
@@ -36,10 +36,10 @@ class Context:
             from kb.governance.users import actor_for_cli
             from kb.knowledge_base import DB_NAME
 
-            if not self.create and not self.db and not (self.home / DB_NAME).is_file():
+            if not self.create and not self.db_url and not (self.home / DB_NAME).is_file():
                 raise KBError(f"no knowledge base at {self.home}; run `tacitkb init`")
 
-            kb = KnowledgeBase(self.home, db=self.db)
+            kb = KnowledgeBase(self.home, db=self.db_url)
             # No account yet: unchanged (attributed by --as). Once accounts exist, the --as name must be an
             # active account, and its role is checked on every write.
             kb.actor = actor_for_cli(kb, self.user)

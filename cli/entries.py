@@ -114,6 +114,12 @@ def supported_formats() -> str:
     help="Let a re-import change the type of entries it finds by ext_id (refused otherwise).",
 )
 @click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Import only the first N rows (to try a mapping before the whole file).",
+)
+@click.option(
     "--rejects-dir",
     type=click.Path(path_type=Path),
     help="Where reports and rejects go (default: KB/imports).",
@@ -131,12 +137,14 @@ def import_(
     ignore_unmapped: bool,
     fix_from: str | None,
     allow_type_change: bool,
+    limit: int | None,
     rejects_dir: Path | None,
     process: str | None,
     step: str | None,
     site: str | None,
     as_json: bool,
 ) -> None:
+    """Import a file of records, a document or a transfer package (see the help text above)."""
     try:
         data = _run_import(
             ctx,
@@ -146,13 +154,14 @@ def import_(
             ignore_unmapped,
             fix_from,
             allow_type_change,
+            limit,
             rejects_dir,
             {"process": process, "step": step, "site": site},
             as_json,
         )
     except KeyboardInterrupt:
-        # Records, pairs and documents are written in one transaction after encoding: an interrupt
-        # leaves the knowledge base as it was.
+        # Records, pairs, documents and packages are each written in one transaction (records after
+        # encoding): an interrupt leaves the knowledge base as it was.
         click.echo(f"\ninterrupted: nothing from {file} was imported", err=True)
         sys.exit(130)
     if as_json:
@@ -189,6 +198,7 @@ def _run_import(
     ignore_unmapped: bool,
     fix_from: str | None,
     allow_type_change: bool,
+    limit: int | None,
     rejects_dir: Path | None,
     defaults: dict[str, str | None],
     quiet: bool,
@@ -203,6 +213,7 @@ def _run_import(
         "--map": mappings,
         "--fix-from": fix_from,
         "--ignore-unmapped": ignore_unmapped,
+        "--limit": limit,
     }
     given = {k: v for k, v in defaults.items() if v}
     kb = ctx.kb  # a missing knowledge base is named before anything about the file
@@ -235,6 +246,7 @@ def _run_import(
                 defaults=given,
                 fix_from=fix_from,
                 allow_type_change=allow_type_change,
+                limit=limit,
             )
         return report.to_dict()
     if suffix in SUPPORTED_EXTENSIONS:

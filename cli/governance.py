@@ -73,9 +73,9 @@ def acting(ctx: Context) -> Actor | None:
 # Commands that only read the knowledge base: open to anyone who can read the database file.
 READ_ONLY = frozenset(
     {
-        "search", "show", "similar", "stats", "verify", "coverage", "card", "templates", "drift",
-        "signatures", "failure-pattern", "audit verify", "audit export", "workshop list", "workshop resume",
-        "clusters list", "clusters show", "logout", "site-key show", "site-key list",
+        "search", "show", "similar", "stats", "verify", "coverage", "card", "templates",
+        "signatures", "audit verify", "audit export", "workshop list", "workshop resume",
+        "logout", "site-key show", "site-key list",
     }
 )  # fmt: skip
 # Commands that ask for the password themselves (and check it with their own purpose).
@@ -490,26 +490,33 @@ def export(
 
 @click.command(name="login")
 @password_stdin_option
+@json_option
 @pass_ctx
-def login_command(ctx: Context, password_stdin: bool) -> None:
+def login_command(ctx: Context, password_stdin: bool, as_json: bool) -> None:
     """Check your password once and keep a private token file, so writes need no password for 8 hours."""
 
     from kb.governance import sessions
 
     password = Secrets(password_stdin).current(f"Password for {ctx.user} (start a session)")
     path = sessions.login(ctx.kb.store, ctx.home, ctx.user, password, client=CLIENT)
+    if as_json:
+        emit({"user": ctx.user, "hours": sessions.SESSION_HOURS, "token_file": str(path)})
+        return
     click.echo(f"logged in as {ctx.user} for {sessions.SESSION_HOURS} hours; token file {path} (mode 0600)")
 
 
 @click.command(name="logout")
+@json_option
 @pass_ctx
-def logout_command(ctx: Context) -> None:
+def logout_command(ctx: Context, as_json: bool) -> None:
     """End your sessions here and delete your token file."""
 
     from kb.governance import sessions
 
     ended = sessions.logout(ctx.kb.store, ctx.home, ctx.user)
-    click.echo(f"{ctx.user}: {ended} session(s) ended")
+    emit({"user": ctx.user, "ended": ended}) if as_json else click.echo(
+        f"{ctx.user}: {ended} session(s) ended"
+    )
 
 
 # --- site keys for transfer packages --------------------------------------------------------------
@@ -521,38 +528,51 @@ def site_key() -> None:
 
 
 @site_key.command(name="show")
+@json_option
 @pass_ctx
-def site_key_show(ctx: Context) -> None:
+def site_key_show(ctx: Context, as_json: bool) -> None:
     """Print this site's public key (give it to the receiving site's admin, out of band)."""
 
     from kb.governance import site_keys
 
     key = site_keys.public_key(ctx.home)
+    if as_json:
+        emit({"key": key, "key_id": site_keys.key_id(key)})
+        return
     click.echo(f"{key}  (key id {site_keys.key_id(key)})")
 
 
 @site_key.command(name="add")
 @click.argument("site")
 @click.argument("key")
+@json_option
 @pass_ctx
-def site_key_add(ctx: Context, site: str, key: str) -> None:
+def site_key_add(ctx: Context, site: str, key: str, as_json: bool) -> None:
     """Accept packages signed by KEY as coming from SITE (admin)."""
 
     from kb.governance import site_keys
 
     result = site_keys.register(ctx.kb, site, key, by=ctx.kb.actor)
+    if as_json:
+        emit(result)
+        return
     state = "registered" if result["added"] else "already registered"
     click.echo(f"key {result['key_id']} for site {result['site']}: {state}")
 
 
 @site_key.command(name="list")
+@json_option
 @pass_ctx
-def site_key_list(ctx: Context) -> None:
+def site_key_list(ctx: Context, as_json: bool) -> None:
     """List the registered site keys."""
 
     from kb.governance import site_keys
 
-    for row in site_keys.registered(ctx.kb):
+    rows = site_keys.registered(ctx.kb)
+    if as_json:
+        emit(rows)
+        return
+    for row in rows:
         click.echo(f"{row['site']:<20} {row['key_id']}  added {row['added_at']} by {row['added_by'] or '-'}")
 
 

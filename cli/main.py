@@ -55,9 +55,12 @@ def cli(
 ) -> None:
     """TacitKB: capture and find the tacit process knowledge of CGT tech transfer."""
     acting = user or os.environ.get("TACITKB_USER") or getpass.getuser()
+    home = home or default_home()
+    if home.exists() and not home.is_dir():
+        raise KBError(f"argument '--kb': {home} is not a folder (the knowledge base is a folder)")
     # Only `init` may create a knowledge base: a mistyped --kb must not silently start an empty one.
     creating = click_ctx.invoked_subcommand == "init"
-    click_ctx.obj = Context(home or default_home(), acting, create=creating, db=db)
+    click_ctx.obj = Context(home, acting, create=creating, db=db)
     click_ctx.obj.password_stdin = password_stdin
 
 

@@ -13,6 +13,7 @@ from cli.common import (
     load_samples,
     pass_ctx,
     progress_bar,
+    status,
 )
 from kb.models import KBError
 
@@ -28,6 +29,7 @@ def init(ctx: Context, samples: bool, as_json: bool) -> None:
     loaded = (
         load_samples(kb, ctx.user, quiet=as_json) if samples and kb.store.count(status=None) == 0 else None
     )
+    status("checking the indexes (loading the model takes a while the first time) ...", as_json)
     kb.ensure_index()
     out = {"home": str(kb.home), "entries": kb.store.count(), "samples": loaded}
     emit(out) if as_json else click.echo(

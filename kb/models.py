@@ -260,3 +260,31 @@ def check_entry(entry: Entry) -> None:
         raise KBError("field 'tags': must be a list of strings")
     if not isinstance(entry.fields, dict):
         raise KBError("field 'fields': must be an object")
+    check_field_values(entry)
+
+
+def check_field_values(entry: Any) -> None:
+    """Raise KBError naming the field if a text field is not text, holds a NUL byte, or a date/severity is invalid.
+
+    Part of check_entry, the one check add, edit, record import and packages share (issue 16).
+    """
+    for name in TEXT_FIELDS:
+        value = getattr(entry, name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise KBError(f"field '{name}': must be text, not {type(value).__name__}")
+        if "\x00" in value:
+            raise KBError(f"field '{name}': contains a NUL byte")
+    for tag in entry.tags if isinstance(entry.tags, list) else []:
+        if isinstance(tag, str) and "\x00" in tag:
+            raise KBError("field 'tags': contains a NUL byte")
+    if entry.severity not in (None, "") and entry.severity not in SEVERITIES:
+        raise KBError(f"field 'severity': '{entry.severity}' is not one of {', '.join(SEVERITIES)}")
+    if entry.occurred_at not in (None, ""):
+        try:
+            datetime.fromisoformat(entry.occurred_at.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise KBError(
+                f"field 'occurred_at': '{entry.occurred_at}' is not a date (use YYYY-MM-DD or ISO 8601)"
+            ) from exc

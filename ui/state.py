@@ -64,6 +64,9 @@ def load_model() -> Embedder:
     """Load (and verify) the pinned embedding model once per process."""
     start = time.perf_counter()
     embedder = _embedder_override or load_embedder()
+    # The embedder loads torch and the weights lazily (CLI commands that never encode skip it); a
+    # server loads them here, once, so the first search does not wait for them.
+    getattr(embedder, "load", lambda: None)()
     seconds = time.perf_counter() - start
     with _startup_lock:
         STARTUP["model_loads"] += 1

@@ -104,6 +104,7 @@ def sign(
     signer: Actor | str,
     password: str,
     comment: str | None = None,
+    client: str = "local",
 ) -> Signature:
     """Sign an entry (or clustering run) as reviewed or approved, re-checking the signer's password."""
     if meaning not in MEANINGS:
@@ -111,7 +112,7 @@ def sign(
     store = _store(kb)
     name = signer.name if isinstance(signer, Actor) else signer
     kind, ident, _, _, _, _ = current_version(store, target_id)  # fail early on an unknown id
-    actor = authenticate(store, name, password, purpose=f"signature: {meaning} {ident}")
+    actor = authenticate(store, name, password, purpose=f"signature: {meaning} {ident}", client=client)
     actor.require("sign")
     account = get_user(store, actor.name)
     store.ensure_governance_schema()

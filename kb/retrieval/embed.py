@@ -31,6 +31,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+SMALL_BATCH = 4  # up to this many texts (queries) are encoded on one thread
 
 
 class Embedder(Protocol):
@@ -156,6 +157,11 @@ class SentenceTransformerEmbedder:
         """True once the model's weights are in memory (the first `encode` loads them)."""
         return self._model is not None
 
+    def load(self) -> SentenceTransformerEmbedder:
+        """Load the model now rather than at the first `encode` (a server warming up); returns self."""
+        with self._lock:
+            return self._load()
+
     def _load(self) -> SentenceTransformerEmbedder:
         """Hash the weights against the recorded hash, then load the model (once)."""
         if self._model is not None:
@@ -189,13 +195,27 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:  # torch is thread-safe enough, but one encode at a time keeps memory flat
             self._load()
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            import torch
+
+            threads = torch.get_num_threads()
+            # A query or two on one thread: a second thread saves little on one short text, and when
+            # the cores are busy its barrier waits cost seconds (2.2 s against 0.19 s per query at a load
+            # average of 16 on 2 cores, docs/benchmarks.md). Always one thread also keeps a query's
+            # vector the same whatever the machine is doing.
+            small = len(texts) <= SMALL_BATCH and threads > 1
+            if small:
+                torch.set_num_threads(1)
+            try:
+                vectors = self._model.encode(
+                    list(texts),
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            finally:
+                if small:
+                    torch.set_num_threads(threads)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 

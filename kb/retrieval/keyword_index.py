@@ -4,9 +4,8 @@ Why not SQLite FTS5's bm25(): FTS5 has no top-k pruning, so an OR of the query's
 matching row, about 240k rows and 2 s for a typical query at 1M entries (docs/benchmarks.md). Here the
 postings are numpy arrays and a query is planned: the rare terms' short lists are merged into a sorted
 candidate set; MaxScore then leaves the common terms' long lists to a lookup of the candidates that can
-still reach the top k, or, when the candidates grow large, the lists are added into one dense array
-(MaxScore again between lists) and a sampled threshold picks the top k from it; a selective filter looks
-only its own entries up in each list. Why not block-max postings: on the benchmark's queries (every word
+still reach the top k, or, when the candidates grow large, the lists are added into one dense array and a
+sampled threshold picks the top k from it; a selective filter looks only its own entries up in each list. Why not block-max postings: on the benchmark's queries (every word
 common), bounds per block of documents still let almost every block reach the top k (docs/benchmarks.md).
 
 The formula is FTS5's (k1 1.2, b 0.75, weighted term frequency over the columns, idf floor 1e-6) with the
@@ -50,9 +49,6 @@ FIELD_WEIGHTS: Mapping[str, float] = {"title": 2.0, "text": 1.0, "equipment": 1.
 # candidate lookup (binary search) costs about LOOKUP_COST sequential postings.
 SPARSE_LIMIT = 30_000
 LOOKUP_COST = 16
-# Against adding postings into a dense array in place (NumPy's add.at, ~5 ns each), a lookup (binary
-# search, ~50-250 ns) costs more postings.
-DENSE_LOOKUP_COST = 64
 FORMAT = 2  # bump when tokenisation or the file layout changes: older files are then rebuilt
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _STEMMER = snowballstemmer.stemmer("porter")
@@ -445,48 +441,21 @@ class KeywordIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return (positions, exact scores) of the main-segment documents that can reach the top k.
 
-        The candidates' scores so far go into a dense array and each list (rarest first) is added to it
-        in place. MaxScore again between lists: once the k-th best score so far beats the most the
-        remaining lists could add, only documents within that margin of it can still reach the top k,
-        and the long lists of the common words are looked up for those few instead of read whole.
+        The candidates' scores so far go into a dense array and each remaining list (rarest first) is
+        added to it in place; the top k are then picked above a sampled threshold (`_at_least_kth`).
+        (MaxScore between the dense lists, looking the last common lists up for the documents still
+        within reach, was tried: at 1M it pruned too rarely to pay for its checks, 10.1 -> 11.0 ms CPU p95.)
         """
         acc = np.zeros(len(self._main_seq), dtype=np.float64)
         acc[cand] = part
-        bound = np.cumsum([t.idf * (K1 + 1) for t in terms][::-1])[::-1]
-        postings_left = np.cumsum([t.end - t.start for t in terms][::-1])[::-1]
-        added = float(part.max()) if len(part) else 0.0  # no document has more than this so far
-        checked = False
-        for i, term in enumerate(terms):
-            # A check reads the array twice (as much as adding ~500k postings), so it is made once: when
-            # the lists added so far could outweigh the rest, and a long stretch of postings is left.
-            if not checked and i and added > bound[i] and postings_left[i] > len(acc):
-                checked = True
-                survivors = self._can_reach_top(acc, k, bound[i])
-                if survivors is not None and len(survivors) * DENSE_LOOKUP_COST < postings_left[i]:
-                    scores = acc[survivors]
-                    for rest in terms[i:]:
-                        scores += self._lookup(rest, survivors, weights)
-                    return survivors, scores
-            # One unbuffered add per list, in place: 4-5x less than concatenating every list and
-            # bincounting it (NumPy 2's add.at; measured at 1M, docs/benchmarks.md).
+        for term in terms:
+            # One unbuffered add per list, in place (NumPy 2's fast add.at), instead of concatenating every
+            # list and bincounting it: the keyword leg at 1M went from 7.0 / 19.4 to 4.0 / 10.1 ms CPU
+            # p50 / p95 with the sampled threshold below (docs/benchmarks.md).
             pos, contribution = self._postings(term, allowed, weights)
             np.add.at(acc, pos, contribution)
-            added += term.idf * (K1 + 1)
         top = _at_least_kth(acc, k)
         return top, acc[top]
-
-    @staticmethod
-    def _can_reach_top(acc: np.ndarray, k: int, remaining: float) -> np.ndarray | None:
-        """Return the positions that could still reach the top k if the rest adds < `remaining` (None: any)."""
-        top = _at_least_kth(acc, k)
-        if len(top) < k:
-            return None
-        kth = np.partition(acc[top], len(top) - k)[len(top) - k]
-        # A margin for rounding: a document's final score is a float sum, not the real-number one.
-        floor = (kth - remaining) - 1e-9 * (kth + remaining)
-        if floor <= 0:  # a document that matched nothing yet could still make it
-            return None
-        return np.flatnonzero(acc >= floor)
 
     def _postings(
         self, term: _QueryTerm, allowed: np.ndarray | None, weights: _Weights

@@ -239,7 +239,9 @@ def hybrid_search(
         if seq in kw_rank:
             snippet = highlight(snippet, query)
         explain: dict[str, object] = {
-            "matched_words": matched_words(entry.search_text(), wanted),
+            # Only the keyword leg's candidates can have matched words worth showing (the others ranked
+            # below its depth); skipping the rest keeps the explanation off the latency budget.
+            "matched_words": matched_words(entry.search_text(), wanted) if seq in kw_rank else [],
             "semantic_similarity": None if seq not in dn_score else round(dn_score[seq], 4),
             "keyword_score": None if seq not in kw_rank else round(kw_score[seq], 4),
             "fused_score": round(fused.get(seq, 0.0), 6),
@@ -265,7 +267,7 @@ def hybrid_search(
 def matched_words(text: str, wanted: set[str]) -> list[str]:
     """Return the words of a text that share a stem with the query terms (first spelling of each stem)."""
     out: dict[str, str] = {}
-    for word in words(text):
+    for word in dict.fromkeys(words(text)):  # each distinct word once: stemming is the cost
         root = stem(word)
         if root in wanted and root not in out:
             out[root] = word

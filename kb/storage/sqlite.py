@@ -39,6 +39,7 @@ from kb.storage.base import (
     event_hash,
     vector_to_blob,
 )
+from kb.storage.sqlite_analytics import AnalyticsQueries
 from kb.storage.sqlite_feedback import FeedbackQueries
 from kb.storage.sqlite_governance import GovernanceQueries, bound_state, revision_digest
 from kb.storage.sqlite_workshops import WorkshopQueries
@@ -65,7 +66,7 @@ def storage_error(exc: sqlite3.Error, path: Path) -> KBError:
     return KBError(f"{path}: database error: {exc}")
 
 
-class SQLiteStore(GovernanceQueries, FeedbackQueries, WorkshopQueries):
+class SQLiteStore(GovernanceQueries, AnalyticsQueries, FeedbackQueries, WorkshopQueries):
     """The embedded Store: one SQLite file (WAL, busy timeout, migrations); every write to entries."""
 
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 30_000) -> None:

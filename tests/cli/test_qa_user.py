@@ -292,4 +292,17 @@ def test_cusum_statistic_and_threshold_read_as_different():
 
     assert _above(0.64, 0.55) == "0.64 > 0.55"
     assert _above(10.83, 2.8) == "10.8 > 2.8"
-    assert _above(0.6004, 0.6001) == "0.600 > 0.600"  # at most 3 decimals
+    assert _above(0.6004, 0.6001) == "0.6, at the threshold 0.6"  # never "0.600 > 0.600"
+
+
+def test_limit_imports_only_the_first_rows(run, tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(PROBLEM_ACTION)
+    args = ("import", str(path), "--map", "text=PROBLEM", "--map", "ext_id=IDENT", "--fix-from", "ACTION")
+    code, out = run(*args, "--limit", "2", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["rows"] == 2 and report["added"] == 4 and report["linked"] == 2
+    code, out = run(*args, "--json")
+    assert json.loads(out)["added"] == 1  # the third row; the first two are duplicates
+    code, out = run(*args, "--limit", "0")
+    assert code == 2 and "--limit" in out

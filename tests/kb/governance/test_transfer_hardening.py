@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ingest.packages import export_package
-from kb.governance import site_keys, transfer
+from kb.governance import package_reader, site_keys, transfer
 from kb.governance.transfer import import_package
 from kb.knowledge_base import KnowledgeBase
 from kb.models import KBError
@@ -189,14 +189,14 @@ def test_members_are_read_with_line_and_size_limits(
     many = repack(
         package, tmp_path / "many.zip", parts=lambda p: p | {"links.jsonl": b"\n" * 50}, sign_with=sender.home
     )
-    monkeypatch.setattr(transfer, "MAX_LINES", 20)
+    monkeypatch.setattr(package_reader, "MAX_LINES", 20)
     with pytest.raises(KBError, match="links.jsonl: more than 20 lines"):
         import_package(receiver, many, author="bea")
-    monkeypatch.setattr(transfer, "MAX_LINES", 200_000)
-    monkeypatch.setattr(transfer, "MAX_LINE_BYTES", 64)
+    monkeypatch.setattr(package_reader, "MAX_LINES", 200_000)
+    monkeypatch.setattr(package_reader, "MAX_LINE_BYTES", 64)
     with pytest.raises(KBError, match="entries.jsonl line 1: longer than"):
         import_package(receiver, package, author="bea")
-    monkeypatch.setattr(transfer, "MAX_LINE_BYTES", 4 * 1024 * 1024)
+    monkeypatch.setattr(package_reader, "MAX_LINE_BYTES", 4 * 1024 * 1024)
 
     def lie_about_size(meta: dict) -> dict:
         meta["parts"]["entries.jsonl"]["bytes"] = 10

@@ -257,7 +257,8 @@ def test_cli_first_admin_then_admin_login_for_more_accounts(tmp_path: Path) -> N
         input=f"{ADMIN_PW}\n{QA_PW}\n",
     )
     assert code == 0, out
-    code, out = run(home, "alice", "users", "list", "--json")
+    # Issue 16: once accounts exist, listing them needs a logged-in account too.
+    code, out = run(home, "alice", "--password-stdin", "users", "list", "--json", input=f"{ADMIN_PW}\n")
     listed = {u["name"]: u for u in json.loads(out)}
     assert listed["quinn"]["role"] == "qa"
     assert listed["alice"]["failed_attempts"] == 0  # one failure, then a success resets the count

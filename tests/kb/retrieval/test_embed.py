@@ -83,7 +83,8 @@ def test_fingerprint_comes_from_package_metadata_without_loading(embedder):
         embedder.weights_sha256,
     )
     assert recorded_sha256(weights_file(default_model_spec().path)) == DEFAULT_MODEL_SHA256
-    assert embedder.loaded and embedder.encode(["x"]).shape == (1, lazy.dim)
+    assert embedder.encode(["x"]).shape == (1, lazy.dim) and embedder.loaded
+    assert lazy.load() is lazy and lazy.loaded  # a server warms up explicitly
 
 
 def _fake_package(tmp_path: Path) -> Path:

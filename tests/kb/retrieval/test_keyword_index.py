@@ -270,8 +270,7 @@ def exhaustive_top(docs: dict, vocab: dict[str, int], query: list[str], k: int, 
 PLANS = {
     "default": {},
     "merge": {"LOOKUP_COST": 10**9},  # never prune: merge every list
-    "dense": {"SPARSE_LIMIT": 0, "DENSE_LOOKUP_COST": 10**9},  # every list into the dense array
-    "dense maxscore": {"SPARSE_LIMIT": 0, "DENSE_LOOKUP_COST": 0},  # look up whenever the bound allows
+    "dense": {"SPARSE_LIMIT": 0},  # every list into the dense array
 }
 
 
@@ -309,4 +308,4 @@ def test_pruned_top_k_equals_the_exhaustive_top_k_with_ties(plan, seed, monkeypa
         got = top(index, query, k, allowed)
         pruned += bool(calls) and allowed is None
         assert got == exhaustive_top(docs, index.vocab, query, k, None if allowed is None else set(allowed))
-    assert (pruned > 0) == (plan in ("default", "dense maxscore")), pruned
+    assert (pruned > 0) == (plan == "default"), pruned
