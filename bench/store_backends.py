@@ -123,9 +123,10 @@ def main() -> None:
 
     out: dict = {"n": args.n, "load_before": os.getloadavg()}
     cluster = start_cluster()
+    folder = tempfile.TemporaryDirectory(prefix="tacitkb-bench-store-")
     try:
         targets = {
-            "sqlite": str(Path(tempfile.mkdtemp(prefix="tacitkb-bench-store-")) / "bench.db"),
+            "sqlite": str(Path(folder.name) / "bench.db"),
             "postgres": cluster.new_database(),
         }
         for name, target in targets.items():
@@ -135,6 +136,7 @@ def main() -> None:
             out[name]["visibility"] = visibility(target, args.probes)
     finally:
         cluster.destroy()
+        folder.cleanup()
     out["load_after"] = os.getloadavg()
     print(json.dumps(out, indent=2))
 

@@ -34,6 +34,10 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
         "seq",
     ),
 }
+# Tables a knowledge base has only once used (created on first use): copied when the source has them.
+OPTIONAL_TABLES: dict[str, tuple[tuple[str, ...], str]] = {
+    "feedback": (("id", "at", '"user"', "query", "entry_id", "judgment", "fingerprint", "vector"), "id"),
+}
 # SQLite bookkeeping that has no PostgreSQL counterpart to copy (meta's change counter is set apart).
 NOT_COPIED = {"meta", "sqlite_sequence"}
 BATCH = 1000
@@ -101,7 +105,8 @@ def _chain_problem(rows: list[tuple]) -> str | None:
 def copy_sqlite_to_postgres(source: SQLiteStore, target: PostgresStore) -> MigrationReport:
     """Copy every row of a SQLite store into an empty PostgreSQL store; verify it all before committing."""
     counts = _sqlite_tables(source.conn)
-    extra = {t: n for t, n in counts.items() if t not in TABLES and t not in NOT_COPIED and n}
+    carried = {**TABLES, **{t: spec for t, spec in OPTIONAL_TABLES.items() if t in counts}}
+    extra = {t: n for t, n in counts.items() if t not in carried and t not in NOT_COPIED and n}
     if extra:
         listed = ", ".join(f"{t} ({n} rows)" for t, n in sorted(extra.items()))
         raise KBError(
@@ -124,7 +129,9 @@ def copy_sqlite_to_postgres(source: SQLiteStore, target: PostgresStore) -> Migra
             raise KBError(
                 f"{target.location}: the database already holds a knowledge base; migrate into an empty one"
             )
-        for table, (columns, order) in TABLES.items():
+        if "feedback" in carried:
+            target.ensure_feedback_schema()  # joins this transaction: created and filled, or neither
+        for table, (columns, order) in carried.items():
             select = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"
             cursor = source.conn.execute(select)
             insert = f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"

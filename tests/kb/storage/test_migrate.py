@@ -26,6 +26,8 @@ def source(tmp_path):
     s.update(cue.id, {"text": "medium turns orange-yellow on day 5"}, author="ben", reason="precise colour")
     s.set_status(fix.id, "retired", author="qa", reason="superseded")
     s.put_vectors([(s.get(dev.id), np.arange(384, dtype=np.float32) / 7)], "model-a")
+    s.add_feedback("dP at 40 L", dev.id, "helped", user="ana", fingerprint="model-a",
+                   vector=np.ones(384, dtype=np.float32), at="2026-12-04T10:00:00.000000Z")  # fmt: skip
     yield s
     s.close()
 
@@ -40,9 +42,9 @@ def target(pg_cluster):
 def test_everything_arrives_identical_and_verified(source, target):
     report = copy_sqlite_to_postgres(source, target)
     assert report.to_dict()["ok"] and [t.table for t in report.tables] == [
-        "entries", "revisions", "links", "vectors", "audit_events"
+        "entries", "revisions", "links", "vectors", "audit_events", "feedback"
     ]  # fmt: skip
-    assert {t.table: t.target_rows for t in report.tables}["audit_events"] == 6
+    assert {t.table: t.target_rows for t in report.tables}["audit_events"] == 7
     for entry in source.iter_entries(status=None):
         assert target.get(entry.id) == entry
         assert target.history(entry.id) == source.history(entry.id)
@@ -50,6 +52,11 @@ def test_everything_arrives_identical_and_verified(source, target):
     assert target.audit_events() == source.audit_events()
     assert report.audit_head == source.audit_events()[-1]["hash"]
     assert target.version() == source.version()
+    moved, kept = target.feedback_rows(), source.feedback_rows()
+    assert [{k: v for k, v in r.items() if k != "vector"} for r in moved] == [
+        {k: v for k, v in r.items() if k != "vector"} for r in kept
+    ]
+    assert np.array_equal(moved[0]["vector"], kept[0]["vector"])
     assert np.array_equal(target.vectors("model-a")[1], source.vectors("model-a")[1])
     (new,) = target.insert([Entry(type="cue", text="written after the move")], author="cy")
     assert new.id == "KB-000004" and target.audit_events()[-1]["prev_hash"] == report.audit_head
