@@ -52,7 +52,7 @@ def test_feedback_is_recorded_and_search_explain_shows_what_it_did(run):
     assert boost["helped"] == 1 and boost["because"][0]["query"] == "filter clogging with strings"
 
     code, out = run("search", "filter clogged with stringy bits", "--explain")
-    assert "learning: 1 judgments for 1 queries" in out
+    assert "learning: 1 judgment for 1 query" in out
     assert "helped for 'filter clogging with strings'" in out
 
 
