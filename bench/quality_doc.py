@@ -26,13 +26,13 @@ def render(info, sets, grid, nd, rc, anchors, choice, results, max_maint, curren
     if winner != current:
         rows.append(row(f"TacitKB hybrid, previous default: {current.label}", current))
     for a in ("dense only", "BM25 only", "txtai hybrid", "txtai dense", "txtai keyword"):
-        if all(a in anchors[n] for n in names):
+        if any(a in anchors[n] for n in names):
             label = {"dense only": "TacitKB dense only", "BM25 only": "TacitKB BM25 only"}.get(a, a)
             rows.append(
                 [
                     label,
-                    *(anchors[n][a]["ndcg@10"] for n in names),
-                    *(anchors[n][a]["recall@10"] for n in names),
+                    *(anchors[n].get(a, {}).get("ndcg@10", "not run") for n in names),
+                    *(anchors[n].get(a, {}).get("recall@10", "not run") for n in names),
                 ]
             )
     main = table(["search", *(f"{n} nDCG@10" for n in names), *(f"{n} recall@10" for n in names)], rows)
