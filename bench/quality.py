@@ -173,8 +173,12 @@ def run(
     sample_limit: int | None = None,
     maint_corpus_limit: int | None = None,
     learning: bool = True,
+    txtai_sets: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """Score every candidate on every set, pick the default, measure learning; print and document."""
+    """Score every candidate on every set, pick the default, measure learning; print and document.
+
+    `txtai_sets` limits the txtai anchor to these sets (None: all).
+    """
     from bench.quality_learning import learning_eval, query_similarity
     from ingest.vocabulary import load_vocabulary
 
@@ -225,7 +229,7 @@ def run(
             anchors[s.name][name] = evaluate(ranked, s.queries)
             anchor_pq[s.name][name] = per_query_ndcg(ranked, s.queries)
         say(f"quality: {s.name}: txtai")
-        tx = txtai_rankings(s)
+        tx = txtai_rankings(s) if txtai_sets is None or s.name in txtai_sets else None
         if tx is not None:
             for name in ("hybrid", "dense", "keyword"):
                 anchors[s.name][f"txtai {name}"] = evaluate(tx[name], s.queries)
@@ -323,8 +327,15 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--no-learning", action="store_true")
+    parser.add_argument("--txtai-sets", default=None, help="comma-separated sets that get the txtai anchor")
     args = parser.parse_args()
-    run(args.maint_queries, docs=not args.no_docs, rebuild=args.rebuild, learning=not args.no_learning)
+    run(
+        args.maint_queries,
+        docs=not args.no_docs,
+        rebuild=args.rebuild,
+        learning=not args.no_learning,
+        txtai_sets=tuple(args.txtai_sets.split(",")) if args.txtai_sets else None,
+    )
 
 
 __all__ = ["Query", "evaluate", "maintnet_set", "ndcg_at", "run", "samples_set"]

@@ -26,13 +26,13 @@ def render(info, sets, grid, nd, rc, anchors, choice, results, max_maint, curren
     if winner != current:
         rows.append(row(f"TacitKB hybrid, previous default: {current.label}", current))
     for a in ("dense only", "BM25 only", "txtai hybrid", "txtai dense", "txtai keyword"):
-        if all(a in anchors[n] for n in names):
+        if any(a in anchors[n] for n in names):
             label = {"dense only": "TacitKB dense only", "BM25 only": "TacitKB BM25 only"}.get(a, a)
             rows.append(
                 [
                     label,
-                    *(anchors[n][a]["ndcg@10"] for n in names),
-                    *(anchors[n][a]["recall@10"] for n in names),
+                    *(anchors[n].get(a, {}).get("ndcg@10", "not run") for n in names),
+                    *(anchors[n].get(a, {}).get("recall@10", "not run") for n in names),
                 ]
             )
     main = table(["search", *(f"{n} nDCG@10" for n in names), *(f"{n} recall@10" for n in names)], rows)
@@ -231,7 +231,7 @@ def similarity_note(sims: dict[str, Any]) -> str:
         return ""
     return (
         "What the boost can reach: it moves an entry for a new query only through judged queries whose "
-        "cosine with it is above 0.5. " + "; ".join(parts) + "."
+        "cosine with it is above 0.7. " + "; ".join(parts) + "."
     )
 
 
@@ -241,8 +241,13 @@ def learning_intro() -> str:
 hits "helped" (graded relevant or partially relevant) or "not relevant"; the other half is searched with
 learning (the query-similarity boost from `kb/retrieval/learning.py` and, when 5-fold cross-validation on
 the judged queries shows a gain of more than 0.01 nDCG, a tuned dense share) and without it. Each half
-takes each role. "boost only" fixes the dense share at 0.5 to show the boost alone. Nothing here is tuned
-on the scored half: the boost's constants (similarity floor 0.5, weight 1.0) were set before the run."""
+takes each role; "the same again" judges every query and asks it again (not held out: the case of staff
+repeating or rewording a question). "boost only" fixes the dense share at 0.5 to show the boost alone.
+The boost's weight (1.0) was set before any run; its similarity floor was 0.5 in the first run and is
+0.7 since: at 0.5, judgments of queries that share no relevant entry (cosine up to 0.59 on cgt_dev and
+0.68 on the samples) lowered held-out nDCG@10 by up to 0.044 on the samples (interleaved halves) and
+0.015 on cgt_dev. The floor was thus set with these two sets' queries in view, so the held-out rows
+below show that the change removed that harm, not an independent test of it."""
 
 
 __all__ = ["render", "np"]

@@ -49,8 +49,9 @@ def print_explained(kb: KnowledgeBase, hits: list[Hit], as_json: bool) -> None:
     if not summary["judgments"]:
         click.echo("learning: no judgments yet; the default ranking is used as is")
     else:
+        n, q = summary["judgments"], summary["queries"]
         click.echo(
-            f"learning: {summary['judgments']} judgments for {summary['queries']} queries; "
+            f"learning: {n} judgment{'s' * (n != 1)} for {q} quer{'ies' if q != 1 else 'y'}; "
             f"{tuning['reason'] if tuning else 'no alpha tuning'}"
         )
     if not hits:

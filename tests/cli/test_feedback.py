@@ -44,7 +44,7 @@ def test_feedback_is_recorded_and_search_explain_shows_what_it_did(run):
         "recorded: KB-000002 helped for 'filter clogging with strings' (by tester"
     )
 
-    code, out = run("search", "filter clogged with stringy bits", "--explain", "--json")
+    code, out = run("search", "filters clogging with strings", "--explain", "--json")
     data = json.loads(out)
     assert data["learning"]["judgments"] == 1 and data["learning"]["queries"] == 1
     first = data["hits"][0]
@@ -52,8 +52,8 @@ def test_feedback_is_recorded_and_search_explain_shows_what_it_did(run):
     boost = first["explain"]["judgment_boost"]
     assert boost["helped"] == 1 and boost["because"][0]["query"] == "filter clogging with strings"
 
-    code, out = run("search", "filter clogged with stringy bits", "--explain")
-    assert "learning: 1 judgments for 1 queries" in out
+    code, out = run("search", "filters clogging with strings", "--explain")
+    assert "learning: 1 judgment for 1 query" in out
     assert "helped for 'filter clogging with strings'" in out
 
 

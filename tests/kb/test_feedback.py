@@ -14,7 +14,7 @@ from kb.models import KBError, NotFoundError
 from kb.retrieval.search import hybrid_search
 
 ASKED = "clarification filter keeps choking, snotty strings in the harvest bag"
-REWORDED = "depth filter blocking up with stringy clumps during harvest clarification"
+REWORDED = "clarification filter keeps clogging, snotty strings in the harvest bag"
 UNRELATED = "cryobag cracked in the liquid nitrogen dewar"
 
 
@@ -54,7 +54,7 @@ def test_helped_lifts_an_entry_for_a_similar_query_and_not_relevant_sinks_one(ju
     assert sunk not in after[:1], "the entry judged not relevant leaves the top"
     boost = next(h for h in hits if h.entry.id == lifted).explain["judgment_boost"]
     assert boost["value"] > 0 and boost["helped"] == 1
-    assert boost["because"][0]["query"] == ASKED and boost["because"][0]["similarity"] > 0.5
+    assert boost["because"][0]["query"] == ASKED and boost["because"][0]["similarity"] > 0.7
     assert "judgments +" in next(h for h in hits if h.entry.id == lifted).why
     assert ranking(kb, UNRELATED) == ranking(kb, UNRELATED, learn=False), "a distant query is unaffected"
 
