@@ -74,6 +74,7 @@ def build_base(n: int) -> Path:
     records = [
         {
             "type": "deviation",
+            "process": "FDA",  # so that `export --process FDA` has something to write
             "text": r.reason,
             "ext_id": f"FDA-{r.event_id}",
             "site": r.firm[:40] or None,
@@ -120,7 +121,7 @@ def invocations(work: Path) -> list[tuple[str, list[str], str | None]]:
         ("search --stdin, 51 queries", ["search", "--stdin"], fifty),
         ("similar", ["similar", "KB-000001"], None),
         ("report", ["report", "--out", str(work / "report.html")], None),
-        ("export", ["export", "--process", "LVV", "--out", str(work / "pkg.zip")], None),
+        ("export", ["export", "--process", "FDA", "--out", str(work / "pkg.zip")], None),
         ("backup", ["backup", "--out", str(work / "backup.db"), "--force"], None),
     ]
     writes = [
