@@ -11,7 +11,7 @@ export TACITKB_HOME ?= $(CURDIR)/.kb
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install chromium demo lint format bench bench-smoke clean
+.PHONY: run test install chromium postgresql demo lint format bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 	  || echo "WARNING: chromium could not be installed; tests/ui/test_e2e_browser.py will be SKIPPED"
 
+# PostgreSQL 15 for the store contract suite: the tests start a throwaway cluster with its initdb/pg_ctl.
+# No fallback: without it the PostgreSQL tests fail (with the reason), they are never skipped.
+postgresql:
+	@test -x /usr/lib/postgresql/15/bin/initdb || (apt-get update -qq && apt-get install -y -qq postgresql-15 >/dev/null) \
+	  || echo "WARNING: postgresql-15 could not be installed; the PostgreSQL store tests will FAIL"
+
 run: install
 	$(BIN)/tacitkb init --samples
 	$(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.headless true \
@@ -39,7 +45,7 @@ demo: install
 	$(BIN)/tacitkb init --samples
 	$(BIN)/tacitkb demo
 
-test: install chromium
+test: install chromium postgresql
 	$(BIN)/python -m pytest -q
 
 lint: install

@@ -45,7 +45,7 @@ from bench.quality import Query, evaluate, maintnet_set, samples_set
 def _search_text(rec: dict[str, Any]) -> str:
     """Return the string TacitKB embeds for a record (title once, as `Entry.search_text` makes it)."""
     from kb.models import Entry
-    from kb.storage.sqlite import default_title
+    from kb.storage.entry_writes import default_title
 
     title = rec.get("title") or default_title(rec["text"])
     return Entry(type=rec.get("type", "cue"), text=rec["text"], title=title).search_text()

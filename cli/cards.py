@@ -5,15 +5,15 @@ from __future__ import annotations
 import click
 
 from cli.common import Context, emit, json_option, pass_ctx
-from ingest.cards import (
+from ingest.failure_patterns import (
     DEFAULT_K,
     SIMILARITY_FLOOR,
     find_entry,
-    step_state_card,
     suggest_failure_pattern,
     sync_failure_tags,
     tag_failure_pattern,
 )
+from ingest.state_cards import step_state_card
 from ingest.vocabulary import load_vocabulary
 
 

@@ -177,7 +177,7 @@ def workshop_start(
 ) -> None:
     """Open a workshop for a template."""
 
-    template, _ = get_template(template_id)
+    template, vocabulary = get_template(template_id)
     book = WorkshopBook(ctx.kb)
     ws = book.start(
         template,
@@ -187,6 +187,7 @@ def workshop_start(
         process=process,
         step=step,
         held_on=held_on,
+        vocabulary=vocabulary,
     )
     emit(ws.to_dict()) if as_json else click.echo(
         f"started {ws.id} ({template.title}); save answers with "

@@ -7,15 +7,20 @@ reads them from standard input instead, one per line, for scripts: first the act
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from cli.common import Context, emit, json_option, pass_ctx
 from kb.governance.roles import ROLES, Actor
+from kb.governance.users import Unaccounted
 from kb.models import KBError
 
+CLIENT = f"cli:uid{os.getuid()}"  # failed logins are also counted per OS account
 password_stdin_option = click.option(
     "--password-stdin",
     is_flag=True,
@@ -61,6 +66,95 @@ def acting(ctx: Context) -> Actor | None:
     if kb.actor is None:
         kb.actor = actor_for_cli(kb, ctx.user)
     return kb.actor
+
+
+# --- who may write from the CLI -------------------------------------------------------------------
+
+# Commands that only read the knowledge base: open to anyone who can read the database file.
+READ_ONLY = frozenset(
+    {
+        "search", "show", "similar", "stats", "verify", "coverage", "card", "templates",
+        "signatures", "audit verify", "audit export", "workshop list", "workshop resume",
+        "logout", "site-key show", "site-key list",
+    }
+)  # fmt: skip
+# Commands that ask for the password themselves (and check it with their own purpose).
+OWN_LOGIN = frozenset(
+    {"users create", "users set-role", "users disable", "users enable", "users unlock", "users passwd", "sign",
+     "restore", "login"}
+)  # fmt: skip
+# The role action a command needs, checked before any password is hashed (the rest check on write).
+ACTION_OF = {"backup": "backup", "export": "transfer", "retire": "retire", "edit": "edit", "link": "link",
+             "import": "import", "site-key add": "transfer"}  # fmt: skip
+
+
+def _command_path(click_ctx: click.Context) -> str:
+    names = []
+    while click_ctx.parent is not None:
+        names.append(click_ctx.info_name or "")
+        click_ctx = click_ctx.parent
+    return " ".join(reversed(names))
+
+
+def _password_for(ctx: Context, why: str) -> str:
+    """Return the acting user's password: from a valid token file, --password-stdin, or a hidden prompt."""
+    from kb.governance import sessions
+
+    token = sessions.read_token(ctx.kb.store, ctx.home, ctx.user)
+    if token is not None:
+        return token
+    if getattr(ctx, "password_stdin", False):
+        return Secrets(True).current(f"Password for {ctx.user} ({why})")
+    return click.prompt(f"Password for {ctx.user} ({why})", hide_input=True)
+
+
+def authenticate_cli_writer(ctx: Context, path: str) -> None:
+    """Once accounts exist: check the role, then the password, of whoever runs a command that writes."""
+    from kb.governance import sessions
+    from kb.governance.users import actor_for_cli, users_exist
+
+    kb = ctx.kb
+    if not users_exist(kb):
+        return
+    actor = actor_for_cli(kb, ctx.user)
+    assert actor is not None
+    if path in ACTION_OF:
+        actor.require(ACTION_OF[path])  # the role first: no hashing for a request that is refused anyway
+    elif isinstance(actor, Unaccounted):
+        actor.require(path)
+    secret = _password_for(ctx, path)
+    kb.actor = sessions.authenticate_secret(kb.store, ctx.user, secret, purpose=f"cli: {path}", client=CLIENT)
+
+
+def guard_writes(group: click.Group, prefix: str = "") -> None:
+    """Wrap every command that writes so it authenticates first (once accounts exist) and is audited."""
+    for name, command in group.commands.items():
+        path = f"{prefix}{name}"
+        if isinstance(command, click.Group):
+            guard_writes(command, f"{path} ")
+        elif path not in READ_ONLY and command.callback is not None:
+            command.callback = _guarded(command.callback, path, own_login=path in OWN_LOGIN)
+
+
+def _guarded(callback: Any, path: str, *, own_login: bool) -> Any:
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context().find_object(Context)
+        if ctx is None or own_login:  # own-login commands (restore among them) must not open the base early
+            return callback(*args, **kwargs)
+        authenticate_cli_writer(ctx, path)
+        kb = ctx.kb
+        before = kb.store.highest_issued_audit_seq() or 0
+        result = callback(*args, **kwargs)
+        # A command that changed something without an audit event of its own (a clustering run, a
+        # workshop draft) still leaves one line in the trail: who ran which command.
+        if kb.actor is not None and (kb.store.highest_issued_audit_seq() or 0) == before:
+            from kb.models import utc_now
+
+            kb.store.record_event(kb.actor.name, "cli_command", None, {"command": path}, utc_now())
+        return result
+
+    return run
 
 
 # --- users ----------------------------------------------------------------------------------------
@@ -116,66 +210,73 @@ def users_list(ctx: Context, as_json: bool) -> None:
 @click.argument("role", type=click.Choice(ROLES))
 @click.option("--reason")
 @password_stdin_option
+@json_option
 @pass_ctx
-def users_set_role(ctx: Context, name: str, role: str, reason: str | None, password_stdin: bool) -> None:
+def users_set_role(
+    ctx: Context, name: str, role: str, reason: str | None, password_stdin: bool, as_json: bool
+) -> None:
     """Give an account another role (admin, with password)."""
 
     from kb.governance.users import set_role
 
     admin = login(ctx, Secrets(password_stdin), f"change role of {name}")
     user = set_role(ctx.kb, name, role, by=admin, reason=reason)
-    click.echo(f"{user.name} is now {user.role}")
+    emit({"name": user.name, "role": user.role}) if as_json else click.echo(f"{user.name} is now {user.role}")
 
 
 @users.command(name="disable")
 @click.argument("name")
 @click.option("--reason", required=True, help="Why (kept in the audit trail).")
 @password_stdin_option
+@json_option
 @pass_ctx
-def users_disable(ctx: Context, name: str, reason: str, password_stdin: bool) -> None:
+def users_disable(ctx: Context, name: str, reason: str, password_stdin: bool, as_json: bool) -> None:
     """Disable an account (it is kept, with its history, and can no longer log in)."""
 
     from kb.governance.users import disable
 
     admin = login(ctx, Secrets(password_stdin), f"disable {name}")
     disable(ctx.kb, name, by=admin, reason=reason)
-    click.echo(f"{name} disabled")
+    emit({"name": name, "status": "disabled"}) if as_json else click.echo(f"{name} disabled")
 
 
 @users.command(name="enable")
 @click.argument("name")
 @click.option("--reason", required=True, help="Why (kept in the audit trail).")
 @password_stdin_option
+@json_option
 @pass_ctx
-def users_enable(ctx: Context, name: str, reason: str, password_stdin: bool) -> None:
+def users_enable(ctx: Context, name: str, reason: str, password_stdin: bool, as_json: bool) -> None:
     """Enable a disabled account again."""
 
     from kb.governance.users import enable
 
     admin = login(ctx, Secrets(password_stdin), f"enable {name}")
     enable(ctx.kb, name, by=admin, reason=reason)
-    click.echo(f"{name} enabled")
+    emit({"name": name, "status": "active"}) if as_json else click.echo(f"{name} enabled")
 
 
 @users.command(name="unlock")
 @click.argument("name")
 @password_stdin_option
+@json_option
 @pass_ctx
-def users_unlock(ctx: Context, name: str, password_stdin: bool) -> None:
+def users_unlock(ctx: Context, name: str, password_stdin: bool, as_json: bool) -> None:
     """Lift a lockout after too many failed logins."""
 
     from kb.governance.users import unlock
 
     admin = login(ctx, Secrets(password_stdin), f"unlock {name}")
     unlock(ctx.kb, name, by=admin)
-    click.echo(f"{name} unlocked")
+    emit({"name": name, "unlocked": True}) if as_json else click.echo(f"{name} unlocked")
 
 
 @users.command(name="passwd")
 @click.argument("name", required=False)
 @password_stdin_option
+@json_option
 @pass_ctx
-def users_passwd(ctx: Context, name: str | None, password_stdin: bool) -> None:
+def users_passwd(ctx: Context, name: str | None, password_stdin: bool, as_json: bool) -> None:
     """Change your own password (old one first), or reset another account's as an admin."""
 
     from kb.governance.users import change_password
@@ -189,7 +290,9 @@ def users_passwd(ctx: Context, name: str | None, password_stdin: bool) -> None:
     else:
         admin = login(ctx, secrets, f"reset password of {target}")
         change_password(ctx.kb, target, secrets.new(f"New password for {target}"), by=admin)
-    click.echo(f"password of {target} changed")
+    emit({"name": target, "password_changed": True}) if as_json else click.echo(
+        f"password of {target} changed"
+    )
 
 
 # --- audit trail ----------------------------------------------------------------------------------
@@ -369,7 +472,7 @@ def export(
 
     acting(ctx)
     manifest = export_package(
-        ctx.kb, process, step, out, site=site, by=ctx.user, include_retired=include_retired
+        ctx.kb, process, step, out=out, site=site, by=ctx.user, include_retired=include_retired
     )
     if as_json:
         emit(manifest)
@@ -382,4 +485,95 @@ def export(
     click.echo(f"manifest sha256 {manifest['manifest_sha256']} (give it to the receiving site to compare)")
 
 
-COMMANDS = (users, audit, sign, signatures, backup, restore, export)
+# --- CLI sessions ---------------------------------------------------------------------------------
+
+
+@click.command(name="login")
+@password_stdin_option
+@json_option
+@pass_ctx
+def login_command(ctx: Context, password_stdin: bool, as_json: bool) -> None:
+    """Check your password once and keep a private token file, so writes need no password for 8 hours."""
+
+    from kb.governance import sessions
+
+    password = Secrets(password_stdin).current(f"Password for {ctx.user} (start a session)")
+    path = sessions.login(ctx.kb.store, ctx.home, ctx.user, password, client=CLIENT)
+    if as_json:
+        emit({"user": ctx.user, "hours": sessions.SESSION_HOURS, "token_file": str(path)})
+        return
+    click.echo(f"logged in as {ctx.user} for {sessions.SESSION_HOURS} hours; token file {path} (mode 0600)")
+
+
+@click.command(name="logout")
+@json_option
+@pass_ctx
+def logout_command(ctx: Context, as_json: bool) -> None:
+    """End your sessions here and delete your token file."""
+
+    from kb.governance import sessions
+
+    ended = sessions.logout(ctx.kb.store, ctx.home, ctx.user)
+    emit({"user": ctx.user, "ended": ended}) if as_json else click.echo(
+        f"{ctx.user}: {ended} session(s) ended"
+    )
+
+
+# --- site keys for transfer packages --------------------------------------------------------------
+
+
+@click.group(name="site-key")
+def site_key() -> None:
+    """This site's public signing key for transfer packages, and the keys of sites you accept packages from."""
+
+
+@site_key.command(name="show")
+@json_option
+@pass_ctx
+def site_key_show(ctx: Context, as_json: bool) -> None:
+    """Print this site's public key (give it to the receiving site's admin, out of band)."""
+
+    from kb.governance import site_keys
+
+    key = site_keys.public_key(ctx.home)
+    if as_json:
+        emit({"key": key, "key_id": site_keys.key_id(key)})
+        return
+    click.echo(f"{key}  (key id {site_keys.key_id(key)})")
+
+
+@site_key.command(name="add")
+@click.argument("site")
+@click.argument("key")
+@json_option
+@pass_ctx
+def site_key_add(ctx: Context, site: str, key: str, as_json: bool) -> None:
+    """Accept packages signed by KEY as coming from SITE (admin)."""
+
+    from kb.governance import site_keys
+
+    result = site_keys.register(ctx.kb, site, key, by=ctx.kb.actor)
+    if as_json:
+        emit(result)
+        return
+    state = "registered" if result["added"] else "already registered"
+    click.echo(f"key {result['key_id']} for site {result['site']}: {state}")
+
+
+@site_key.command(name="list")
+@json_option
+@pass_ctx
+def site_key_list(ctx: Context, as_json: bool) -> None:
+    """List the registered site keys."""
+
+    from kb.governance import site_keys
+
+    rows = site_keys.registered(ctx.kb)
+    if as_json:
+        emit(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['site']:<20} {row['key_id']}  added {row['added_at']} by {row['added_by'] or '-'}")
+
+
+COMMANDS = (users, audit, sign, signatures, backup, restore, export, login_command, logout_command, site_key)

@@ -1,4 +1,4 @@
-"""Commands that look after the knowledge base itself: init, stats, verify, reindex."""
+"""Commands that look after the knowledge base itself: init, stats, verify, reindex, migrate."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from cli.common import (
     load_samples,
     pass_ctx,
     progress_bar,
+    status,
 )
+from kb.models import KBError
 
 
 @click.command()
@@ -27,6 +29,7 @@ def init(ctx: Context, samples: bool, as_json: bool) -> None:
     loaded = (
         load_samples(kb, ctx.user, quiet=as_json) if samples and kb.store.count(status=None) == 0 else None
     )
+    status("checking the indexes (loading the model takes a while the first time) ...", as_json)
     kb.ensure_index()
     out = {"home": str(kb.home), "entries": kb.store.count(), "samples": loaded}
     emit(out) if as_json else click.echo(
@@ -58,7 +61,9 @@ def stats(ctx: Context, as_json: bool) -> None:
 def verify(ctx: Context, as_json: bool) -> None:
     """Check the database, vectors, index and audit chain against each other (changes nothing)."""
 
-    report = ctx.kb.verify()
+    from kb.governance.integrity import verify_knowledge_base
+
+    report = verify_knowledge_base(ctx.kb)
     if as_json:
         emit(report)
     else:
@@ -90,4 +95,40 @@ def reindex(ctx: Context, as_json: bool) -> None:
     )
 
 
-COMMANDS = (init, stats, verify, reindex)
+@click.command()
+@click.option(
+    "--to", "target", required=True, help="The empty PostgreSQL database: postgresql://user@host:port/db"
+)
+@json_option
+@pass_ctx
+def migrate(ctx: Context, target: str, as_json: bool) -> None:
+    """Copy this SQLite knowledge base into an empty PostgreSQL database, verified table by table."""
+
+    from kb.storage.factory import DB_FILE
+    from kb.storage.migrate import copy_sqlite_to_postgres
+    from kb.storage.postgres import PostgresStore, is_postgres_url
+    from kb.storage.sqlite import SQLiteStore
+
+    if not is_postgres_url(target):
+        raise KBError(f"argument '--to': '{target}' is not a postgresql:// URL")
+    if not (ctx.home / DB_FILE).is_file():
+        raise KBError(f"argument '--kb': no knowledge base at {ctx.home} (no {DB_FILE})")
+    source, destination = SQLiteStore(ctx.home / DB_FILE), PostgresStore(target)
+    try:
+        report = copy_sqlite_to_postgres(source, destination)
+    finally:
+        source.close()
+        destination.close()
+    if as_json:
+        emit(report.to_dict())
+        return
+    for t in report.tables:
+        click.echo(
+            f"{t.table:<13} {t.target_rows:>7} rows  sha256 {t.target_sha256[:16]}  matches the source"
+        )
+    click.echo(
+        f"copied into {report.target}; change version {report.version}, audit head {report.audit_head}"
+    )
+
+
+COMMANDS = (init, stats, verify, reindex, migrate)

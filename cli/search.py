@@ -39,6 +39,11 @@ from kb.models import KBError
     is_flag=True,
     help="Add trade synonyms and abbreviations from the vocabulary to the keyword query.",
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Show why each hit ranks where it does, and what earlier judgments changed.",
+)
 @filter_options
 @json_option
 @pass_ctx
@@ -49,6 +54,7 @@ def search(
     k: int,
     mode: str,
     expand: bool,
+    explain: bool,
     types: tuple[str, ...],
     tags: tuple[str, ...],
     as_json: bool,
@@ -70,6 +76,11 @@ def search(
     if query is None:
         raise KBError("argument 'QUERY': missing (or use --stdin to read one query per line)")
     hits = ctx.kb.search(query, k=k, filters=filters_, mode=mode, expand=expander)
+    if explain:
+        from cli.feedback import print_explained
+
+        print_explained(ctx.kb, hits, as_json)
+        return
     emit([h.to_dict() for h in hits]) if as_json else print_hits(hits)
 
 
@@ -113,16 +124,23 @@ def similar(
     default="depth filter pressure climbing fast, stringy clumps in the harvest",
     help="A symptom to search for.",
 )
+@json_option
 @pass_ctx
-def demo(ctx: Context, query: str) -> None:
+def demo(ctx: Context, query: str, as_json: bool) -> None:
     """Load the samples if the base is empty, then run one search end to end."""
 
     kb = ctx.kb
+    loaded = None
     if kb.store.count(status=None) == 0:
-        click.echo(f"loading sample data into {kb.home} ...")
-        click.echo(json.dumps(load_samples(kb, ctx.user, quiet=False)))
+        click.echo(f"loading sample data into {kb.home} ...", err=as_json)
+        loaded = load_samples(kb, ctx.user, quiet=as_json)
+        None if as_json else click.echo(json.dumps(loaded))
+    hits = kb.search(query, k=5)
+    if as_json:
+        emit({"samples": loaded, "query": query, "hits": [h.to_dict() for h in hits]})
+        return
     click.echo(f'\n$ tacitkb search "{query}"')
-    print_hits(kb.search(query, k=5))
+    print_hits(hits)
 
 
 COMMANDS = (search, similar, demo)

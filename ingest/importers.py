@@ -10,7 +10,9 @@ import csv
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,7 +27,10 @@ UPLOAD_EXTENSIONS = (".csv", ".jsonl", ".ndjson", ".md", ".markdown", ".txt", ".
 # Python's csv stops at 131072 characters per field and then reads the rest of that field as new rows;
 # let it read whole fields, so that record_to_entry rejects an over-long one by name.
 csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_FIELD_CHARS + 1))
+MAX_LINKS_FILE_BYTES = 64 * 1024 * 1024
+MAX_COLUMNS = 2000  # a record file with more columns than this is refused before any row is read
 RECORD_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+FIX_SUFFIX = "/fix"  # ext_id of the fix imported beside a deviation with --fix-from
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%Y%m%d")
 
@@ -53,6 +58,8 @@ class ParsedRecords:
     drafts: list[tuple[int, Entry]] = field(default_factory=list)
     rejects: list[RowReject] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
+    # With --fix-from: position in drafts of a row's deviation -> the fix written in the same row.
+    fixes: dict[int, Entry] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,6 +76,7 @@ class ImportReport:
     report_file: str | None
     records: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    linked: int | None = None  # fixed_by links made with --fix-from
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as a JSON-ready dict."""
@@ -138,9 +146,16 @@ def parse_date(value: str) -> str:
 
 
 def record_to_entry(
-    record: dict[str, Any], mapping: dict[str, str], default_type: str | None, keep_unmapped: bool = True
+    record: dict[str, Any],
+    mapping: dict[str, str],
+    default_type: str | None,
+    keep_unmapped: bool = True,
+    defaults: dict[str, str] | None = None,
 ) -> Entry:
-    """Return an Entry from one source record, or raise KBError naming the field."""
+    """Return an Entry from one source record, or raise KBError naming the field.
+
+    `defaults` ({field: value}, e.g. site, process, step) fill fields the record leaves empty or lacks.
+    """
     by_field: dict[str, Any] = {}
     used: set[str] = set()
     normalised = {normalise_header(k): k for k in record}
@@ -177,6 +192,9 @@ def record_to_entry(
         if isinstance(value, str) and _SURROGATE.search(value):
             raise KBError(f"field '{key}': invalid UTF-8 bytes")
 
+    for name, value in (defaults or {}).items():
+        if value and not values.get(name):
+            values[name] = value
     entry_type = (values.get("type") or default_type or "").strip().lower().replace(" ", "_")
     if not entry_type:
         raise KBError("field 'type': missing (add a type column or pass --type)")
@@ -234,14 +252,27 @@ def read_records(
     mapping: dict[str, str] | None = None,
     default_type: str | None = None,
     keep_unmapped: bool = True,
+    defaults: dict[str, str] | None = None,
+    fix_from: str | None = None,
+    check_columns: bool = True,
+    limit: int | None = None,
 ) -> ParsedRecords:
-    """Read a CSV or JSONL file into entry drafts and row-level rejects."""
+    """Read a CSV or JSONL file into entry drafts and row-level rejects.
+
+    With `check_columns` a file without a text column (or type column and no default type) is refused as
+    a whole; a preview that lets the user map columns first passes False and sees per-row rejects.
+
+    With `fix_from` (a column), each row is a deviation (its text from the text column) and, when that
+    column is filled, a fix (its text from `fix_from`) with the same context, to be linked fixed_by.
+    """
     path = Path(path)
     fmt = RECORD_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise KBError(
             f"{path}: unsupported record format '{path.suffix}' (expected {', '.join(RECORD_FORMATS)})"
         )
+    if fix_from is not None and (mapping or {}).get("text") == fix_from:
+        raise KBError(f"argument '--fix-from': column '{fix_from}' is also mapped to text")
     if not path.is_file():
         raise KBError(f"{path}: no such file")
     size = path.stat().st_size
@@ -255,21 +286,88 @@ def read_records(
     parsed = ParsedRecords(path)
     mapping = mapping or {}
     rows = _csv_rows(text, parsed) if fmt == "csv" else _jsonl_rows(text, parsed)
+    if limit is not None:
+        # A trial of the first rows (to check a mapping before the whole file).
+        if limit < 1:
+            raise KBError(f"argument '--limit': {limit} is not a positive number of rows")
+        last = rows[limit - 1][0] if len(rows) >= limit else None
+        rows = rows[:limit]
+        if last is not None:
+            parsed.rejects = [r for r in parsed.rejects if r.row < last]
     missing = {f: c for f, c in mapping.items() if c not in parsed.columns}
     if missing and rows:
         name, column = next(iter(missing.items()))
         raise KBError(
             f"{path}: field '{name}': mapped column '{column}' is not in the file (columns: {', '.join(parsed.columns)})"
         )
+    if rows and check_columns:
+        _check_columns(parsed, mapping, default_type, fix_from)
+    if fix_from is not None:
+        default_type = default_type or "deviation"
     for row_no, record in rows:
         try:
-            parsed.drafts.append((row_no, record_to_entry(record, mapping, default_type, keep_unmapped)))
+            action = record.pop(fix_from, None) if fix_from is not None else None
+            draft = record_to_entry(record, mapping, default_type, keep_unmapped, defaults)
+            fix = _fix_draft(draft, action) if fix_from is not None else None
+            parsed.drafts.append((row_no, draft))
+            if fix is not None:
+                parsed.fixes[len(parsed.drafts) - 1] = fix
         except KBError as exc:
+            if fix_from is not None and action is not None:
+                record[fix_from] = action  # the reject file keeps the row as it was
             name = re.match(r"field '([^']+)'", str(exc))
             message = str(exc).split(": ", 1)[1] if name else str(exc)
             parsed.rejects.append(RowReject(row_no, name.group(1) if name else None, message, record))
     parsed.rejects.sort(key=lambda r: r.row)
     return parsed
+
+
+def _check_columns(
+    parsed: ParsedRecords, mapping: dict[str, str], default_type: str | None, fix_from: str | None
+) -> None:
+    """Refuse a file without a text column (or type column and no --type) before reading any row."""
+    columns = ", ".join(parsed.columns)
+    present = {normalise_header(c) for c in parsed.columns}
+    if "text" not in mapping and "text" not in present:
+        raise KBError(f"{parsed.path}: no text column (columns: {columns}); name one with --map text=COLUMN")
+    if fix_from is None and default_type is None and "type" not in mapping and "type" not in present:
+        raise KBError(
+            f"{parsed.path}: no type column (columns: {columns}); pass --type TYPE or --map type=COLUMN"
+        )
+    if fix_from is not None and fix_from not in parsed.columns:
+        raise KBError(
+            f"{parsed.path}: argument '--fix-from': column '{fix_from}' is not in the file (columns: {columns})"
+        )
+
+
+def _fix_draft(deviation: Entry, action: Any) -> Entry | None:
+    """Return the fix written beside a deviation in the same row (None when the cell is empty)."""
+    text = "" if action is None else str(action).strip()
+    if not text:
+        return None
+    if deviation.type != "deviation":
+        raise KBError(
+            f"field 'type': '{deviation.type}' with --fix-from (a row's first half must be a deviation)"
+        )
+    if _SURROGATE.search(text):
+        raise KBError("field 'text': invalid UTF-8 bytes in the fix column")
+    if len(text) > MAX_FIELD_CHARS:
+        raise KBError(
+            f"field 'text': the fix has {len(text)} characters, over the limit of {MAX_FIELD_CHARS}"
+        )
+    return Entry(
+        type="fix",
+        text=text,
+        # The fix's id follows its deviation's, so a re-import finds both again.
+        ext_id=f"{deviation.ext_id}{FIX_SUFFIX}" if deviation.ext_id else None,
+        process=deviation.process,
+        step=deviation.step,
+        site=deviation.site,
+        scale=deviation.scale,
+        equipment=deviation.equipment,
+        batch=deviation.batch,
+        occurred_at=deviation.occurred_at,
+    )
 
 
 def _csv_rows(text: str, parsed: ParsedRecords) -> list[tuple[int, dict[str, Any]]]:
@@ -280,10 +378,13 @@ def _csv_rows(text: str, parsed: ParsedRecords) -> list[tuple[int, dict[str, Any
         raise KBError(f"{parsed.path}: the file is empty (no header row)") from exc
     except csv.Error as exc:
         raise KBError(f"{parsed.path}: the header row is not valid CSV ({exc})") from exc
+    if len(header) > MAX_COLUMNS:
+        raise KBError(f"{parsed.path}: the header row has {len(header)} columns, more than {MAX_COLUMNS}")
     header = [h.strip() for h in header]
     if not any(header):
         raise KBError(f"{parsed.path}: the header row is empty")
-    dupes = sorted({h for h in header if header.count(h) > 1})
+    counts = Counter(header)  # linear: a quadratic check took 26 s on a 40k-column header (issue 16)
+    dupes = sorted(h for h, n in counts.items() if n > 1)
     if dupes:
         raise KBError(f"{parsed.path}: column '{dupes[0]}' appears more than once in the header")
     parsed.columns = header
@@ -335,6 +436,9 @@ def _jsonl_rows(text: str, parsed: ParsedRecords) -> list[tuple[int, dict[str, A
         except ValueError as exc:
             parsed.rejects.append(RowReject(line_no, None, f"not valid JSON ({exc})", line))
             continue
+        except RecursionError:
+            parsed.rejects.append(RowReject(line_no, None, "nested too deeply to be a record", line[:200]))
+            continue
         if not isinstance(record, dict):
             parsed.rejects.append(RowReject(line_no, None, "not a JSON object", line))
             continue
@@ -342,6 +446,16 @@ def _jsonl_rows(text: str, parsed: ParsedRecords) -> list[tuple[int, dict[str, A
         rows.append((line_no, record))
     parsed.columns = list(columns)
     return rows
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Return a CSV cell a spreadsheet shows as text: a leading = + - @ (or tab/CR) gets a quote first."""
+    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
 
 
 def write_rejects(parsed: ParsedRecords, out: Path) -> Path:
@@ -354,7 +468,8 @@ def write_rejects(parsed: ParsedRecords, out: Path) -> Path:
             writer.writeheader()
             for r in parsed.rejects:
                 raw = r.raw if isinstance(r.raw, dict) else {}
-                writer.writerow({"_row": r.row, "_field": r.field or "", "_error": r.message, **raw})
+                row = {"_row": r.row, "_field": r.field or "", "_error": r.message, **raw}
+                writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
     else:
         with out.open("w", encoding="utf-8", errors="surrogateescape") as fh:
             for r in parsed.rejects:
@@ -378,17 +493,52 @@ def import_records(
     author: str | None = None,
     reports_dir: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    defaults: dict[str, str] | None = None,
+    fix_from: str | None = None,
+    allow_type_change: bool = False,
+    progress_total: Callable[[int], None] | None = None,
+    limit: int | None = None,
 ) -> ImportReport:
-    """Import a CSV or JSONL file: valid rows in one transaction, rejects saved beside the report."""
+    """Import a CSV or JSONL file: valid rows in one transaction, rejects saved beside the report.
+
+    `defaults` fill site/process/step (or any text field) where a row has none; `fix_from` imports each
+    row as a deviation and its fix, linked fixed_by. A row whose ext_id names an entry of another type is
+    refused unless `allow_type_change`. `progress_total` is told how many entries will be written;
+    `limit` imports only the first rows.
+    """
     path = Path(path)
-    parsed = read_records(path, mapping=mapping, default_type=default_type, keep_unmapped=keep_unmapped)
-    result = kb.add_many(
-        [d for _, d in parsed.drafts], author=author, reason=f"import of {path.name}", progress=progress
+    parsed = read_records(
+        path,
+        mapping=mapping,
+        default_type=default_type,
+        keep_unmapped=keep_unmapped,
+        defaults=defaults,
+        fix_from=fix_from,
+        limit=limit,
     )
+    drafts = [d for _, d in parsed.drafts]
+    fix_positions = sorted(parsed.fixes)
+    fixes = [parsed.fixes[i] for i in fix_positions]
+    rows = [row for row, _ in parsed.drafts] + [parsed.drafts[i][0] for i in fix_positions]
+    if not allow_type_change:
+        _refuse_type_changes(kb, path, rows, [*drafts, *fixes])
+    if progress_total is not None:
+        progress_total(len(drafts) + len(fixes))
+    reason = f"import of {path.name}"
+    # Pairs are stored with their links in one transaction (nothing half written); a plain import keeps
+    # add_many's own transaction, which is taken only after encoding.
+    with kb.store.transaction() if fixes else nullcontext():
+        result = kb.add_many([*drafts, *fixes], author=author, reason=reason, progress=progress)
+        stored = [entry for _, entry in result.outcomes]
+        links = [
+            kb.link(stored[i].id, "fixed_by", stored[len(drafts) + n].id, author=author, note=reason)
+            for n, i in enumerate(fix_positions)
+        ]
     records = [
-        {"row": row_no, "id": entry.id or None, "ext_id": draft.ext_id, "status": kind}
-        for (row_no, draft), (kind, entry) in zip(parsed.drafts, result.outcomes, strict=True)
+        {"row": row_no, "id": entry.id or None, "ext_id": draft.ext_id, "type": draft.type, "status": kind}
+        for row_no, draft, (kind, entry) in zip(rows, [*drafts, *fixes], result.outcomes, strict=True)
     ]
+    records.sort(key=lambda r: r["row"])  # a row's fix right after its deviation
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     reports_dir = reports_dir or kb.home / "imports"
     base = reports_dir / f"{path.stem}-{stamp}"
@@ -407,16 +557,42 @@ def import_records(
         report_file=str(base.with_name(base.name + ".report.json")),
         records=records,
         errors=[r.describe(path) for r in parsed.rejects],
+        linked=len(links) if fix_from is not None else None,
     )
     reports_dir.mkdir(parents=True, exist_ok=True)
     Path(report.report_file).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     return report
 
 
+def _refuse_type_changes(kb: KnowledgeBase, path: Path, rows: list[int], drafts: list[Entry]) -> None:
+    """Raise KBError when rows would turn existing entries (found by ext_id) into another type."""
+    clashes = []
+    for row_no, draft in zip(rows, drafts, strict=True):
+        previous = kb.store.find_by_ext_id(draft.ext_id) if draft.ext_id else None
+        if previous is not None and previous.status == "active" and previous.type != draft.type:
+            clashes.append(
+                f"row {row_no}: ext_id '{draft.ext_id}' is {previous.id}, a {previous.type}; the row makes it a {draft.type}"
+            )
+    if clashes:
+        more = f" and {len(clashes) - 3} more" if len(clashes) > 3 else ""
+        raise KBError(
+            f"{path}: {len(clashes)} rows would change the type of existing entries ({'; '.join(clashes[:3])}{more}); "
+            "nothing was imported. Pass --allow-type-change to change them, or import the other half of a "
+            "problem/action file with --fix-from COLUMN"
+        )
+
+
 def import_links(kb: KnowledgeBase, path: Path, *, author: str | None = None) -> dict[str, Any]:
     """Import links from a CSV with source, relation, target columns (entry ids or ext_ids)."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8-sig")
+    if not path.is_file():
+        raise KBError(f"{path}: not a regular file (a links file is a CSV file)")
+    if path.stat().st_size > MAX_LINKS_FILE_BYTES:
+        raise KBError(f"{path}: larger than {MAX_LINKS_FILE_BYTES // 2**20} MiB; split it")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KBError(f"{path}: cannot be read as UTF-8 text ({exc})") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = {normalise_header(h): h for h in reader.fieldnames or []}
     source_col = header.get("source_ext_id") or header.get("source")

@@ -27,7 +27,7 @@ def template_parts(home: Path) -> dict[str, bytes]:
 
 
 def export_package(
-    kb: KnowledgeBase, process: str, step: str | None = None, **options: Any
+    kb: KnowledgeBase, process: str, step: str | None = None, out: Path | str = "transfer.zip", **options: Any
 ) -> dict[str, Any]:
     """Write a transfer package of one process (or step) with this site's templates and vocabulary."""
-    return transfer.export_package(kb, process, step, attachments=template_parts(kb.home), **options)
+    return transfer.export_package(kb, process, step, out, attachments=template_parts(kb.home), **options)

@@ -7,7 +7,6 @@ entries through the knowledge base and records their ids on the workshop.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -23,15 +22,7 @@ from ingest.templates import (
 )
 from ingest.vocabulary import Vocabulary
 from kb.knowledge_base import KnowledgeBase
-from kb.models import KBError, NotFoundError
-from kb.storage.sqlite import utc_now
-
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS workshops (id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, template_id TEXT NOT NULL,"
-    " template_version TEXT, facilitator TEXT, participants TEXT NOT NULL, site TEXT, process TEXT, step TEXT,"
-    " held_on TEXT, status TEXT NOT NULL, answers TEXT NOT NULL, draft_revision INTEGER NOT NULL,"
-    " entry_ids TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
-)
+from kb.models import KBError, NotFoundError, utc_now
 
 
 @dataclass
@@ -84,9 +75,7 @@ class WorkshopBook:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self.conn = kb.store.conn
-        with kb.store.transaction():
-            self.conn.execute(_SCHEMA)
+        self.store = kb.store
 
     def start(
         self,
@@ -98,8 +87,14 @@ class WorkshopBook:
         process: str | None = None,
         step: str | None = None,
         held_on: str | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> Workshop:
-        """Open a new workshop for a template and return it (id WS-0001...)."""
+        """Open a new workshop for a template and return it (id WS-0001...).
+
+        With a vocabulary, a process it does not know, or a step that is not a step of the process, is
+        refused at once (not only when the draft is committed)."""
+        if vocabulary is not None:
+            process, step = check_process_step(vocabulary, process, step)
         if held_on:
             try:
                 date.fromisoformat(held_on)
@@ -107,7 +102,7 @@ class WorkshopBook:
                 raise KBError(f"argument '--date': '{held_on}' is not a date (use YYYY-MM-DD)") from exc
         now = utc_now()
         with self.kb.store.transaction():
-            seq = self.conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM workshops").fetchone()[0]
+            seq = self.store.next_workshop_seq()
             workshop = Workshop(
                 f"WS-{seq:04d}",
                 template.id,
@@ -126,23 +121,16 @@ class WorkshopBook:
 
     def get(self, workshop_id: str) -> Workshop:
         """Return one workshop by id."""
-        row = self.conn.execute(
-            "SELECT id, template_id, template_version, facilitator, participants, site, process, step, held_on, status,"
-            " answers, draft_revision, entry_ids, created_at, updated_at FROM workshops WHERE id = ?",
-            (workshop_id.strip().upper(),),
-        ).fetchone()
+        row = self.store.get_workshop(workshop_id.strip().upper())
         if row is None:
             raise NotFoundError(f"no workshop with id {workshop_id}")
-        values = list(row)
-        values[4] = [Participant(**p) for p in json.loads(values[4])]
-        values[10] = json.loads(values[10])
-        values[12] = json.loads(values[12])
-        return Workshop(*values)
+        row.pop("seq")
+        row["participants"] = [Participant(**p) for p in row["participants"]]
+        return Workshop(**row)
 
     def list(self, status: str | None = None) -> list[Workshop]:
         """Return workshops, newest first, optionally only open or committed ones."""
-        sql = "SELECT id FROM workshops" + (" WHERE status = ?" if status else "") + " ORDER BY seq DESC"
-        return [self.get(r[0]) for r in self.conn.execute(sql, (status,) if status else ())]
+        return [self.get(workshop_id) for workshop_id in self.store.workshop_ids(status)]
 
     def save_draft(
         self, workshop_id: str, answers: dict[str, Any], template: Template, vocabulary: Vocabulary
@@ -182,29 +170,7 @@ class WorkshopBook:
 
     def _write(self, w: Workshop, seq: int | None = None) -> None:
         seq = seq if seq is not None else int(w.id.split("-")[1])
-        self.conn.execute(
-            "INSERT OR REPLACE INTO workshops(id, seq, template_id, template_version, facilitator, participants, site,"
-            " process, step, held_on, status, answers, draft_revision, entry_ids, created_at, updated_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                w.id,
-                seq,
-                w.template_id,
-                w.template_version,
-                w.facilitator,
-                json.dumps([asdict(p) for p in w.participants]),
-                w.site,
-                w.process,
-                w.step,
-                w.held_on,
-                w.status,
-                json.dumps(w.answers, ensure_ascii=False, default=str),
-                w.draft_revision,
-                json.dumps(w.entry_ids),
-                w.created_at,
-                w.updated_at,
-            ),
-        )
+        self.store.put_workshop(asdict(w) | {"seq": seq})
 
 
 def merge_answers(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -263,3 +229,24 @@ def draft_value(ws: Workshop, path: str) -> Any:
     else:
         item = probes.get(probe_part) or {}
     return item.get(name) if isinstance(item, dict) else None
+
+
+def check_process_step(
+    vocabulary: Vocabulary, process: str | None, step: str | None
+) -> tuple[str | None, str | None]:
+    """Return the process and step codes, or raise KBError naming the argument and the known values."""
+    if process:
+        code = vocabulary.resolve("processes", process)
+        if code is None:
+            known = ", ".join(vocabulary.steps)
+            raise KBError(f"argument '--process': unknown process '{process}' (known: {known})")
+        process = code
+    if step:
+        if process is None:
+            return process, step
+        code = vocabulary.resolve("steps", step, process)
+        if code is None or code not in vocabulary.steps_for(process):
+            known = ", ".join(vocabulary.steps_for(process))
+            raise KBError(f"argument '--step': '{step}' is not a step of {process} (steps: {known})")
+        step = code
+    return process, step

@@ -8,24 +8,38 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kb.governance.audit import verify_chain
-from kb.governance.roles import Actor
-from kb.models import EDITABLE_FIELDS, MAX_TEXT_CHARS, Entry, Hit, KBError, Link, NotFoundError, Revision
+from kb.drafts import chunk_entry, draft_changes, entry_from_dict, split_long_text
+from kb.models import (
+    Entry,
+    Hit,
+    KBError,
+    Link,
+    NotFoundError,
+    Revision,
+    SearchFilters,
+    check_entry,
+    format_id,
+    parse_id,
+    utc_now,
+)
+from kb.retrieval.caches import IndexCaches, cache_ok
 from kb.retrieval.embed import Embedder, load_embedder
 from kb.retrieval.keyword_index import KeywordIndex
-from kb.retrieval.search import SearchFilters, hybrid_search
+from kb.retrieval.learning import Learned, Learner
+from kb.retrieval.search import hybrid_search
 from kb.retrieval.vector_index import EXACT_LIMIT, VectorIndex
-from kb.storage.sqlite import Store, default_title, format_id, parse_id
+from kb.storage.base import Store
+from kb.storage.entry_writes import default_title
+from kb.storage.sqlite import SQLiteStore
+
+if TYPE_CHECKING:  # the facade checks roles through the actor it is given; it does not import governance
+    from kb.governance.roles import Actor
 
 DB_NAME = "tacitkb.db"
-INDEX_NAME = "index.faiss"
-KEYWORDS_NAME = "keywords.npz"
-CHUNK_SIZE = 2000
-CHUNK_OVERLAP = 200
 
 
 def default_home() -> Path:
@@ -63,22 +77,31 @@ class KnowledgeBase:
         exact_limit: int = EXACT_LIMIT,
         query_expander: Callable[[str], str] | None = None,
         actor: Actor | None = None,
+        db: str | None = None,
     ) -> None:
         self.home = Path(home) if home else default_home()
         self.home.mkdir(parents=True, exist_ok=True)
-        self.store = Store(self.home / DB_NAME)
-        self.index_path = self.home / INDEX_NAME
-        self.keywords_path = self.home / KEYWORDS_NAME
-        self.exact_limit = exact_limit
+        # The database: a server URL (db, else $TACITKB_DB) shared by several app servers, or by default
+        # the SQLite file in this folder. Either way the folder keeps this process's index caches.
+        url = db or os.environ.get("TACITKB_DB")
+        if url:
+            from kb.storage.factory import open_store  # the server driver loads only when one is named
+
+            self.store: Store = open_store(url)
+        else:
+            self.store = SQLiteStore(self.home / DB_NAME)
         self.query_expander = query_expander
         self._embedder = embedder
-        self._index: VectorIndex | None = None
-        self._keywords: KeywordIndex | None = None
         self._lock = threading.RLock()
-        self.last_index_repair: str | None = None
+        self.caches = IndexCaches(
+            self.store, self.home, lambda: self.embedder, exact_limit=exact_limit, lock=self._lock
+        )
+        self.index_path = self.caches.index_path
+        self.keywords_path = self.caches.keywords_path
         # With an actor, every write is checked against its role and attributed to it, whatever the
         # caller passes as author; without one (local CLI, scripts) the caller's author is recorded.
         self.actor = actor
+        self._learner = Learner(self.store)
 
     def _authorise(self, action: str, author: str | None) -> str | None:
         """Check the actor's role for an action and return the author to record."""
@@ -109,174 +132,39 @@ class KnowledgeBase:
     @property
     def index(self) -> VectorIndex:
         """The FAISS index, checked against the store and repaired or caught up if needed."""
-        with self._lock:
-            if self._index is None:
-                self._index = self._open_index()
-            elif self._catch_up(self._index):
-                self._save_index()  # keep the file current for the next process that opens it
-            return self._index
+        return self.caches.index
 
     @property
     def keywords(self) -> KeywordIndex:
         """The BM25 keyword index, checked against the store and rebuilt or caught up if needed."""
-        with self._lock:
-            if self._keywords is None:
-                self._keywords = self._open_keywords()
-            elif self._catch_up(self._keywords):
-                self._save_index()
-            return self._keywords
+        return self.caches.keywords
 
     @property
     def lock(self) -> threading.RLock:
         """The lock that serialises index changes and multi-step writes within this process."""
         return self._lock
 
+    @property
+    def last_index_repair(self) -> str | None:
+        """Why an index cache was last rebuilt or could not be saved (None when it never was)."""
+        return self.caches.last_repair
+
     def ensure_index(self) -> VectorIndex:
         """Load, check and if needed repair both indexes now (instead of at the first search)."""
         self.keywords  # noqa: B018 - loading is the point
         return self.index
 
-    def _open_index(self) -> VectorIndex:
-        """Load the index file if it matches the store, else rebuild it from stored vectors."""
-        fingerprint = self.embedder.fingerprint
-        try:
-            index = VectorIndex.load(self.index_path)
-            if index.meta.fingerprint != fingerprint:
-                raise KBError(
-                    f"index was built with model {index.meta.fingerprint}, the model is {fingerprint}"
-                )
-            if index.meta.version > self.store.version():
-                raise KBError("index is newer than the database (a restored database?)")
-            if self._catch_up(index):
-                try:
-                    index.save(self.index_path)
-                except KBError as problem:  # caught up in memory; the file is saved next time
-                    self.last_index_repair = str(problem)
-            expected = self._expected_count()
-            if index.meta.count != expected:
-                raise KBError(
-                    f"index holds {index.meta.count} vectors, the database has {expected} active entries"
-                )
-            return index
-        except KBError as problem:
-            self.last_index_repair = str(problem)
-            return self._rebuild()
-
-    def _open_keywords(self) -> KeywordIndex:
-        """Load the keyword index file if it matches the store, else rebuild it from the entries table."""
-        try:
-            keywords = KeywordIndex.load(self.keywords_path)
-            if keywords.meta.version > self.store.version():
-                raise KBError("keyword index is newer than the database (a restored database?)")
-            if self._catch_up(keywords):
-                self._save_keywords(keywords)
-            if keywords.meta.count != self.store.count():
-                raise KBError(
-                    f"keyword index holds {keywords.meta.count} entries, the database has {self.store.count()}"
-                )
-            return keywords
-        except KBError as problem:
-            self.last_index_repair = str(problem)
-            return self._rebuild_keywords()
-
-    def _rebuild_keywords(self, strict: bool = False) -> KeywordIndex:
-        """Build the keyword index from the active entries and save it."""
-        keywords = KeywordIndex.build(self.store.keyword_rows(), version=self.store.version())
-        try:
-            keywords.save(self.keywords_path)
-        except KBError as problem:
-            if strict:
-                raise
-            self.last_index_repair = str(problem)
-        return keywords
-
-    def _save_keywords(self, keywords: KeywordIndex) -> None:
-        try:
-            keywords.save(self.keywords_path)
-        except KBError as problem:  # the database, the source of truth, already holds the change
-            self.last_index_repair = str(problem)
-
-    def _expected_count(self) -> int:
-        return self.store.count_vectors(self.embedder.fingerprint)
-
-    def _catch_up(self, index: VectorIndex | KeywordIndex) -> bool:
-        """Apply changes other processes made since the index was saved; return True if any were applied."""
-        version = self.store.version()
-        if index.meta.version == version:
-            return False
-        changes = self.store.changes_since(index.meta.version)
-        seqs = np.array([s for s, _ in changes], dtype=np.int64)
-        index.remove(seqs)
-        if isinstance(index, KeywordIndex):
-            index.upsert(self.store.keyword_rows([s for s, status in changes if status == "active"]))
-            index.meta.version = version
-            return True
-        active = [format_id(s) for s, status in changes if status == "active"]
-        vectors = self.store.vectors_for(active, self.embedder.fingerprint)
-        if vectors:
-            ids = sorted(vectors, key=parse_id)
-            index.upsert(
-                np.array([parse_id(i) for i in ids], dtype=np.int64), np.vstack([vectors[i] for i in ids])
-            )
-        index.meta.version = version
-        return True
-
-    def _rebuild(self, strict: bool = False) -> VectorIndex:
-        """Encode what has no vector yet, then build and save the index from stored vectors."""
-        self.encode_missing()
-        version = self.store.version()
-        seqs, matrix = self.store.vectors(self.embedder.fingerprint)
-        index = VectorIndex.build(
-            seqs,
-            matrix,
-            fingerprint=self.embedder.fingerprint,
-            dim=self.embedder.dim,
-            version=version,
-            exact_limit=self.exact_limit,
-        )
-        try:
-            index.save(self.index_path)
-        except KBError as problem:
-            if strict:
-                raise
-            self.last_index_repair = str(problem)  # search works from memory; the file is saved next time
-        return index
-
     def encode_missing(self, progress: Callable[[int], None] | None = None, batch: int = 256) -> int:
         """Encode and store vectors for active entries that lack one for the current model."""
-        missing = self.store.missing_vectors(self.embedder.fingerprint)
-        for start in range(0, len(missing), batch):
-            part = missing[start : start + batch]
-            vectors = self.embedder.encode([e.search_text() for e in part])
-            self.store.put_vectors(zip(part, vectors, strict=True), self.embedder.fingerprint)
-            if progress:
-                progress(len(part))
-        return len(missing)
+        return self.caches.encode_missing(progress, batch)
 
     def reindex(self, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         """Rebuild both indexes from the database (encoding only entries that have no vector)."""
-        with self._lock:
-            encoded = self.encode_missing(progress)
-            self._index = self._rebuild(strict=True)
-            self._keywords = self._rebuild_keywords(strict=True)
-            return {
-                "encoded": encoded,
-                "indexed": self._index.meta.count,
-                "kind": self._index.meta.kind,
-                "keywords": self._keywords.meta.count,
-            }
+        return self.caches.reindex(progress)
 
     def _save_index(self) -> None:
         """Save the loaded indexes, each caught up to the store's version first."""
-        if self._index is not None:
-            self._catch_up(self._index)
-            try:
-                self._index.save(self.index_path)
-            except KBError as problem:  # the database, the source of truth, already holds the change
-                self.last_index_repair = str(problem)
-        if self._keywords is not None:
-            self._catch_up(self._keywords)
-            self._save_keywords(self._keywords)
+        self.caches.save()
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -302,7 +190,7 @@ class KnowledgeBase:
         drafts = [e if isinstance(e, Entry) else entry_from_dict(e) for e in entries]
         for position, draft in enumerate(drafts):
             try:
-                Store.check_entry(draft)
+                check_entry(draft)
             except KBError as exc:
                 raise KBError(f"entry {position + 1}: {exc}") from exc
         for entry_type in sorted({d.type for d in drafts}):
@@ -361,7 +249,7 @@ class KnowledgeBase:
             for (previous, draft), vector in zip(changed, vectors[offset:], strict=True):
                 updated = self.store.update(
                     previous.id,
-                    _changes(previous, draft),
+                    draft_changes(previous, draft),
                     author=author,
                     reason=reason or "re-import of a changed source record",
                 )
@@ -436,12 +324,12 @@ class KnowledgeBase:
         """Apply new vectors to the loaded indexes and save them; unloaded ones catch up when opened."""
         pairs = list(pairs)
         with self._lock:
-            if self._index is None:
+            if self.caches.loaded_index() is None:
                 self._save_index()  # the keyword index, if loaded
                 return
             if pairs:
                 seqs = np.array([parse_id(e.id) for e, _ in pairs], dtype=np.int64)
-                self._index.upsert(seqs, np.vstack([v for _, v in pairs]))
+                self.caches.loaded_index().upsert(seqs, np.vstack([v for _, v in pairs]))
             self._save_index()
 
     # -- reading ----------------------------------------------------------------------------------
@@ -453,9 +341,11 @@ class KnowledgeBase:
     def resolve(self, ref: str) -> Entry:
         """Return the entry an id (KB-000123 or 123) or a source-system ext_id names."""
         text = (ref or "").strip()
-        if re.fullmatch(r"(?i)(KB-)?\d+", text):
-            return self.store.get(text if text.upper().startswith("KB-") else format_id(int(text)))
+        if re.fullmatch(r"(?i)KB-\d+", text):
+            return self.store.get(text)
         entry = self.store.find_by_ext_id(text) if text else None
+        if entry is None and re.fullmatch(r"\d+", text):  # a bare number that is no ext_id is a seq
+            return self.store.get(format_id(int(text)))
         if entry is None:
             raise NotFoundError(f"no entry with id or ext_id '{ref}'")
         return entry
@@ -469,11 +359,24 @@ class KnowledgeBase:
         return self.store.links(entry_id)
 
     def search(
-        self, query: str, *, k: int = 10, filters: SearchFilters | None = None, **options: Any
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        learn: bool = True,
+        **options: Any,
     ) -> list[Hit]:
-        """Return the top-k hits for a query described in the user's own words."""
+        """Return the top-k hits for a query described in the user's own words.
+
+        With `learn` (the default), earlier judgments of similar queries boost or sink entries, and a
+        fusion weight tuned on them is used when the caller sets none; with no judgments nothing changes.
+        """
         with self._lock:
             index = self.index
+            learned = self.learned() if learn else None
+            if learned is not None and learned.alpha is not None and options.get("fusion", "rrf") == "rrf":
+                options.setdefault("alpha", learned.alpha)
             return hybrid_search(
                 self.store,
                 index,
@@ -483,12 +386,57 @@ class KnowledgeBase:
                 k=k,
                 filters=filters,
                 expand=options.pop("expand", self.query_expander),
+                learned=learned or None,
                 **options,
             )
 
+    def learned(self) -> Learned:
+        """Return the stored judgments as the search uses them (cached; reloaded when they change)."""
+
+        def rank(query: str, vector: np.ndarray, alpha: float) -> list[int]:
+            hits = hybrid_search(
+                self.store,
+                self.index,
+                self.keywords,
+                self.embedder,
+                query,
+                alpha=alpha,
+                query_vector=vector,
+                expand=self.query_expander,
+            )
+            return [parse_id(h.entry.id) for h in hits]
+
+        with self._lock:
+            return self._learner.current(self.embedder.fingerprint, self.embedder.encode, rank)
+
+    def record_feedback(
+        self, query: str, ref: str, *, helped: bool, user: str | None = None
+    ) -> dict[str, Any]:
+        """Store (and audit) that an entry helped, or was not relevant, for a query; return the judgment."""
+        text = (query or "").strip()
+        if not text:
+            raise KBError("argument 'QUERY': the query is empty (judge a hit for the query that found it)")
+        user = self._authorise("feedback", user)
+        if not user:
+            raise KBError("a judgment needs the user who made it (--as NAME)")
+        entry = self.resolve(ref)
+        if entry.status != "active":
+            raise KBError(f"argument 'ENTRY': {entry.id} is {entry.status} and no longer in search")
+        row = self.store.add_feedback(
+            text,
+            entry.id,
+            "helped" if helped else "not_relevant",
+            user=user,
+            fingerprint=self.embedder.fingerprint,
+            vector=self.embedder.encode([text])[0],
+            at=utc_now(),
+        )
+        self._learner.invalidate()
+        return row
+
     def similar(self, entry_id: str, *, k: int = 10, filters: SearchFilters | None = None) -> list[Hit]:
-        """Return the entries most similar in meaning to a stored entry (itself excluded)."""
-        entry = self.store.get(entry_id)
+        """Return the entries most similar in meaning to a stored entry, by id or ext_id (itself excluded)."""
+        entry = self.resolve(entry_id)
         vector = self.store.vectors_for([entry.id], self.embedder.fingerprint).get(entry.id)
         if vector is None:
             vector = self.embedder.encode([entry.search_text()])[0]
@@ -508,127 +456,41 @@ class KnowledgeBase:
 
     def stats(self) -> dict[str, Any]:
         """Return counts by type, process, site and status, plus links and vectors."""
-        conn = self.store.conn
-
-        def group(column: str) -> dict[str, int]:
-            rows = conn.execute(
-                f"SELECT COALESCE({column}, '(none)'), COUNT(*) FROM entries WHERE status = 'active' "
-                f"GROUP BY 1 ORDER BY 2 DESC, 1"
-            )
-            return dict(rows.fetchall())
-
+        counts = self.store.stats_counts()
         return {
             "home": str(self.home),
             "entries": self.store.count(status=None),
             "active": self.store.count(),
             "retired": self.store.count(status="retired"),
-            "by_type": group("type"),
-            "by_process": group("process"),
-            "by_site": group("site"),
-            "links": conn.execute("SELECT COUNT(*) FROM links").fetchone()[0],
-            "revisions": conn.execute("SELECT COUNT(*) FROM revisions").fetchone()[0],
+            "by_type": counts["by_type"],
+            "by_process": counts["by_process"],
+            "by_site": counts["by_site"],
+            "links": counts["links"],
+            "revisions": counts["revisions"],
             "vectors": self.store.fingerprints(),
         }
 
     def verify(self) -> dict[str, Any]:
-        """Check the database, vectors and index file against each other without changing anything."""
+        """Check the database, vectors and both index files against each other without changing anything.
+
+        The audit chain and content hashes are checked one layer up (kb.governance.integrity), which
+        calls this and adds its findings.
+        """
         report: dict[str, Any] = {"home": str(self.home)}
-        report["database"] = self.store.conn.execute("PRAGMA integrity_check").fetchone()[0]
+        report["database"] = self.store.integrity_check()
         fingerprint = self.embedder.fingerprint
         report["model"] = fingerprint
         report["active_entries"] = self.store.count()
         report["missing_vectors"] = len(self.store.missing_vectors(fingerprint))
         report["other_models"] = {f: n for f, n in self.store.fingerprints().items() if f != fingerprint}
-        report["index"] = self._cache_report(
-            self.index_path, VectorIndex.load, self._expected_count(), "vectors"
-        )
-        report["keywords"] = self._cache_report(
-            self.keywords_path, KeywordIndex.load, self.store.count(), "entries"
-        )
-        report["audit_chain"] = str(verify_chain(self.store))  # 'ok', or names the edited/deleted event
+        report.update(self.caches.report())
         report["ok"] = (
             report["database"] == "ok"
             and report["missing_vectors"] == 0
-            and report["index"]["state"] in ("ok",)
-            and report["keywords"]["state"] == "ok"
-            and report["audit_chain"] == "ok"
+            and cache_ok(report["index"]["state"])
+            and cache_ok(report["keywords"]["state"])
         )
         return report
-
-    def _cache_report(
-        self, path: Path, load: Callable[[Path], VectorIndex | KeywordIndex], expected: int, unit: str
-    ) -> dict[str, Any]:
-        """Return the state of one index file against the database (changing neither)."""
-        try:
-            meta = load(path).meta
-        except KBError as problem:
-            return {"state": f"broken: {problem}", "file": str(path)}
-        behind = self.store.version() - meta.version
-        built_with = getattr(meta, "fingerprint", self.embedder.fingerprint)  # only vectors have a model
-        if built_with != self.embedder.fingerprint:
-            state = f"stale: built with model {built_with}"
-        elif behind < 0:
-            state = "stale: the index is newer than the database (a restored database?)"
-        elif behind > 0:
-            state = f"behind: {len(self.store.changes_since(meta.version))} changed entries to apply"
-        elif meta.count != expected:
-            state = f"stale: {meta.count} {unit}, database has {expected}"
-        else:
-            state = "ok"
-        return {
-            "state": state,
-            "count": meta.count,
-            "file": str(path),
-            "kind": getattr(meta, "kind", "bm25"),
-        }
-
-
-def entry_from_dict(data: dict[str, Any]) -> Entry:
-    """Return an Entry from a dict of canonical fields (unknown keys are an error)."""
-    allowed = set(Entry.__dataclass_fields__)
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise KBError(f"field '{unknown[0]}': not an entry field")
-    return Entry(**data)
-
-
-def split_long_text(text: str) -> list[str]:
-    """Return the chunks of a text over MAX_TEXT_CHARS (empty when the text fits in one entry)."""
-    if len(text) <= MAX_TEXT_CHARS:
-        return []
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
-
-    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
-    return splitter.split_text(text)
-
-
-def chunk_entry(parent: Entry, index: int, total: int, text: str) -> Entry:
-    """Return a doc_chunk entry for one part of a long entry, carrying the parent's metadata."""
-    return Entry(
-        type="doc_chunk",
-        text=text,
-        title=f"{parent.title} ({index + 1}/{total})",
-        ext_id=f"{parent.ext_id}#{index}" if parent.ext_id else None,
-        process=parent.process,
-        step=parent.step,
-        site=parent.site,
-        scale=parent.scale,
-        equipment=parent.equipment,
-        batch=parent.batch,
-        occurred_at=parent.occurred_at,
-        author=parent.author,
-        tags=list(parent.tags),
-        fields={"parent_id": parent.id, "parent_type": parent.type, "chunk_index": index, "n_chunks": total},
-    )
-
-
-def _changes(previous: Entry, draft: Entry) -> dict[str, Any]:
-    """Return the editable fields (author aside) in which a re-imported draft differs from the stored entry."""
-    return {
-        k: getattr(draft, k)
-        for k in EDITABLE_FIELDS
-        if getattr(draft, k) != getattr(previous, k) and k != "author"
-    }
 
 
 __all__ = ["KnowledgeBase", "WriteResult", "default_home"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 ENTRY_TYPES: tuple[str, ...] = (
@@ -127,16 +128,26 @@ class Hit:
     semantic_score: float | None = None
     snippet: str = ""
     links: list[Link] = field(default_factory=list)
+    # Why it matched: matched_words, semantic_similarity, keyword_score, fused_score, judgment_boost.
+    explain: dict[str, Any] = field(default_factory=dict)
 
     @property
     def why(self) -> str:
         """Return a one-line human explanation of the match."""
         parts = []
         if self.keyword_rank is not None:
-            parts.append(f"keyword rank {self.keyword_rank}")
+            matched = self.explain.get("matched_words") or []
+            words = f" ({', '.join(matched[:6])})" if matched else ""
+            parts.append(f"keyword rank {self.keyword_rank}{words}")
         if self.semantic_rank is not None:
             sim = f" (similarity {self.semantic_score:.2f})" if self.semantic_score is not None else ""
             parts.append(f"semantic rank {self.semantic_rank}{sim}")
+        boost = self.explain.get("judgment_boost")
+        if boost:
+            parts.append(
+                f"judgments {boost['value']:+.2f} ({boost['helped']} helped, "
+                f"{boost['not_relevant']} not relevant, for similar queries)"
+            )
         return ", ".join(parts) or "filter match"
 
     def to_dict(self) -> dict[str, Any]:
@@ -158,6 +169,7 @@ class Hit:
             "semantic_rank": self.semantic_rank,
             "semantic_score": None if self.semantic_score is None else round(self.semantic_score, 6),
             "why": self.why,
+            "explain": self.explain,
             "links": [asdict(link) for link in self.links],
         }
 
@@ -168,3 +180,111 @@ class KBError(Exception):
 
 class NotFoundError(KBError):
     """An id that names no entry."""
+
+
+def utc_now() -> str:
+    """Return the current UTC time as ISO 8601 with microseconds and a Z."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def format_id(seq: int) -> str:
+    """Return the human-friendly id for a sequence number (KB-000123)."""
+    return f"KB-{seq:06d}"
+
+
+def parse_id(entry_id: str) -> int:
+    """Return the sequence number inside an entry id, or raise NotFoundError."""
+    text = entry_id.strip().upper()
+    if text.startswith("KB-") and text[3:].isdigit():
+        return int(text[3:])
+    raise NotFoundError(f"'{entry_id}' is not an entry id (expected the form KB-000123)")
+
+
+@dataclass
+class SearchFilters:
+    """Metadata filters; each set field narrows the candidates before ranking, never after.
+
+    A value object: the storage backend compiles it to its own query (kb/storage), so search never
+    writes SQL and a new backend needs no change here.
+    """
+
+    types: list[str] = field(default_factory=list)
+    process: str | None = None
+    step: str | None = None
+    site: str | None = None
+    since: str | None = None
+    until: str | None = None
+    status: str = "active"
+    tags: list[str] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        """Return True when only the default status filter is set."""
+        return not (
+            self.types or self.process or self.step or self.site or self.since or self.until or self.tags
+        )
+
+    def checked_types(self) -> list[str]:
+        """Return the entry types, raising KBError on one that does not exist."""
+        bad = [t for t in self.types if t not in ENTRY_TYPES]
+        if bad:
+            raise KBError(
+                f"argument '--type': unknown type '{bad[0]}' (expected one of {', '.join(ENTRY_TYPES)})"
+            )
+        return list(self.types)
+
+    def since_day(self) -> str | None:
+        """Return the first day included (YYYY-MM-DD), or None."""
+        return _parse_day(self.since, "--since").isoformat() if self.since else None
+
+    def before_day(self) -> str | None:
+        """Return the first day after `until` (exclusive bound, so the whole `until` day is in), or None."""
+        if not self.until:
+            return None
+        return (_parse_day(self.until, "--until") + timedelta(days=1)).isoformat()
+
+
+def _parse_day(value: str, argument: str) -> date:
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError as exc:
+        raise KBError(f"argument '{argument}': '{value}' is not a date (use YYYY-MM-DD)") from exc
+
+
+def check_entry(entry: Entry) -> None:
+    """Raise KBError naming the field if an entry cannot be stored."""
+    if entry.type not in ENTRY_TYPES:
+        raise KBError(f"field 'type': unknown type '{entry.type}' (expected one of {', '.join(ENTRY_TYPES)})")
+    if not isinstance(entry.text, str) or not entry.text.strip():
+        raise KBError("field 'text': empty or whitespace-only text")
+    if not isinstance(entry.tags, list) or not all(isinstance(t, str) for t in entry.tags):
+        raise KBError("field 'tags': must be a list of strings")
+    if not isinstance(entry.fields, dict):
+        raise KBError("field 'fields': must be an object")
+    check_field_values(entry)
+
+
+def check_field_values(entry: Any) -> None:
+    """Raise KBError naming the field if a text field is not text, holds a NUL byte, or a date/severity is invalid.
+
+    Part of check_entry, the one check add, edit, record import and packages share (issue 16).
+    """
+    for name in TEXT_FIELDS:
+        value = getattr(entry, name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise KBError(f"field '{name}': must be text, not {type(value).__name__}")
+        if "\x00" in value:
+            raise KBError(f"field '{name}': contains a NUL byte")
+    for tag in entry.tags if isinstance(entry.tags, list) else []:
+        if isinstance(tag, str) and "\x00" in tag:
+            raise KBError("field 'tags': contains a NUL byte")
+    if entry.severity not in (None, "") and entry.severity not in SEVERITIES:
+        raise KBError(f"field 'severity': '{entry.severity}' is not one of {', '.join(SEVERITIES)}")
+    if entry.occurred_at not in (None, ""):
+        try:
+            datetime.fromisoformat(entry.occurred_at.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise KBError(
+                f"field 'occurred_at': '{entry.occurred_at}' is not a date (use YYYY-MM-DD or ISO 8601)"
+            ) from exc

@@ -16,6 +16,7 @@ from argon2 import PasswordHasher  # noqa: E402
 from kb.governance import users  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
 from kb.retrieval.embed import SentenceTransformerEmbedder, load_embedder  # noqa: E402
+from tests.pg import pg_cluster  # noqa: E402, F401  (the session's PostgreSQL server, started on first use)
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "data" / "samples"

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from kb.governance.audit import verify_chain
+from kb.governance.integrity import verify_knowledge_base
 from kb.knowledge_base import KnowledgeBase
 from kb.models import KBError
 from kb.retrieval.vector_index import VectorIndex
@@ -111,10 +112,12 @@ def test_parallel_imports_keep_every_row(tmp_path: Path, embedder) -> None:
     assert state["ext_ids"] == expected and state["entries"] == len(expected)
     assert state["revisions"] == state["creates"] == state["vectors"] == len(expected)
     with KnowledgeBase(home, embedder=embedder) as kb:
-        before = kb.verify()  # the index file may be one save behind: a cache, caught up on open
+        before = verify_knowledge_base(
+            kb
+        )  # the index file may be one save behind: a cache, caught up on open
         assert before["database"] == "ok" and before["audit_chain"] == "ok" and before["missing_vectors"] == 0
         kb.ensure_index()
-        after = kb.verify()
+        after = verify_knowledge_base(kb)
         assert after["ok"], after
         assert after["index"]["count"] == len(expected)
     print(f"\n{PROCESSES} processes imported {len(expected)} rows in {seconds:.1f} s (incl. model loads)")
@@ -243,7 +246,7 @@ def test_sigkill_in_the_middle_of_an_import_loses_nothing_committed(tmp_path: Pa
     assert lines[:2] == ["COMMITTED 0 30", "COMMITTED 1 30"]
 
     with KnowledgeBase(home, embedder=embedder) as kb:
-        report = kb.verify()
+        report = verify_knowledge_base(kb)
         assert report["database"] == "ok" and report["audit_chain"] == "ok" and report["missing_vectors"] == 0
         state = committed_state(home)
         committed = {f"F{n}-{i}" for n in range(2) for i in range(30)}
@@ -503,10 +506,10 @@ def test_wrong_extensions_and_missing_files_are_rejected_clearly(kb: KnowledgeBa
     (tmp_path / "folder.csv").mkdir()
     with pytest.raises(KBError, match="no such file"):
         import_records(kb, tmp_path / "folder.csv", author="a")
-    # A link disguised as a CSV: read like any CSV, and /etc/passwd has no 'text' column, so every row is rejected.
+    # A link disguised as a CSV: read like any CSV, and /etc/passwd has no 'text' column: refused as a whole.
     (tmp_path / "link.csv").symlink_to("/etc/passwd")
-    report = import_records(kb, tmp_path / "link.csv", author="a", default_type="cue")
-    assert report.added == 0 and report.rejected == report.rows
+    with pytest.raises(KBError, match="no text column"):
+        import_records(kb, tmp_path / "link.csv", author="a", default_type="cue")
     assert kb.store.count(status=None) == 0
 
 

@@ -71,7 +71,7 @@ def guarded(render: Callable[[], None]) -> None:
     try:
         render()
     except KBError as exc:
-        st.error(error_text(exc))
+        st.error(md_escape(error_text(exc)))
     except Exception:  # noqa: BLE001 - page-level guard: log, never show a stack trace
         log.exception("unexpected error on a page")
         st.error(GENERIC_ERROR)
@@ -141,6 +141,17 @@ def _attempt(action: Callable[[], None], error_key: str) -> None:
         _forget_passwords()
 
 
+def client_key() -> str:
+    """Return who is knocking, for the per-client login limit: the browser's IP address (else the session)."""
+    ip = getattr(st.context, "ip_address", None)
+    if ip:
+        return f"ui:{ip}"
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    run_ctx = get_script_run_ctx()
+    return f"ui-session:{run_ctx.session_id if run_ctx else 'unknown'}"
+
+
 def _log_in() -> None:
     def action() -> None:
         name = (st.session_state.get("login_name") or "").strip()
@@ -148,7 +159,7 @@ def _log_in() -> None:
         if not name or not password:
             raise KBError("Enter your account name and password.")
         kb = state.get_kb()
-        state.log_in(kb, authenticate(kb, name, password))
+        state.log_in(kb, authenticate(kb, name, password, client=client_key()))
 
     _attempt(action, "login_error")
 
@@ -163,7 +174,7 @@ def _create_first_admin() -> None:
         if password != (st.session_state.get("first_password_again") or ""):
             raise KBError("The two passwords differ; type the same password twice.")
         create_user(kb, name, "admin", password, by=None, full_name=None)
-        actor = authenticate(kb, name, password)
+        actor = authenticate(kb, name, password, client=client_key())
         state.log_in(kb, actor)
         flash("success", f"Account '{actor.name}' (admin) created; you are logged in.")
 
@@ -184,7 +195,7 @@ def _login_form() -> None:
         st.text_input("Password", type="password", key="login_password", autocomplete="current-password")
         st.form_submit_button("Log in", type="primary", on_click=_log_in, key="login_submit")
     if st.session_state.get("login_error"):
-        st.error(st.session_state["login_error"])
+        st.error(md_escape(st.session_state["login_error"]))
     st.caption("No account yet? Ask an admin to create one (`tacitkb users create`).")
 
 
@@ -202,7 +213,7 @@ def _first_admin_form() -> None:
             "Create admin and log in", type="primary", on_click=_create_first_admin, key="first_submit"
         )
     if st.session_state.get("first_admin_error"):
-        st.error(st.session_state["first_admin_error"])
+        st.error(md_escape(st.session_state["first_admin_error"]))
 
 
 def _oidc_gate() -> bool:
@@ -216,7 +227,7 @@ def _oidc_gate() -> bool:
     actor = actor_for_cli(state.get_kb(), name)
     if actor is None or isinstance(actor, Unaccounted):
         why = actor.why if isinstance(actor, Unaccounted) else "this knowledge base has no accounts yet"
-        st.error(f"Logged in as {name}, but {why}.")
+        st.error(md_escape(f"Logged in as {name}, but {why}."))
         st.button("Log out", on_click=st.logout, key="oidc_logout")
         return False
     state.log_in(state.get_kb(), actor, via="oidc")
@@ -236,7 +247,7 @@ def login_gate() -> bool:
         else:
             _first_admin_form()
     except KBError as exc:
-        st.error(error_text(exc))
+        st.error(md_escape(error_text(exc)))
     except Exception:  # noqa: BLE001 - no stack traces in the browser
         log.exception("could not show the login form")
         st.error(GENERIC_ERROR)
@@ -261,7 +272,7 @@ def sidebar_footer() -> None:
         try:
             kb = state.get_kb()
         except KBError as exc:
-            st.error(f"Could not open the knowledge base: {exc}")
+            st.error(md_escape(f"Could not open the knowledge base: {exc}"))
             return
         except Exception:  # noqa: BLE001 - no stack traces in the browser
             log.exception("could not open the knowledge base")
@@ -298,7 +309,7 @@ def flash(kind: str, message: str) -> None:
 def show_flash() -> None:
     """Show and clear the queued messages."""
     for kind, message in st.session_state.pop(_FLASH, []):
-        getattr(st, kind)(message)
+        getattr(st, kind)(md_escape(message))  # messages quote titles and names: always plain text
 
 
 def require_author(action: str = "save", permission: str | None = None) -> str | None:
@@ -332,12 +343,21 @@ def open_button(entry_id: str, key: str, label: str | None = None) -> None:
 
 # --- text -----------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~])")
+# Every ASCII punctuation mark Markdown (or Streamlit's :directive[...] and :emoji: syntax, GFM autolinks
+# of http:// and www., and HTML entities) gives a meaning; CommonMark lets a backslash escape each of them.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~:&@=^\"'])")
+
+
+# GFM turns http://, www. and e-mail addresses into links *after* escapes are resolved (remark-gfm finds
+# them in the plain text), so a backslash cannot stop it: an invisible word joiner breaks the pattern.
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|www|mailto|xmpp)(?=[:.])|(@)")
+WORD_JOINER = "\u2060"
 
 
 def md_escape(text: str) -> str:
-    """Return text with Markdown (and LaTeX dollar) characters escaped, newlines kept."""
-    return _MD_SPECIAL.sub(r"\\\1", text or "")
+    """Return user text as literal Markdown: every special character escaped, no autolinks, newlines kept."""
+    unlinked = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2)) + WORD_JOINER, text or "")
+    return _MD_SPECIAL.sub(r"\\\1", unlinked)
 
 
 def snippet_markdown(snippet: str) -> str:
@@ -396,7 +416,7 @@ def link_sentence(entry: Entry, rows: list[dict[str, Any]]) -> str:
     """Return "this looks like KB-1, fixed by KB-2" style wording for the most useful link."""
     fixes = [r for r in rows if r["relation"] == "fixed by"]
     if fixes:
-        listed = ", ".join(f"{r['id']} ({r['title']})" for r in fixes[:3])
+        listed = ", ".join(f"{r['id']} ({md_escape(r['title'])})" for r in fixes[:3])
         return f"Looks like {entry.id}, fixed by {listed}"
     fixed = [r for r in rows if r["relation"] == "fixes"]
     if fixed:
@@ -429,26 +449,55 @@ def render_hit(
     vocabulary: Vocabulary | None = None,
     more_like_this: Callable[[str], None] | None = None,
     compact: bool = False,
+    judge: Callable[[str, bool], None] | None = None,
 ) -> None:
-    """Show one search hit: id, title, metadata, snippet, why it matched, links and actions."""
+    """Show one search hit: id, title, metadata, snippet, why it matched, links and actions.
+
+    With `judge`, two buttons let the user say the hit helped or was not relevant (judge(id, helped)).
+    """
     entry = hit.entry
     rows = describe_links(kb, entry.id, hit.links)
     with st.container(border=True):
         st.markdown(f"**{entry.id}** · {md_escape(entry.title)}")
-        st.caption(entry_meta(entry, vocabulary) + (f" · by {entry.author}" if entry.author else ""))
+        st.caption(
+            md_escape(entry_meta(entry, vocabulary) + (f" · by {entry.author}" if entry.author else ""))
+        )
         if hit.snippet:
             st.markdown(snippet_markdown(hit.snippet))
         st.caption(f"Why it matched: {hit.why}")
+        evidence = explain_lines(hit)
+        if evidence:
+            st.caption(" · ".join(md_escape(line) for line in evidence))
         sentence = link_sentence(entry, rows)
         if sentence:
             st.info(sentence)
         if not compact and rows:
             render_links(rows, key=key, limit=5)
-        cols = st.columns(2)
+        cols = st.columns(4 if judge is not None else 2)
         with cols[0]:
             open_button(entry.id, key=f"{key}-open", label=f"Open {entry.id}")
         if more_like_this is not None and cols[1].button("More like this", key=f"{key}-more"):
             more_like_this(entry.id)
+        if judge is not None:
+            if cols[2].button("This helped", key=f"{key}-helped"):
+                judge(entry.id, True)
+            if cols[3].button("Not relevant", key=f"{key}-not-relevant"):
+                judge(entry.id, False)
+
+
+def explain_lines(hit: Hit) -> list[str]:
+    """Return the hit's evidence in words: matched words, semantic similarity, boost from judgments."""
+    x = hit.explain
+    out = []
+    if x.get("matched_words"):
+        out.append("matched words: " + ", ".join(x["matched_words"]))
+    if x.get("semantic_similarity") is not None:
+        out.append(f"semantic similarity {x['semantic_similarity']:.2f}")
+    boost = x.get("judgment_boost")
+    if boost:
+        because = "; ".join(f"{b['judgment']} for '{b['query']}'" for b in boost["because"])
+        out.append(f"earlier judgments {boost['value']:+.2f} ({because})")
+    return out
 
 
 # --- vocabulary helpers ---------------------------------------------------------------------------

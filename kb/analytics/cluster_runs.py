@@ -1,4 +1,4 @@
-"""Persist clustering runs in the SQLite database (sqlite-utils): save, load the latest or a given run, list.
+"""Persist clustering runs: save, load the latest or a given run, list (SQL: kb/storage/sqlite_analytics.py).
 
 Tables (created when missing):
 - cluster_runs: run_id, created_at (UTC ISO), entry_type, fingerprint, n_items, n_clusters, params JSON,
@@ -22,54 +22,19 @@ import numpy as np
 import sqlite_utils
 
 from kb.analytics.clustering import ClusterEvent, ClusterResult, DeviationCluster
+from kb.storage.sqlite_analytics import ClusterRunQueries, ConnectionQueries, create_cluster_tables
 
-_SCHEMA: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS cluster_runs (
-        run_id TEXT PRIMARY KEY,
-        created_at TEXT NOT NULL,
-        entry_type TEXT,
-        fingerprint TEXT,
-        n_items INTEGER NOT NULL,
-        n_clusters INTEGER NOT NULL,
-        params TEXT NOT NULL,
-        diagnostics TEXT NOT NULL,
-        timings TEXT NOT NULL,
-        last_id_number INTEGER NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS clusters (
-        run_id TEXT NOT NULL REFERENCES cluster_runs(run_id),
-        cluster_id TEXT NOT NULL,
-        label TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        centroid BLOB,
-        PRIMARY KEY (run_id, cluster_id)
-    )""",
-    """CREATE TABLE IF NOT EXISTS cluster_members (
-        run_id TEXT NOT NULL REFERENCES cluster_runs(run_id),
-        cluster_id TEXT,
-        entry_id TEXT NOT NULL,
-        is_representative INTEGER NOT NULL DEFAULT 0,
-        rep_rank INTEGER,
-        PRIMARY KEY (run_id, entry_id)
-    )""",
-    """CREATE TABLE IF NOT EXISTS cluster_events (
-        run_id TEXT NOT NULL REFERENCES cluster_runs(run_id),
-        seq INTEGER NOT NULL,
-        kind TEXT NOT NULL,
-        old_ids TEXT NOT NULL,
-        new_ids TEXT NOT NULL,
-        PRIMARY KEY (run_id, seq)
-    )""",
-    "CREATE INDEX IF NOT EXISTS idx_cluster_members_entry ON cluster_members(entry_id)",
-    "CREATE INDEX IF NOT EXISTS idx_cluster_runs_created ON cluster_runs(created_at)",
-)
+Where = ClusterRunQueries | sqlite_utils.Database
 
 
-def ensure_tables(db: sqlite_utils.Database) -> None:
+def _q(where: Where) -> ClusterRunQueries:
+    """Return the queries for a Store (its own transactions) or a bare sqlite-utils database."""
+    return where if isinstance(where, ClusterRunQueries) else ConnectionQueries(where.conn)
+
+
+def ensure_tables(db: Where) -> None:
     """Create the clustering tables and indexes if they are missing."""
-    # One statement at a time: executescript() would COMMIT a transaction the caller has open.
-    for stmt in _SCHEMA:
-        db.execute(stmt)
+    create_cluster_tables(_q(db).conn)
 
 
 def _utc_now() -> str:
@@ -81,9 +46,14 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def save_run(db: sqlite_utils.Database, result: ClusterResult, *, fingerprint: str, entry_type: str) -> str:
+def _with_names(result: ClusterResult) -> dict[str, Any]:
+    """Return the diagnostics plus the names QA gave clusters (the clusters table has no column for them)."""
+    names = {c.id: c.name for c in result.clusters if c.name}
+    return {**result.diagnostics, "names": names} if names else dict(result.diagnostics)
+
+
+def save_run(db: Where, result: ClusterResult, *, fingerprint: str, entry_type: str) -> str:
     """Write one clustering run (clusters, members, events) in a single transaction; return its run_id."""
-    ensure_tables(db)
     created_at = _utc_now()
     # Sortable by time, unique without coordination between processes.
     run_id = (
@@ -100,7 +70,8 @@ def save_run(db: sqlite_utils.Database, result: ClusterResult, *, fingerprint: s
         "n_items": result.n_items,
         "n_clusters": len(result.clusters),
         "params": _dumps(result.params),
-        "diagnostics": _dumps(result.diagnostics),
+        # Names QA gave clusters ride in the diagnostics JSON (the clusters table has no column for them).
+        "diagnostics": _dumps(_with_names(result)),
         "timings": _dumps(result.timings),
         "last_id_number": int(result.last_id_number),
     }
@@ -141,15 +112,8 @@ def save_run(db: sqlite_utils.Database, result: ClusterResult, *, fingerprint: s
         }
         for i, e in enumerate(result.events)
     ]
-    # atomic(): BEGIN/COMMIT, or a savepoint when the caller already has a transaction open.
-    with db.atomic():
-        db["cluster_runs"].insert(run_row)
-        if cluster_rows:
-            db["clusters"].insert_all(cluster_rows, batch_size=500)
-        if member_rows:
-            db["cluster_members"].insert_all(member_rows, batch_size=1000)
-        if event_rows:
-            db["cluster_events"].insert_all(event_rows, batch_size=500)
+    # One transaction (a savepoint inside a caller's): a failed write leaves nothing behind.
+    _q(db).insert_cluster_run(run_row, cluster_rows, member_rows, event_rows)
     result.run_id = run_id
     result.created_at = created_at
     result.fingerprint = fingerprint
@@ -157,19 +121,10 @@ def save_run(db: sqlite_utils.Database, result: ClusterResult, *, fingerprint: s
     return run_id
 
 
-def list_runs(db: sqlite_utils.Database, *, entry_type: str | None = None) -> list[dict[str, Any]]:
+def list_runs(db: Where, *, entry_type: str | None = None) -> list[dict[str, Any]]:
     """Return a summary row per stored run, newest first."""
-    ensure_tables(db)
-    where, args = "", []
-    if entry_type is not None:
-        where, args = "WHERE entry_type = ?", [entry_type]
-    cur = db.execute(
-        "SELECT run_id, created_at, entry_type, fingerprint, n_items, n_clusters, diagnostics, timings, "
-        f"last_id_number FROM cluster_runs {where} ORDER BY created_at DESC, rowid DESC",
-        args,
-    )
     out = []
-    for row in cur.fetchall():
+    for row in _q(db).cluster_run_summaries(entry_type):
         diag = json.loads(row[6])
         out.append(
             {
@@ -187,33 +142,20 @@ def list_runs(db: sqlite_utils.Database, *, entry_type: str | None = None) -> li
     return out
 
 
-def load_run(
-    db: sqlite_utils.Database, run_id: str | None = None, *, entry_type: str | None = None
-) -> ClusterResult | None:
+def load_run(db: Where, run_id: str | None = None, *, entry_type: str | None = None) -> ClusterResult | None:
     """Return a stored run as a ClusterResult (the latest when run_id is None), or None if there is none."""
-    ensure_tables(db)
-    cols = "run_id, created_at, entry_type, fingerprint, params, diagnostics, timings, last_id_number"
-    if run_id is None:
-        where, args = ("WHERE entry_type = ?", [entry_type]) if entry_type is not None else ("", [])
-        row = db.execute(
-            f"SELECT {cols} FROM cluster_runs {where} ORDER BY created_at DESC, rowid DESC LIMIT 1", args
-        ).fetchone()
-    else:
-        row = db.execute(f"SELECT {cols} FROM cluster_runs WHERE run_id = ?", [run_id]).fetchone()
-        if row is None:
-            raise KeyError(f"no clustering run '{run_id}'")
+    q = _q(db)
+    row = q.cluster_run_row(run_id, entry_type)
+    if row is None and run_id is not None:
+        raise KeyError(f"no clustering run '{run_id}'")
     if row is None:
         return None
     rid = row[0]
     members: dict[str | None, list[tuple[str, int | None]]] = {}
-    for cid, eid, rep_rank in db.execute(
-        "SELECT cluster_id, entry_id, rep_rank FROM cluster_members WHERE run_id = ? ORDER BY entry_id", [rid]
-    ).fetchall():
+    for cid, eid, rep_rank in q.cluster_run_members(rid):
         members.setdefault(cid, []).append((eid, rep_rank))
     clusters = []
-    for cid, label, size, blob in db.execute(
-        "SELECT cluster_id, label, size, centroid FROM clusters WHERE run_id = ?", [rid]
-    ).fetchall():
+    for cid, label, size, blob in q.cluster_run_clusters(rid):
         mem = members.get(cid, [])
         reps = sorted((r, e) for e, r in mem if r is not None)
         clusters.append(
@@ -229,18 +171,21 @@ def load_run(
             )
         )
     clusters.sort(key=lambda c: (-c.size, c.id))
+    diagnostics = json.loads(row[5])
+    family_of = {cid: f["id"] for f in diagnostics.get("families", []) for cid in f["clusters"]}
+    names = diagnostics.pop("names", {})
+    for c in clusters:
+        c.family = family_of.get(c.id)
+        c.name = names.get(c.id)
     events = [
-        ClusterEvent(kind, json.loads(old), json.loads(new))
-        for kind, old, new in db.execute(
-            "SELECT kind, old_ids, new_ids FROM cluster_events WHERE run_id = ? ORDER BY seq", [rid]
-        ).fetchall()
+        ClusterEvent(kind, json.loads(old), json.loads(new)) for kind, old, new in q.cluster_run_events(rid)
     ]
     return ClusterResult(
         clusters=clusters,
         unclustered_ids=[e for e, _ in members.get(None, [])],
         params=json.loads(row[4]),
         timings=json.loads(row[6]),
-        diagnostics=json.loads(row[5]),
+        diagnostics=diagnostics,
         events=events,
         last_id_number=int(row[7]),
         run_id=rid,
@@ -250,7 +195,7 @@ def load_run(
     )
 
 
-def cluster_assignments(db: sqlite_utils.Database, run_id: str | None = None) -> dict[str, str | None]:
+def cluster_assignments(db: Where, run_id: str | None = None) -> dict[str, str | None]:
     """Return entry id -> cluster id (None when unclustered) for a run (the latest by default)."""
     result = load_run(db, run_id)
     if result is None:

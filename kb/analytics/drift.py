@@ -585,7 +585,14 @@ def _rising(
             "n_clusters": len(clusters),
         }
     )
-    base_n = baseline_periods if baseline_periods is not None else max(min_baseline_periods, n_p // 2)
+    # Default baseline: the first half of the history, at most three years. A longer baseline would
+    # swallow the start of a wave in a long record (the 2018 nitrosamine recalls in FDA's 2012-2026
+    # record), and the chart cannot date a change before its monitoring begins.
+    base_n = (
+        baseline_periods
+        if baseline_periods is not None
+        else max(min_baseline_periods, min(n_p // 2, 3 * PERIODS_PER_YEAR[ctx.period]))
+    )
     base_n = min(base_n, n_p)
     usable = [i for i in range(base_n) if not ctx.gap[i]]
     if len(usable) < min_baseline_periods or base_n >= n_p:
@@ -638,6 +645,7 @@ def _rising(
         s = 0.0
         run_start: int | None = None
         peak, alarm_at, last_active = 0.0, -1, -1
+        max_s = 0.0
         for i in range(base_n, n_p):
             if not active[i]:
                 continue  # a gap: no update, so it is neither a drop nor a rise
@@ -646,6 +654,7 @@ def _rising(
             if s_new > 0 and s == 0:
                 run_start, peak, alarm_at = i, 0.0, -1
             s = s_new
+            max_s = max(max_s, s)
             if s > 0:
                 peak = max(peak, s)
                 if s > h and alarm_at < 0:
@@ -657,6 +666,9 @@ def _rising(
                 run_start = None
         if run_start is not None and alarm_at >= 0:
             runs.append((run_start, n_p - 1, peak, alarm_at, True))
+        # The chart's highest S over the whole monitoring, alarm or not: calibration compares a signal
+        # with the highest S/h any cluster reaches in a record with the dates permuted.
+        per_cluster[cid]["max_s"] = round(max_s, 6)
         for lo, hi, pk, al, ongoing in runs:
             evidence = ctx.in_periods(cid, lo, hi)
             run_idx = [i for i in range(lo, hi + 1) if active[i]]
@@ -674,7 +686,7 @@ def _rising(
             msg = (
                 f"{_label(cid, ctx.labels)} rose from {change} since "
                 f"{counts.periods[lo]} ({len(evidence)} deviations{_site_phrase(evidence)}); "
-                f"CUSUM {pk:.1f} > {h:.1f}{', still rising' if ongoing else ''}."
+                f"CUSUM {_above(pk, h)}{', still rising' if ongoing else ''}."
             )
             signals.append(
                 Signal(
@@ -782,6 +794,8 @@ def _site_concentration(
             tests.append((p, cid, site, x, n, share))
     m = len(tests)
     info["n_tests"] = m
+    # The smallest p-value relative to Holm's first threshold: calibration's null statistic.
+    info["min_p_ratio"] = min((t[0] / (alpha / m) for t in tests), default=None)
     if m == 0:
         return [], info
     thresholds = _holm_thresholds(m, alpha)
@@ -978,3 +992,11 @@ def shuffle_false_alarm_rate(
         ]
         out.append(detect_drift(shuffled, kinds=kinds, **detect_kwargs).signals)
     return out
+
+
+def _above(value: float, threshold: float) -> str:
+    """Return "value > threshold" with enough decimals (1 to 3) to read as true, else "at the threshold"."""
+    for digits in (1, 2, 3):
+        if f"{value:.{digits}f}" != f"{threshold:.{digits}f}":
+            return f"{value:.{digits}f} > {threshold:.{digits}f}"
+    return f"{value:.1f}, at the threshold {threshold:.1f}"

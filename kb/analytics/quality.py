@@ -13,11 +13,15 @@ from typing import Any
 
 import numpy as np
 
+from kb.analytics import curation
+from kb.analytics.calibration import calibrate as run_calibration
+from kb.analytics.calibration import choose_exposure, describe_missing_dates, signal_key
 from kb.analytics.cluster_runs import load_run, save_run
-from kb.analytics.clustering import ClusterResult, cluster_deviations, match_to_previous
+from kb.analytics.clustering import ClusterResult, format_cluster_id
+from kb.analytics.curation import Items, recluster
 from kb.analytics.drift import DriftRecord, DriftReport, Fix, detect_drift, period_of, to_date
 from kb.knowledge_base import KnowledgeBase
-from kb.models import Entry, KBError
+from kb.models import Entry, KBError, utc_now
 
 MIN_ITEMS = 6
 # One stray recurrence after a fix is common; two or more at an undiminished rate is a repeat QA acts on.
@@ -33,13 +37,30 @@ class ClusterInput:
 
 
 def cluster_input(kb: KnowledgeBase, entry_type: str = "deviation") -> ClusterInput:
-    """Return the active entries of a type and their stored vectors (encoding any that lack one)."""
+    """Return the active entries of a type and vectors of their text alone (what happened).
+
+    The rule (docs/drift.md): clusters are decided by the text, never by the title or the fields. A
+    title often only names a product, lot or batch (FDA's product description mapped as the title
+    made k-means split "injections" from "tablets"). Where the search vector already embeds the text
+    alone it is reused; otherwise the text is encoded once and cached (kb/storage/sqlite_analytics.py).
+    """
     kb.encode_missing()
     entries = list(kb.store.iter_entries(type=entry_type))
-    stored = kb.store.vectors_for([e.id for e in entries], kb.embedder.fingerprint)
-    entries = [e for e in entries if e.id in stored]
+    fp = kb.embedder.fingerprint
+    plain = [e for e in entries if e.search_text() == e.text]
+    vectors = kb.store.vectors_for([e.id for e in plain], fp)
+    titled = {e.id: e.text for e in entries if e.search_text() != e.text}
+    if titled:
+        cached = kb.store.text_vectors(titled, fp)
+        todo = [eid for eid in titled if eid not in cached]
+        if todo:
+            enc = kb.embedder.encode([titled[eid] for eid in todo])
+            kb.store.put_text_vectors([(eid, titled[eid], v) for eid, v in zip(todo, enc, strict=True)], fp)
+            cached.update({eid: np.asarray(v, np.float32) for eid, v in zip(todo, enc, strict=True)})
+        vectors.update(cached)
+    entries = [e for e in entries if e.id in vectors]
     matrix = (
-        np.vstack([stored[e.id] for e in entries]) if entries else np.zeros((0, kb.embedder.dim), np.float32)
+        np.vstack([vectors[e.id] for e in entries]) if entries else np.zeros((0, kb.embedder.dim), np.float32)
     )
     return ClusterInput(entries, matrix)
 
@@ -53,27 +74,87 @@ def run_clustering(
         raise KBError(
             f"only {len(data.entries)} active '{entry_type}' entries: at least {MIN_ITEMS} are needed to cluster"
         )
-    previous = load_run(kb.store.db, entry_type=entry_type)
-    warm = None
-    if previous is not None and previous.clusters and previous.fingerprint == kb.embedder.fingerprint:
-        warm = np.vstack([c.centroid for c in previous.clusters])
-    result = cluster_deviations(
+    previous = load_run(kb.store, entry_type=entry_type)
+    if previous is not None and previous.fingerprint != kb.embedder.fingerprint:
+        previous = None  # another model: its clusters cannot be compared
+    curated = set(kb.store.iter_curated_ids(entry_type))
+    result = recluster(
         [e.id for e in data.entries],
         data.vectors,
-        [e.search_text() for e in data.entries],
+        [e.text for e in data.entries],
+        previous,
+        curated,
         random_state=random_state,
-        init_centroids=warm,
     )
-    result = match_to_previous(previous, result)
     if save:
         with kb.store.transaction():
-            save_run(kb.store.db, result, fingerprint=kb.embedder.fingerprint, entry_type=entry_type)
+            save_run(kb.store, result, fingerprint=kb.embedder.fingerprint, entry_type=entry_type)
     return result
+
+
+def _items(kb: KnowledgeBase, entry_type: str) -> Items:
+    data = cluster_input(kb, entry_type)
+    return Items([e.id for e in data.entries], data.vectors, [e.text for e in data.entries])
+
+
+def curate(
+    kb: KnowledgeBase,
+    action: str,
+    cluster_id: str,
+    *,
+    name: str | None = None,
+    others: tuple[str, ...] = (),
+    actor: str | None = None,
+    entry_type: str = "deviation",
+) -> ClusterResult:
+    """Rename, merge or split a cluster of the current run; store the new run and audit the step."""
+    actor = kb._authorise("cluster", actor)
+    result = current_clusters(kb, entry_type)
+    try:
+        if action == "rename":
+            new = curation.rename(result, cluster_id, name or "")
+            details: dict[str, Any] = {
+                "name": new.get(cluster_id).name,
+                "previous_name": result.get(cluster_id).name,
+            }
+        elif action == "merge":
+            new = curation.merge(result, cluster_id, list(others), _items(kb, entry_type))
+            details = {"merged": sorted(others), "size": new.get(cluster_id).size}
+        elif action == "split":
+            new = curation.split(result, cluster_id, _items(kb, entry_type))
+            added = format_cluster_id(new.last_id_number)
+            details = {"new_cluster": added, "sizes": [new.get(cluster_id).size, new.get(added).size]}
+        else:
+            raise KBError(f"unknown curation '{action}' (rename, merge or split)")
+    except curation.CurationError as exc:
+        raise KBError(str(exc)) from exc
+    with kb.store.transaction():
+        run_id = save_run(kb.store, new, fingerprint=kb.embedder.fingerprint, entry_type=entry_type)
+        kb.store.add_curation(
+            at=utc_now(),
+            actor=actor,
+            entry_type=entry_type,
+            action=action,
+            cluster_id=cluster_id,
+            details=details,
+            run_id=run_id,
+        )
+        if action == "split":
+            kb.store.add_curation(
+                at=utc_now(),
+                actor=actor,
+                entry_type=entry_type,
+                action="split_part",
+                cluster_id=details["new_cluster"],
+                details={"split_from": cluster_id},
+                run_id=run_id,
+            )
+    return new
 
 
 def latest_clusters(kb: KnowledgeBase, entry_type: str = "deviation") -> ClusterResult | None:
     """Return the last stored cluster run of a type, if any."""
-    return load_run(kb.store.db, entry_type=entry_type)
+    return load_run(kb.store, entry_type=entry_type)
 
 
 def current_clusters(kb: KnowledgeBase, entry_type: str = "deviation") -> ClusterResult:
@@ -92,6 +173,13 @@ def _entries_of(kb: KnowledgeBase, result: ClusterResult) -> dict[str, Entry]:
     return kb.store.get_many(ids)
 
 
+def top_values(counts: dict[str, int], n: int = 3) -> str:
+    """Return the n most frequent values as 'A 12, B 7, C 3 ... and 297 more' (ties by name)."""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    text = ", ".join(f"{k} {v}" for k, v in ranked[:n])
+    return text + (f" ... and {len(ranked) - n} more" if len(ranked) > n else "")
+
+
 def cluster_rows(kb: KnowledgeBase, result: ClusterResult) -> list[dict[str, Any]]:
     """Return one row per cluster: id, label, size, first and last seen, sites, representative titles."""
     entries = _entries_of(kb, result)
@@ -102,6 +190,9 @@ def cluster_rows(kb: KnowledgeBase, result: ClusterResult) -> list[dict[str, Any
         rows.append(
             {
                 "id": cluster.id,
+                "family": cluster.family,
+                "name": cluster.name,
+                "title": cluster.title(),
                 "label": ", ".join(cluster.label),
                 "size": cluster.size,
                 "first_seen": days[0] if days else None,
@@ -161,10 +252,11 @@ def drift_report(
     *,
     period: str = "month",
     since: str | None = None,
-    exposure: str | None = None,
+    exposure: str | None = "auto",
     result: ClusterResult | None = None,
     entry_type: str = "deviation",
     known_gaps: tuple[str, ...] = (),
+    calibrate: int = 0,
 ) -> DriftReport:
     """Return drift signals for the current clusters: rising, emerging, site concentration, repeat after fix."""
     if period not in ("week", "month"):
@@ -174,9 +266,13 @@ def drift_report(
             date.fromisoformat(since)
         except ValueError as exc:
             raise KBError(f"argument '--since': '{since}' is not a date (use YYYY-MM-DD)") from exc
+    all_entries = list(kb.store.iter_entries(type=entry_type))
+    deviations = [e for e in all_entries if e.occurred_at]
+    missing = describe_missing_dates(len(deviations), len(all_entries), entry_type)
+    if not deviations:
+        raise KBError(missing or f"no dated {entry_type} entries")
     result = result or current_clusters(kb, entry_type)
     cluster_of = result.cluster_of()
-    deviations = [e for e in kb.store.iter_entries(type=entry_type) if e.occurred_at]
     # Every deviation counts, clustered or not, so that a period with records is never read as a gap.
     records = [DriftRecord(e.id, cluster_of.get(e.id), to_date(e.occurred_at), e.site) for e in deviations]
     fixed: dict[str, list[str]] = defaultdict(list)
@@ -189,14 +285,33 @@ def drift_report(
         for f in fix_entries.values()
         if f.occurred_at and f.status == "active"
     ]
-    labels = {c.id: c.label for c in result.clusters}
-    return detect_drift(
-        records,
-        period=period,
-        fixes=fixes,
-        labels=labels,
-        exposure=exposure,
-        start=since,
-        repeat_min=REPEAT_MIN,
-        known_gaps=known_gaps,
+    labels = {c.id: [c.name] if c.name else c.label for c in result.clusters}
+    choice = None
+    if exposure == "auto":
+        choice = choose_exposure(records, period, start=since, known_gaps=known_gaps)
+        exposure = choice.exposure
+    kwargs = {
+        "period": period,
+        "fixes": fixes,
+        "labels": labels,
+        "exposure": exposure,
+        "start": since,
+        "repeat_min": REPEAT_MIN,
+        "known_gaps": known_gaps,
+    }
+    report = detect_drift(records, **kwargs)
+    report.params["watching"] = (
+        "shares" if exposure == "total" else "counts" if exposure is None else "per batch"
     )
+    report.params["watching_reason"] = choice.reason if choice else f"set by the caller (exposure={exposure})"
+    report.params["families"] = {c.id: c.family for c in result.clusters if c.family}
+    if missing:
+        report.notes.insert(0, missing)
+    if calibrate:
+        cal = run_calibration(records, report, calibrate, **kwargs)
+        report.params["calibration"] = cal.to_dict()
+        for s in report.signals:
+            p = cal.signal_p_values.get(signal_key(s))
+            if p is not None:
+                s.details["permutation_p"] = p
+    return report

@@ -9,15 +9,18 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from pathlib import Path
 from typing import Any
 
+from kb.analytics.calibration import Calibration
 from kb.analytics.clustering import ClusterResult
 from kb.analytics.drift import DriftReport
-from kb.analytics.quality import cluster_rows, current_clusters, drift_report
+from kb.analytics.quality import cluster_rows, current_clusters, drift_report, top_values
 from kb.knowledge_base import KnowledgeBase
-from kb.models import KBError
-from kb.storage.sqlite import utc_now
+from kb.models import KBError, utc_now
+
+TOP_SITES = 5
 
 
 def _timeline_png(report: DriftReport, cluster_id: str, title: str) -> bytes:
@@ -28,12 +31,23 @@ def _timeline_png(report: DriftReport, cluster_id: str, title: str) -> bytes:
     import matplotlib.pyplot as plt
 
     counts = report.counts
-    fig, ax = plt.subplots(figsize=(7.5, 2.4), dpi=100)
+    fig, ax = plt.subplots(figsize=(9.0, 2.4), dpi=100)
     periods = counts.periods
     x = list(range(len(periods)))
     total = counts.by_cluster.get(cluster_id, [])
     ax.bar(x, [v or 0 for v in total], color="#c9d6e3", label="all sites")
-    for site, values in sorted(counts.by_cluster_site.get(cluster_id, {}).items()):
+    by_site = counts.by_cluster_site.get(cluster_id, {})
+    # The top sites by count get a line each; the rest are one "other" line (300 lines are unreadable).
+    ranked = sorted(by_site, key=lambda s: (-sum(v or 0 for v in by_site[s]), s))
+    shown, rest = ranked[:TOP_SITES], ranked[TOP_SITES:]
+    lines = [(site, by_site[site]) for site in shown]
+    if rest:
+        other = [
+            None if all(by_site[s][i] is None for s in rest) else sum(by_site[s][i] or 0 for s in rest)
+            for i in range(len(periods))
+        ]
+        lines.append((f"other ({len(rest)} sites)", other))
+    for site, values in lines:
         ax.plot(x, [float("nan") if v is None else v for v in values], marker="o", markersize=3, label=site)
     for i, p in enumerate(periods):
         if p in counts.gaps:
@@ -42,20 +56,20 @@ def _timeline_png(report: DriftReport, cluster_id: str, title: str) -> bytes:
     ax.set_xticks(x[::step], periods[::step], fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
+    # Outside the axes, so it never hides the data.
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
 
 
 def build_report_data(
-    kb: KnowledgeBase, *, period: str = "month", since: str | None = None
+    kb: KnowledgeBase, *, period: str = "month", since: str | None = None, calibrate: int = 0
 ) -> dict[str, Any]:
     """Return everything the report shows: clusters, signals, false-alarm statement, charts."""
     result: ClusterResult = current_clusters(kb)
-    drift = drift_report(kb, period=period, since=since, result=result)
+    drift = drift_report(kb, period=period, since=since, result=result, calibrate=calibrate)
     rows = cluster_rows(kb, result)
     flagged = sorted({s.cluster_id for s in drift.signals})
     charts = {
@@ -66,12 +80,14 @@ def build_report_data(
     return {"result": result, "drift": drift, "rows": rows, "charts": charts, "period": period}
 
 
-def write_report(kb: KnowledgeBase, out: Path, *, period: str = "month", since: str | None = None) -> Path:
+def write_report(
+    kb: KnowledgeBase, out: Path, *, period: str = "month", since: str | None = None, calibrate: int = 0
+) -> Path:
     """Write the QA report to OUT (.html or .md) and return its path."""
     out = Path(out)
     if out.suffix.lower() not in (".html", ".htm", ".md"):
         raise KBError(f"argument '--out': {out} must end in .html or .md")
-    data = build_report_data(kb, period=period, since=since)
+    data = build_report_data(kb, period=period, since=since, calibrate=calibrate)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".md":
         image_dir = out.with_name(out.stem + "_charts")
@@ -93,11 +109,28 @@ def write_report(kb: KnowledgeBase, out: Path, *, period: str = "month", since: 
 def _false_alarm_sentence(drift: DriftReport) -> str:
     far = drift.false_alarm_rate
     total = far.get("total_per_year")
-    return (
-        f"Thresholds are set so that, across all {far.get('rising', {}).get('n_clusters', '?')} watched clusters, "
-        f"about {total} chance signal(s) per year are expected when nothing has changed (rising and site "
-        "concentration); emerging and repeat-after-fix signals are rules, not tests."
+    n = far.get("rising", {}).get("n_clusters") or len(drift.counts.by_cluster)
+    text = (
+        f"Watching {drift.params.get('watching', 'counts')}: {drift.params.get('watching_reason', '')}. "
+        f"Thresholds are set so that, across all {n} watched clusters, about {total} chance signal(s) per year "
+        "are expected when nothing has changed (rising and site concentration); emerging and repeat-after-fix "
+        "signals are rules, not tests."
     )
+    cal = drift.params.get("calibration")
+    if cal:
+        text += " " + Calibration(**cal).summary() + "."
+    return text
+
+
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|www|mailto|xmpp)(?=[:.])|(@)")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~:&@=^\"'])")
+
+
+def md_escape(text: Any) -> str:
+    """Return text with every Markdown-significant character escaped (labels, sites and messages are data)."""
+    # GFM finds http://, www. and e-mail autolinks after escapes are resolved: a word joiner breaks them.
+    unlinked = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2)) + "\u2060", str(text or ""))
+    return _MD_SPECIAL.sub(r"\\\1", unlinked).replace("\n", " ")
 
 
 def _markdown(kb: KnowledgeBase, data: dict[str, Any], images: dict[str, str]) -> str:
@@ -115,26 +148,26 @@ def _markdown(kb: KnowledgeBase, data: dict[str, Any], images: dict[str, str]) -
     ]
     for s in drift.signals:
         lines.append(
-            f"- **{s.kind}** {s.cluster_id}{' at ' + s.site if s.site else ''} since {s.start_period}: "
-            f"{s.message} Records: {', '.join(s.entry_ids)}"
+            f"- **{s.kind}** {s.cluster_id}{' at ' + md_escape(s.site) if s.site else ''} since {s.start_period}: "
+            f"{md_escape(s.message)} Records: {', '.join(s.entry_ids)}"
         )
     lines += [
         "",
         "## Clusters",
         "",
-        "| id | label | size | first seen | last seen | sites |",
-        "|---|---|---|---|---|---|",
+        "| id | name or label | family | size | first seen | last seen | top sites |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        sites = ", ".join(f"{k} {v}" for k, v in r["sites"].items())
         lines.append(
-            f"| {r['id']} | {r['label']} | {r['size']} | {r['first_seen']} | {r['last_seen']} | {sites} |"
+            f"| {r['id']} | {md_escape(r['title'])} | {md_escape(r['family'] or '')} | {r['size']} | {r['first_seen']} "
+            f"| {r['last_seen']} | {md_escape(top_values(r['sites']))} |"
         )
     lines += ["", "## Trends of flagged clusters", ""]
     for cid, src in images.items():
         lines += [f"![{cid}]({src})", ""]
     if drift.notes:
-        lines += ["## Notes", ""] + [f"- {n}" for n in drift.notes]
+        lines += ["## Notes", ""] + [f"- {md_escape(n)}" for n in drift.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -147,8 +180,8 @@ def _html(kb: KnowledgeBase, data: dict[str, Any], images: dict[str, str]) -> st
         for s in drift.signals
     )
     cluster_rows_html = "".join(
-        f"<tr><td>{esc(r['id'])}</td><td>{esc(r['label'])}</td><td>{r['size']}</td><td>{esc(str(r['first_seen']))}</td>"
-        f"<td>{esc(str(r['last_seen']))}</td><td>{esc(', '.join(f'{k} {v}' for k, v in r['sites'].items()))}</td></tr>"
+        f"<tr><td>{esc(r['id'])}</td><td>{esc(r['title'])}</td><td>{esc(r['family'] or '')}</td><td>{r['size']}</td>"
+        f"<td>{esc(str(r['first_seen']))}</td><td>{esc(str(r['last_seen']))}</td><td>{esc(top_values(r['sites']))}</td></tr>"
         for r in rows
     )
     charts = "".join(f'<figure><img alt="{esc(cid)}" src="{src}"></figure>' for cid, src in images.items())
@@ -166,7 +199,7 @@ td,th{{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}
 <table><tr><th>kind</th><th>cluster</th><th>site</th><th>since</th><th>statistic / threshold</th><th>what</th><th>records</th></tr>
 {signal_rows}</table>
 <h2>Clusters</h2>
-<table><tr><th>id</th><th>label</th><th>size</th><th>first seen</th><th>last seen</th><th>sites</th></tr>{cluster_rows_html}</table>
+<table><tr><th>id</th><th>name or label</th><th>family</th><th>size</th><th>first seen</th><th>last seen</th><th>top sites</th></tr>{cluster_rows_html}</table>
 <h2>Trends of flagged clusters</h2>{charts}
 {"<h2>Notes</h2><ul>" + notes + "</ul>" if notes else ""}
 </body></html>

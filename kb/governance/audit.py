@@ -7,6 +7,11 @@ event's hash), and `seq` is AUTOINCREMENT, so:
 - a deleted event leaves a gap in `seq` (or, at the end, `seq` stops below sqlite_sequence).
 An attacker who rewrites every later event and sqlite_sequence as well is not caught by the chain
 alone: record the head hash that `tacitkb audit verify` prints (e.g. in a signed QA log) to anchor it.
+
+The chain also binds the stored state (`verify_chain` checks it too): each entry write's event carries
+the entry's content hash, status, author and the digest of the revision row it wrote; account events
+carry role, status and a digest of the password hash; sign events the signature's fields; link events
+the link. A row changed, added or deleted behind the store's back no longer matches the chain.
 """
 
 from __future__ import annotations
@@ -14,14 +19,15 @@ from __future__ import annotations
 import csv
 import html
 import json
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kb.models import KBError
-from kb.storage.sqlite import GENESIS_HASH, Store, event_hash, utc_now
+from kb.models import KBError, utc_now
+from kb.storage.base import GENESIS_HASH, event_hash
+from kb.storage.entry_writes import revision_digest
+from kb.storage.sqlite import Store
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
@@ -68,9 +74,7 @@ def _store(kb_or_store: KnowledgeBase | Store) -> Store:
 def verify_chain(kb_or_store: KnowledgeBase | Store) -> AuditCheck:
     """Check every audit event against its hash and its neighbours; name the first edited or deleted one."""
     store = _store(kb_or_store)
-    rows = store.conn.execute(
-        "SELECT seq, at, actor, action, entry_id, details, prev_hash, hash FROM audit_events ORDER BY seq"
-    ).fetchall()
+    rows = store.audit_rows()
     problems: list[tuple[int, str]] = []
     prev_seq, prev_hash = 0, GENESIS
     for seq, at, actor, action, entry_id, details_text, stored_prev, stored_hash in rows:
@@ -105,26 +109,161 @@ def verify_chain(kb_or_store: KnowledgeBase | Store) -> AuditCheck:
                     )
                 )
         prev_seq, prev_hash = seq, stored_hash
-    issued = _highest_issued_seq(store)
+    issued = store.highest_issued_audit_seq()
     if issued is not None and issued > prev_seq:
         missing = f"event {issued}" if issued == prev_seq + 1 else f"events {prev_seq + 1} to {issued}"
         problems.append(
             (prev_seq + 1, f"{missing} deleted from the end of the trail (last seq issued {issued})")
         )
     head = rows[-1][7] if rows else None
-    if not problems:
+    state = verify_state(store, rows)
+    if not problems and not state:
         return AuditCheck(True, None, "ok", len(rows), head, [])
     problems.sort(key=lambda p: p[0])
-    first_seq, first_reason = problems[0]
-    return AuditCheck(False, first_seq, first_reason, len(rows), head, [p[1] for p in problems])
+    messages = [p[1] for p in problems] + state
+    first_seq = problems[0][0] if problems else None
+    return AuditCheck(False, first_seq, messages[0], len(rows), head, messages)
 
 
-def _highest_issued_seq(store: Store) -> int | None:
-    try:
-        row = store.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'").fetchone()
-    except sqlite3.OperationalError:  # no sqlite_sequence yet: nothing was ever issued
-        return None
-    return None if row is None else int(row[0])
+_ENTRY_WRITES = ("create", "edit", "retire", "restore")
+_ACCOUNT_EVENTS = ("user_create", "user_password", "user_role", "user_disable", "user_enable", "login")
+
+
+def verify_state(store: Store, rows: list[tuple] | None = None) -> list[str]:
+    """Return what in the stored entries, revisions, links, accounts and signatures the chain does not prove."""
+    rows = store.audit_rows() if rows is None else rows
+    problems: list[str] = []
+    latest: dict[str, dict[str, Any]] = {}
+    revision_hashes: dict[tuple[str, int], str | None] = {}
+    links: set[tuple[str, str, str]] = set()
+    accounts: dict[str, dict[str, Any]] = {}
+    signatures: dict[int, dict[str, Any]] = {}
+    for _seq, _at, actor, action, entry_id, details_text, _prev, _hash in rows:
+        try:
+            details = json.loads(details_text)
+        except (TypeError, ValueError):
+            continue  # reported by the chain check
+        if not isinstance(details, dict):
+            continue
+        if action in _ENTRY_WRITES and entry_id and isinstance(details.get("revision"), int):
+            latest[entry_id] = details
+            revision_hashes[(entry_id, details["revision"])] = details.get("revision_hash")
+        elif action == "link" and entry_id:
+            links.add((entry_id, str(details.get("relation")), str(details.get("target"))))
+        elif action in _ACCOUNT_EVENTS and isinstance(details.get("user"), str):
+            state = accounts.setdefault(details["user"].lower(), {})
+            if action == "user_create":
+                state.update(role=details.get("role"), status="active", created=True)
+            elif action == "user_role":
+                state["role"] = details.get("new")
+            elif action in ("user_disable", "user_enable"):
+                state["status"] = "disabled" if action == "user_disable" else "active"
+            if "password" in details:
+                state["password"] = details["password"]
+        elif action == "sign" and isinstance(details.get("signature_id"), int):
+            signatures[details["signature_id"]] = details | {"signer": actor, "target": entry_id}
+    problems += _check_entries(store, latest)
+    problems += _check_revisions(store, revision_hashes)
+    for source, relation, target in sorted(store.link_keys() - links):
+        problems.append(
+            f"link {source} {relation} {target} has no audit event: added behind the store's back"
+        )
+    for source, relation, target in sorted(links - store.link_keys()):
+        problems.append(f"link {source} {relation} {target} was deleted behind the store's back")
+    problems += _check_accounts(store, accounts)
+    problems += _check_signatures(store, signatures)
+    return problems
+
+
+def _check_entries(store: Store, latest: dict[str, dict[str, Any]]) -> list[str]:
+    problems = []
+    seen = set()
+    for entry, revision, stored_hash in store.entry_states():
+        seen.add(entry.id)
+        bound = latest.get(entry.id)
+        if bound is None:
+            problems.append(f"entry {entry.id} has no audit event: inserted behind the store's back")
+            continue
+        if "content_hash" not in bound:
+            continue  # written before events carried content hashes: nothing to compare against
+        content = entry.compute_hash()
+        if bound["revision"] != revision:
+            problems.append(
+                f"entry {entry.id}: stored revision {revision}, the audit trail's last write made revision "
+                f"{bound['revision']}"
+            )
+        elif content != bound["content_hash"] or stored_hash != bound["content_hash"]:
+            problems.append(
+                f"entry {entry.id} revision {revision}: content does not match the hash its audit event "
+                "recorded (changed behind the store's back)"
+            )
+        elif entry.status != bound.get("status") or entry.author != bound.get("entry_author"):
+            problems.append(
+                f"entry {entry.id}: status or author differs from what its audit event recorded "
+                "(changed behind the store's back)"
+            )
+    for missing in sorted(set(latest) - seen):
+        problems.append(f"entry {missing} was deleted behind the store's back (the audit trail records it)")
+    return problems
+
+
+def _check_revisions(store: Store, bound: dict[tuple[str, int], str | None]) -> list[str]:
+    problems = []
+    seen = set()
+    for entry_id, revision, action, author, at, reason, changes in store.revision_rows():
+        seen.add((entry_id, revision))
+        if (entry_id, revision) not in bound:
+            problems.append(
+                f"revision {revision} of {entry_id} has no audit event: added behind the store's back"
+            )
+            continue
+        expected = bound[(entry_id, revision)]
+        if (
+            expected is not None
+            and revision_digest(entry_id, revision, action, author, at, reason, changes) != expected
+        ):
+            problems.append(f"revision {revision} of {entry_id} was edited behind the store's back")
+    for entry_id, revision in sorted(set(bound) - seen):
+        problems.append(f"revision {revision} of {entry_id} was deleted (the audit trail records it)")
+    return problems
+
+
+def _check_accounts(store: Store, accounts: dict[str, dict[str, Any]]) -> list[str]:
+    problems = []
+    states = store.user_states()
+    for name, (role, status, password) in sorted(states.items()):
+        bound = accounts.get(name)
+        if bound is None or not bound.get("created"):
+            problems.append(f"account '{name}' has no user_create event: added behind the store's back")
+            continue
+        if bound.get("role") != role:
+            problems.append(
+                f"account '{name}': role '{role}' in the database, '{bound.get('role')}' in the audit trail "
+                "(changed behind the store's back)"
+            )
+        if bound.get("status") != status:
+            problems.append(f"account '{name}': status '{status}' differs from the audit trail's")
+        if "password" in bound and bound["password"] != password:
+            problems.append(f"account '{name}': password hash replaced behind the store's back")
+    for name in sorted(n for n, b in accounts.items() if b.get("created") and n not in states):
+        problems.append(f"account '{name}' was deleted behind the store's back")
+    return problems
+
+
+def _check_signatures(store: Store, bound: dict[int, dict[str, Any]]) -> list[str]:
+    problems = []
+    seen = set()
+    for sid, signer, _role, meaning, _at, target, revision, content_hash, *_ in store.signature_rows():
+        seen.add(sid)
+        event = bound.get(sid)
+        if event is None:
+            problems.append(f"signature {sid} on {target} has no sign event: added behind the store's back")
+        elif (event["signer"], event["target"], event.get("meaning"), event.get("signed_revision"),
+              event.get("content_hash")) != (signer, target, meaning, revision, content_hash):  # fmt: skip
+            problems.append(f"signature {sid} on {target} differs from its sign event (edited)")
+    for sid in sorted(set(bound) - seen):
+        problems.append(f"signature {sid} on {bound[sid]['target']} was deleted behind the store's back")
+    return problems
 
 
 # --- export ---------------------------------------------------------------------------------------
@@ -176,22 +315,9 @@ def trail_rows(
 ) -> list[dict[str, Any]]:
     """Return the audit trail as rows: who, when (UTC), action, entry, field, old -> new, reason."""
     store = _store(kb_or_store)
-    where, params = [], []
-    if entry_id:
-        entry_id = entry_id.strip().upper()
-        where.append("(entry_id = ? OR (json_valid(details) AND json_extract(details, '$.target') = ?))")
-        params += [entry_id, entry_id]
+    entry_id = entry_id.strip().upper() if entry_id else None
     low, high = _bound(since, "--since", False), _bound(until, "--until", True)
-    if low:
-        where.append("at >= ?")
-        params.append(low)
-    if high:
-        where.append("at < ?")
-        params.append(high)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    events = store.conn.execute(
-        f"SELECT seq, at, actor, action, entry_id, details FROM audit_events {clause} ORDER BY seq", params
-    ).fetchall()
+    events = store.trail_events(entry_id, low, high)
     out: list[dict[str, Any]] = []
     for seq, at, actor, action, entry, details_text in events:
         try:
@@ -215,10 +341,7 @@ def trail_rows(
         revision = details.get("revision")
         changes: dict[str, Any] = {}
         if entry and isinstance(revision, int) and action in ("create", "edit", "retire", "restore"):
-            row = store.conn.execute(
-                "SELECT changes FROM revisions WHERE entry_id = ? AND revision = ?", (entry, revision)
-            ).fetchone()
-            changes = json.loads(row[0]) if row else {}
+            changes = store.revision_changes(entry, revision)
         if changes:
             for name, change in sorted(changes.items()):
                 out.append(

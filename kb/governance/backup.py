@@ -20,25 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from kb.files import file_sha256
 from kb.governance.audit import verify_chain
+from kb.governance.integrity import verify_knowledge_base
 from kb.governance.roles import Actor
-from kb.models import KBError
-from kb.storage.sqlite import utc_now
+from kb.models import KBError, utc_now
+from kb.storage.sqlite_governance import GovernanceQueries, ReadOnlyDatabase
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
     from kb.retrieval.embed import Embedder
 
 BACKUP_FORMAT = "tacitkb-backup/1"
-COUNTED_TABLES: tuple[str, ...] = (
-    "entries",
-    "revisions",
-    "audit_events",
-    "links",
-    "vectors",
-    "users",
-    "signatures",
-    "cluster_runs",
-)
 KB_FILES: tuple[str, ...] = (
     "tacitkb.db",
     "tacitkb.db-wal",
@@ -50,51 +41,32 @@ KB_FILES: tuple[str, ...] = (
 )
 
 
-class _Conn:
-    """Just enough of a Store (a connection and a path) for verify_chain."""
-
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
-        self.path = path
-
-
 def manifest_path(backup_file: Path | str) -> Path:
     """Return where the manifest of a backup file lives (FILE.manifest.json)."""
     backup_file = Path(backup_file)
     return backup_file.with_name(backup_file.name + ".manifest.json")
 
 
-def _counts(conn: sqlite3.Connection) -> dict[str, int]:
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in COUNTED_TABLES if t in tables}
-
-
-def _describe(conn: sqlite3.Connection, path: Path) -> dict[str, Any]:
-    """Return integrity, counts, schema version and audit head of an open database."""
-    integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    missing = sorted({"meta", "entries", "revisions", "audit_events"} - tables)
-    if missing:
-        raise KBError(f"{path}: not a TacitKB database (no table '{missing[0]}')")
-    schema = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    check = verify_chain(_Conn(conn, path))  # type: ignore[arg-type]
-    fingerprints = dict(conn.execute("SELECT fingerprint, COUNT(*) FROM vectors GROUP BY fingerprint"))
-    return {
-        "integrity_check": integrity,
-        "schema_version": schema[0] if schema else None,
-        "counts": _counts(conn),
-        "audit": {
-            "ok": check.ok,
-            "events": check.events,
-            "head_hash": check.head_hash,
-            "reason": check.reason,
-        },
-        "fingerprints": fingerprints,
-    }
-
-
-def _read_only_uri(path: Path) -> str:
-    return path.resolve().as_uri() + "?mode=ro"
+def _describe(path: Path) -> dict[str, Any]:
+    """Return integrity, counts, schema version and audit head of a database file (opened read-only)."""
+    with ReadOnlyDatabase(path) as db:
+        integrity = db.database_integrity()
+        missing = sorted({"meta", "entries", "revisions", "audit_events"} - db.table_names())
+        if missing:
+            raise KBError(f"{path}: not a TacitKB database (no table '{missing[0]}')")
+        check = verify_chain(db)  # type: ignore[arg-type]
+        return {
+            "integrity_check": integrity,
+            "schema_version": db.schema_version(),
+            "counts": db.counts(),
+            "audit": {
+                "ok": check.ok,
+                "events": check.events,
+                "head_hash": check.head_hash,
+                "reason": check.reason,
+            },
+            "fingerprints": db.fingerprint_counts(),
+        }
 
 
 def _fsync(path: Path) -> None:
@@ -127,25 +99,16 @@ def backup(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    source = sqlite3.connect(str(kb.store.path), timeout=60)
     try:
-        source.execute("PRAGMA busy_timeout = 60000")
-        target = sqlite3.connect(str(tmp))
-        try:
-            # One step (pages=-1): a single read snapshot, consistent even while other processes commit.
-            source.backup(target)
-            target.execute("PRAGMA journal_mode = DELETE")
-            described = _describe(target, out)
-        finally:
-            target.close()
+        # One step: a single read snapshot, consistent even while other processes commit.
+        GovernanceQueries.snapshot(kb.store.path, tmp)
+        described = _describe(tmp)
     except sqlite3.Error as exc:
         tmp.unlink(missing_ok=True)
         raise KBError(f"backup to {out} failed: {exc}") from exc
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise KBError(f"backup to {out} failed: {exc.strerror or exc}") from exc
-    finally:
-        source.close()
     if described["integrity_check"] != "ok":
         tmp.unlink(missing_ok=True)
         raise KBError(f"backup copy failed its integrity check: {described['integrity_check']}")
@@ -162,14 +125,13 @@ def backup(
         **described,
     }
     _write_json_atomically(manifest_path(out), manifest)
-    with kb.store.transaction():
-        kb.store._audit(
-            by,
-            "backup",
-            None,
-            {"file": str(out), "sha256": manifest["sha256"], "counts": manifest["counts"]},
-            manifest["created_at"],
-        )
+    kb.store.record_event(
+        by,
+        "backup",
+        None,
+        {"file": str(out), "sha256": manifest["sha256"], "counts": manifest["counts"]},
+        manifest["created_at"],
+    )
     return manifest | {"manifest": str(manifest_path(out))}
 
 
@@ -192,11 +154,7 @@ def check_backup(backup_path: Path | str) -> dict[str, Any]:
                 f"{str(manifest.get('sha256'))[:12]}…): the file was changed or damaged"
             )
     try:
-        conn = sqlite3.connect(_read_only_uri(path), uri=True)
-        try:
-            described = _describe(conn, path)
-        finally:
-            conn.close()
+        described = _describe(path)
     except sqlite3.DatabaseError as exc:
         raise KBError(f"{path}: not a readable SQLite database ({exc})") from exc
     if described["integrity_check"] != "ok":
@@ -237,34 +195,25 @@ def restore(
                 os.replace(home / name, moved_to / name)
     db = home / DB_NAME
     tmp = home / f".{DB_NAME}.restore.{os.getpid()}.tmp"
-    source = sqlite3.connect(_read_only_uri(Path(backup_path)), uri=True)
-    try:
-        target = sqlite3.connect(str(tmp))
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-    finally:
-        source.close()
+    GovernanceQueries.snapshot(Path(backup_path), tmp, read_only_source=True)
     _fsync(tmp)
     os.replace(tmp, db)
     author = by.name if isinstance(by, Actor) else by
     with KnowledgeBase(home, embedder=embedder) as kb:
-        with kb.store.transaction():
-            kb.store._audit(
-                author,
-                "restore_backup",
-                None,
-                {
-                    "file": checked["file"],
-                    "sha256": checked["sha256"],
-                    "manifest_checked": checked["manifest"] is not None,
-                    "moved_aside": str(moved_to) if moved_to else None,
-                },
-                utc_now(),
-            )
+        kb.store.record_event(
+            author,
+            "restore_backup",
+            None,
+            {
+                "file": checked["file"],
+                "sha256": checked["sha256"],
+                "manifest_checked": checked["manifest"] is not None,
+                "moved_aside": str(moved_to) if moved_to else None,
+            },
+            utc_now(),
+        )
         index = kb.reindex()
-        report = kb.verify()
+        report = verify_knowledge_base(kb)
     return {
         "home": str(home),
         "file": checked["file"],

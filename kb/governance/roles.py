@@ -10,7 +10,7 @@ ROLES: tuple[str, ...] = ("operator", "engineer", "qa", "admin")
 
 # Each role can do what the roles before it can, plus its own actions.
 _OWN_ACTIONS: dict[str, frozenset[str]] = {
-    "operator": frozenset({"search", "add:cue", "add:deviation"}),
+    "operator": frozenset({"search", "feedback", "add:cue", "add:deviation"}),
     "engineer": frozenset(
         {
             "add:know_how",

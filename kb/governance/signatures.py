@@ -17,29 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from kb.governance.roles import Actor
 from kb.governance.users import authenticate, get_user
-from kb.models import KBError, NotFoundError
-from kb.storage.sqlite import Store, utc_now
+from kb.models import KBError, NotFoundError, utc_now
+from kb.storage.sqlite import Store
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
 
 MEANINGS: tuple[str, ...] = ("reviewed", "approved")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS signatures (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    target_kind TEXT NOT NULL,
-    target_id TEXT NOT NULL,
-    revision INTEGER NOT NULL,
-    content_hash TEXT NOT NULL,
-    meaning TEXT NOT NULL,
-    signer TEXT NOT NULL,
-    signer_role TEXT NOT NULL,
-    signer_full_name TEXT,
-    at TEXT NOT NULL,
-    comment TEXT
-)
-"""
+INCONSISTENT = "inconsistent:"  # marks a content hash that differs from the stored column
 
 
 @dataclass
@@ -74,59 +59,12 @@ def _store(kb: KnowledgeBase | Store) -> Store:
     return getattr(kb, "store", kb)
 
 
-def _ensure_table(store: Store) -> None:
-    exists = store.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'signatures'"
-    ).fetchone()
-    if not exists:
-        with store.transaction():
-            store.conn.execute(_SCHEMA)
-            store.conn.execute("CREATE INDEX IF NOT EXISTS signatures_target ON signatures(target_id)")
-
-
 def run_content_hash(store: Store, run_id: str) -> str:
     """Return a sha256 over a stored clustering run: its parameters, clusters, members and events."""
-    conn = store.conn
-    has_runs = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cluster_runs'"
-    ).fetchone()
-    run = (
-        conn.execute(
-            "SELECT run_id, created_at, entry_type, fingerprint, n_items, n_clusters, params, last_id_number "
-            "FROM cluster_runs WHERE run_id = ?",
-            (run_id,),
-        ).fetchone()
-        if has_runs
-        else None
-    )
-    if run is None:
+    parts = store.cluster_run_parts(run_id)
+    if parts is None:
         raise NotFoundError(f"no clustering run '{run_id}'")
     digest = hashlib.sha256()
-    parts = [
-        list(run),
-        [
-            [cid, label, size, hashlib.sha256(blob or b"").hexdigest()]
-            for cid, label, size, blob in conn.execute(
-                "SELECT cluster_id, label, size, centroid FROM clusters WHERE run_id = ? ORDER BY cluster_id",
-                (run_id,),
-            )
-        ],
-        [
-            list(r)
-            for r in conn.execute(
-                "SELECT COALESCE(cluster_id, ''), entry_id, is_representative, rep_rank FROM cluster_members "
-                "WHERE run_id = ? ORDER BY entry_id",
-                (run_id,),
-            )
-        ],
-        [
-            list(r)
-            for r in conn.execute(
-                "SELECT seq, kind, old_ids, new_ids FROM cluster_events WHERE run_id = ? ORDER BY seq",
-                (run_id,),
-            )
-        ],
-    ]
     digest.update(json.dumps(parts, ensure_ascii=False, default=str).encode("utf-8"))
     return digest.hexdigest()
 
@@ -138,7 +76,17 @@ def current_version(kb: KnowledgeBase | Store, target_id: str) -> tuple[str, str
     if target.lower().startswith("run-"):
         return "cluster_run", target, 1, run_content_hash(store, target), None, "active"
     entry = store.get(target)
-    return "entry", entry.id, entry.revision, entry.content_hash, entry.author, entry.status
+    # Recomputed from the content, never trusted from the stored column: a change behind the store's back
+    # (of the content, or of the column) makes the version match no signature.
+    content = entry.compute_hash()
+    if content != entry.content_hash:
+        content = f"{INCONSISTENT}{content}"
+    return "entry", entry.id, entry.revision, content, entry.author, entry.status
+
+
+def _wrote_any_revision(store: Store, name: str, entry_id: str, author: str | None) -> bool:
+    """Return True if this person is the entry's author or wrote any of its revisions."""
+    return any(_same_person(name, who) for who in [author, *store.revision_authors(entry_id)])
 
 
 def _same_person(name: str, author: str | None) -> bool:
@@ -156,6 +104,7 @@ def sign(
     signer: Actor | str,
     password: str,
     comment: str | None = None,
+    client: str = "local",
 ) -> Signature:
     """Sign an entry (or clustering run) as reviewed or approved, re-checking the signer's password."""
     if meaning not in MEANINGS:
@@ -163,43 +112,37 @@ def sign(
     store = _store(kb)
     name = signer.name if isinstance(signer, Actor) else signer
     kind, ident, _, _, _, _ = current_version(store, target_id)  # fail early on an unknown id
-    actor = authenticate(store, name, password, purpose=f"signature: {meaning} {ident}")
+    actor = authenticate(store, name, password, purpose=f"signature: {meaning} {ident}", client=client)
     actor.require("sign")
     account = get_user(store, actor.name)
-    _ensure_table(store)
+    store.ensure_governance_schema()
     now = utc_now()
     with store.transaction():
         # Read the version inside the write transaction: the signature binds to exactly what is stored.
         kind, ident, revision, content_hash, author, status = current_version(store, ident)
         if status != "active":
             raise KBError(f"{ident} is {status}; restore it before signing")
-        if kind == "entry" and _same_person(actor.name, author):
-            raise KBError(f"{actor.name} authored {ident}; a second person must sign it as {meaning}")
-        duplicate = store.conn.execute(
-            "SELECT id FROM signatures WHERE target_id = ? AND revision = ? AND content_hash = ? "
-            "AND meaning = ? AND signer = ?",
-            (ident, revision, content_hash, meaning, actor.name),
-        ).fetchone()
-        if duplicate:
+        if content_hash.startswith(INCONSISTENT):
+            raise KBError(f"{ident}: its content does not match its stored hash; run `tacitkb verify` first")
+        if kind == "entry" and _wrote_any_revision(store, actor.name, ident, author):
+            raise KBError(
+                f"{actor.name} authored or edited {ident}; a second person must sign it as {meaning}"
+            )
+        if store.signature_exists(ident, revision, content_hash, meaning, actor.name):
             raise KBError(f"{actor.name} already signed revision {revision} of {ident} as {meaning}")
-        cur = store.conn.execute(
-            "INSERT INTO signatures(target_kind, target_id, revision, content_hash, meaning, signer, signer_role, "
-            "signer_full_name, at, comment) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                kind,
-                ident,
-                revision,
-                content_hash,
-                meaning,
-                actor.name,
-                actor.role,
-                account.full_name if account else None,
-                now,
-                comment,
-            ),
+        signature_id = store.insert_signature(
+            kind,
+            ident,
+            revision,
+            content_hash,
+            meaning,
+            actor.name,
+            actor.role,
+            account.full_name if account else None,
+            now,
+            comment,
         )
-        signature_id = int(cur.lastrowid)
-        store._audit(
+        store.record_event(
             actor.name,
             "sign",
             ident,
@@ -235,16 +178,7 @@ def signatures_for(kb: KnowledgeBase | Store, target_id: str) -> list[Signature]
     """Return every signature of an entry or run, oldest first, each marked valid or for an earlier version."""
     store = _store(kb)
     kind, ident, revision, content_hash, _, status = current_version(store, target_id)
-    exists = store.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'signatures'"
-    ).fetchone()
-    if not exists:
-        return []
-    rows = store.conn.execute(
-        "SELECT id, signer, signer_role, meaning, at, target_id, revision, content_hash, target_kind, "
-        "signer_full_name, comment FROM signatures WHERE target_id = ? ORDER BY id",
-        (ident,),
-    ).fetchall()
+    rows = store.signature_rows(ident)
     out = []
     for row in rows:
         sig = Signature(*row)

@@ -13,8 +13,12 @@ extra part. Each entry keeps its provenance (fields.origin_site, origin_id, orig
 ext_id becomes "SITE:ext_id" so it never collides with the receiving site's own source ids), the full
 origin history goes to the transfer_provenance table, and re-importing adds nothing twice: entries are
 matched by origin site + origin id, and a newer origin revision becomes a local revision.
-The manifest itself is not signed: compare its sha256 (printed by export) out of band to rule out a
-re-hashed forgery.
+The manifest is signed with the exporting site's Ed25519 key (manifest.sig; see site_keys.py): an import
+refuses an unsigned manifest, or one signed by a key no admin registered for that site, unless the caller
+explicitly allows unsigned packages. The package id must be the format's own (32 hex digits), every
+written path is resolved and kept inside the knowledge base's transfers/ folder, and templates and
+vocabulary are only stored there for review, never activated. Members are read in bounded chunks and
+lines (MAX_LINE_BYTES, MAX_LINES), after the manifest and its signature are checked.
 """
 
 from __future__ import annotations
@@ -28,32 +32,30 @@ import zipfile
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kb.models import LINK_RELATIONS, TEXT_FIELDS, Entry, KBError, Link
-from kb.storage.sqlite import Store, utc_now
+from kb.governance import site_keys
+from kb.governance.package_reader import (
+    ENTRIES,
+    FORMAT_VERSION,
+    LINKS,
+    MANIFEST,
+    MAX_MANIFEST_BYTES,
+    MAX_REFERENCE_BYTES,
+    PACKAGE_FORMAT,
+    Package,
+    open_package,
+    read_package,
+)
+from kb.governance.site_keys import SIGNATURE_PART
+from kb.models import LINK_RELATIONS, TEXT_FIELDS, Entry, KBError, Link, utc_now
+from kb.storage.sqlite import Store
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
 
-PACKAGE_FORMAT = "tacitkb-transfer"
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-ENTRIES = "entries.jsonl"
-LINKS = "links.jsonl"
-MAX_PART_BYTES = 512 * 1024 * 1024
-MAX_PACKAGE_BYTES = 1024 * 1024 * 1024
-MAX_PARTS = 10_000
 ORIGIN_FIELDS: tuple[str, ...] = ("origin_site", "origin_id", "origin_kb", "origin_ext_id")
-
-_PROVENANCE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS transfer_provenance (
-    entry_id TEXT NOT NULL, origin_site TEXT NOT NULL, origin_id TEXT NOT NULL, origin_kb TEXT,
-    origin_revision INTEGER, origin_content_hash TEXT, package_id TEXT NOT NULL, imported_at TEXT NOT NULL,
-    imported_by TEXT, history TEXT NOT NULL, PRIMARY KEY (origin_site, origin_id, package_id)
-)
-"""
 
 
 def _sha(data: bytes) -> str:
@@ -69,17 +71,10 @@ def _jsonl(rows: list[dict[str, Any]]) -> bytes:
 def kb_identity(kb: KnowledgeBase, site: str | None = None) -> tuple[str, str]:
     """Return (site name, knowledge base uuid); the uuid is created once and kept in the meta table."""
     store = kb.store
-    row = store.conn.execute("SELECT value FROM meta WHERE key = 'kb_uuid'").fetchone()
-    if row is None:
-        with store.transaction():
-            store.conn.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('kb_uuid', ?)", (uuid.uuid4().hex,)
-            )
-        row = store.conn.execute("SELECT value FROM meta WHERE key = 'kb_uuid'").fetchone()
+    kb_id = store.meta_value("kb_uuid") or store.set_meta_default("kb_uuid", uuid.uuid4().hex)
     if not site:
-        named = store.conn.execute("SELECT value FROM meta WHERE key = 'site_name'").fetchone()
-        site = os.environ.get("TACITKB_SITE") or (named[0] if named else None) or socket.gethostname()
-    return site, row[0]
+        site = os.environ.get("TACITKB_SITE") or store.meta_value("site_name") or socket.gethostname()
+    return site, kb_id
 
 
 def export_package(
@@ -102,28 +97,15 @@ def export_package(
         kb.actor.require("transfer")
         by = kb.actor.name
     out = Path(out)
-    if out.exists() and (out.is_file() or any(out.iterdir())):
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise KBError(f"argument '--out': {out} already exists")
     store = kb.store
     site, kb_id = kb_identity(kb, site)
-    where, params = ["process = ?"], [process]
-    if step:
-        where.append("step = ?")
-        params.append(step)
-    if not include_retired:
-        where.append("status = 'active'")
-    ids = [
-        r[0]
-        for r in store.conn.execute(
-            f"SELECT id FROM entries WHERE {' AND '.join(where)} ORDER BY seq", params
-        )
-    ]
+    ids = store.entry_ids_in_scope(process, step, include_retired)
     if not ids:
-        known = [
-            r[0] for r in store.conn.execute("SELECT DISTINCT process FROM entries WHERE process IS NOT NULL")
-        ]
+        known = store.process_names()
         scope = f"process '{process}'" + (f", step '{step}'" if step else "")
-        raise KBError(f"no entries for {scope} (processes here: {', '.join(sorted(known)) or 'none'})")
+        raise KBError(f"no entries for {scope} (processes here: {', '.join(known) or 'none'})")
     entries = store.get_many(ids)
     entry_rows, revisions = [], 0
     for entry_id in ids:
@@ -133,17 +115,7 @@ def export_package(
     chosen = set(ids)
     links = [asdict(x) for x in store.all_links() if x.source in chosen and x.target in chosen]
     parts: dict[str, bytes] = {ENTRIES: _jsonl(entry_rows), LINKS: _jsonl(links), **(attachments or {})}
-    marks = ",".join("?" * len(ids))
-    fingerprints = Counter(
-        dict(
-            store.conn.execute(
-                f"SELECT fingerprint, COUNT(*) FROM vectors WHERE entry_id IN ({marks}) GROUP BY fingerprint",
-                ids,
-            ).fetchall()
-        )
-        if len(ids) < 30_000
-        else store.fingerprints()
-    )
+    fingerprints = Counter(store.fingerprints_of(ids))
     manifest = {
         "format": PACKAGE_FORMAT,
         "format_version": FORMAT_VERSION,
@@ -167,150 +139,36 @@ def export_package(
         "parts": {name: {"sha256": _sha(data), "bytes": len(data)} for name, data in sorted(parts.items())},
     }
     manifest_bytes = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True).encode()
+    signature = site_keys.sign_manifest(kb.home, manifest_bytes)
     if out.suffix.lower() == ".zip":
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(MANIFEST, manifest_bytes)
+            archive.writestr(SIGNATURE_PART, signature)
             for name, data in sorted(parts.items()):
                 archive.writestr(name, data)
         os.replace(tmp, out)
     else:
-        for name, data in {MANIFEST: manifest_bytes, **parts}.items():
+        for name, data in {MANIFEST: manifest_bytes, SIGNATURE_PART: signature, **parts}.items():
             target = out / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-    with store.transaction():
-        store._audit(
-            by,
-            "transfer_export",
-            None,
-            {
-                "package_id": manifest["package_id"],
-                "file": str(out),
-                "process": process,
-                "step": step,
-                "counts": manifest["counts"],
-                "manifest_sha256": _sha(manifest_bytes),
-            },
-            manifest["created_at"],
-        )
+    store.record_event(
+        by,
+        "transfer_export",
+        None,
+        {
+            "package_id": manifest["package_id"],
+            "file": str(out),
+            "process": process,
+            "step": step,
+            "counts": manifest["counts"],
+            "manifest_sha256": _sha(manifest_bytes),
+        },
+        manifest["created_at"],
+    )
     return manifest | {"file": str(out), "manifest_sha256": _sha(manifest_bytes)}
-
-
-# --- reading a package ----------------------------------------------------------------------------
-
-
-def _safe_name(name: str, package: Path) -> str:
-    """Return a part name if it is a plain relative path inside the package, else refuse."""
-    pure = PurePosixPath(name)
-    if (
-        not name
-        or "\\" in name
-        or "\x00" in name
-        or pure.is_absolute()
-        or ".." in pure.parts
-        or (pure.parts and ":" in pure.parts[0])
-    ):
-        raise KBError(f"package {package}: part name '{name}' is not a plain relative path; refused")
-    return str(pure)
-
-
-def read_package(path: Path | str) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """Return (manifest, parts) of a package after checking every part against the manifest's sha256."""
-    path = Path(path)
-    parts: dict[str, bytes] = {}
-    if path.is_file():
-        if not zipfile.is_zipfile(path):
-            raise KBError(f"package {path}: not a zip file")
-        try:
-            with zipfile.ZipFile(path) as archive:
-                infos = [i for i in archive.infolist() if not i.is_dir()]
-                if len(infos) > MAX_PARTS:
-                    raise KBError(f"package {path}: {len(infos)} parts, more than {MAX_PARTS}")
-                if sum(i.file_size for i in infos) > MAX_PACKAGE_BYTES:
-                    raise KBError(f"package {path}: larger than {MAX_PACKAGE_BYTES // 2**20} MiB unpacked")
-                for info in infos:
-                    name = _safe_name(info.filename, path)
-                    if info.file_size > MAX_PART_BYTES:
-                        raise KBError(
-                            f"package {path}: part '{name}' is larger than {MAX_PART_BYTES // 2**20} MiB"
-                        )
-                    if name in parts:
-                        raise KBError(f"package {path}: part '{name}' appears twice; refused")
-                    with archive.open(info) as fh:
-                        data = fh.read(MAX_PART_BYTES + 1)
-                    if len(data) > MAX_PART_BYTES:
-                        raise KBError(
-                            f"package {path}: part '{name}' is larger than {MAX_PART_BYTES // 2**20} MiB"
-                        )
-                    parts[name] = data
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
-            raise KBError(f"package {path}: damaged zip file ({exc})") from exc
-    elif path.is_dir():
-        total = 0
-        for file in sorted(path.rglob("*")):
-            if file.is_symlink():
-                raise KBError(f"package {path}: part '{file.relative_to(path)}' is a symbolic link; refused")
-            if not file.is_file():
-                continue
-            name = _safe_name(file.relative_to(path).as_posix(), path)
-            total += file.stat().st_size
-            if total > MAX_PACKAGE_BYTES or len(parts) >= MAX_PARTS:
-                raise KBError(f"package {path}: too large")
-            parts[name] = file.read_bytes()
-    else:
-        raise KBError(f"package {path}: no such file or folder")
-    if MANIFEST not in parts:
-        raise KBError(f"package {path}: no {MANIFEST}; not a TacitKB transfer package")
-    try:
-        manifest = json.loads(parts.pop(MANIFEST).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise KBError(f"package {path}: {MANIFEST} is not valid JSON ({exc})") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != PACKAGE_FORMAT:
-        raise KBError(f"package {path}: {MANIFEST} is not a TacitKB transfer manifest")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise KBError(
-            f"package {path}: format version {manifest.get('format_version')} (this TacitKB reads {FORMAT_VERSION})"
-        )
-    listed = manifest.get("parts")
-    if not isinstance(listed, dict) or ENTRIES not in listed or LINKS not in listed:
-        raise KBError(f"package {path}: {MANIFEST} does not list {ENTRIES} and {LINKS}")
-    for name in sorted(listed):
-        spec = listed[name]
-        if name not in parts:
-            raise KBError(f"package {path}: part '{name}' listed in the manifest is missing; refused")
-        if not isinstance(spec, dict) or _sha(parts[name]) != spec.get("sha256"):
-            raise KBError(
-                f"package {path}: part '{name}' does not match the sha256 in the manifest "
-                "(changed or damaged after export); refused"
-            )
-    extra = sorted(set(parts) - set(listed))
-    if extra:
-        raise KBError(f"package {path}: part '{extra[0]}' is not listed in the manifest; refused")
-    for key in ("site", "kb_id", "package_id"):
-        if not isinstance(manifest.get(key), str) or not manifest[key]:
-            raise KBError(f"package {path}: {MANIFEST} has no '{key}'")
-    return manifest, parts
-
-
-def _lines(parts: dict[str, bytes], name: str, package: Path) -> list[tuple[int, dict[str, Any]]]:
-    try:
-        text = parts[name].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise KBError(f"package {package}: {name} is not UTF-8 ({exc})") from exc
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise KBError(f"package {package}: {name} line {number}: not valid JSON ({exc})") from exc
-        if not isinstance(row, dict):
-            raise KBError(f"package {package}: {name} line {number}: not a JSON object")
-        rows.append((number, row))
-    return rows
 
 
 def _draft(
@@ -322,6 +180,9 @@ def _draft(
     if not isinstance(data, dict) or not isinstance(data.get("id"), str):
         raise KBError(f"{where}: no entry object with an id")
     values = {k: data.get(k) for k in TEXT_FIELDS if data.get(k) not in (None, "")}
+    for key, value in values.items():
+        if not isinstance(value, str):
+            raise KBError(f"{where}: field '{key}': must be text, not {type(value).__name__}")
     fields = data.get("fields") or {}
     tags = data.get("tags") or []
     if not isinstance(fields, dict):
@@ -340,55 +201,73 @@ def _draft(
         Store.check_entry(entry)
     except (TypeError, KBError) as exc:
         raise KBError(f"{where}: {exc}") from exc
+    history = row.get("history") or []
+    revision = data.get("revision")
+    # The origin's revision number is only what its own history proves: revisions 1..n, one per step.
+    if not isinstance(history, list) or [
+        h.get("revision") if isinstance(h, dict) else None for h in history
+    ] != list(range(1, len(history) + 1)):
+        raise KBError(f"{where}: field 'history': not a run of revisions 1..n")
+    if not isinstance(revision, int) or isinstance(revision, bool) or revision != len(history):
+        raise KBError(
+            f"{where}: field 'revision': {revision!r}, but the history shows {len(history)} revisions; refused"
+        )
     origin |= {
         "package_id_in": data["id"],
-        "revision": data.get("revision"),
+        "revision": revision,
         "content_hash": data.get("content_hash"),
         "status": data.get("status"),
-        "history": row.get("history") or [],
+        "history": history,
     }
     return entry, origin
 
 
-def _ensure_provenance(store: Store) -> None:
-    exists = store.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'transfer_provenance'"
-    ).fetchone()
-    if not exists:
-        with store.transaction():
-            store.conn.execute(_PROVENANCE_SCHEMA)
+def import_package(
+    kb: KnowledgeBase, path: Path | str, *, author: str | None, allow_unsigned: bool = False
+) -> dict[str, Any]:
+    """Import a verified, signed transfer package idempotently, keeping provenance and recreating links.
 
-
-def _known_origins(store: Store) -> dict[tuple[str, str], str]:
-    rows = store.conn.execute(
-        "SELECT id, json_extract(fields, '$.origin_site'), json_extract(fields, '$.origin_id') FROM entries "
-        "WHERE json_extract(fields, '$.origin_id') IS NOT NULL ORDER BY seq"
-    ).fetchall()
-    return {(site, origin_id): entry_id for entry_id, site, origin_id in rows if site}
-
-
-def import_package(kb: KnowledgeBase, path: Path | str, *, author: str | None) -> dict[str, Any]:
-    """Import a verified transfer package idempotently, keeping provenance and recreating links."""
+    The manifest must be signed by a key an admin registered for its site, unless `allow_unsigned`
+    (an explicit, audited choice).
+    """
     if kb.actor is not None:
         kb.actor.require("transfer")
         author = kb.actor.name
     path = Path(path)
-    manifest, parts = read_package(path)
     store = kb.store
+
+    def check_signature(site: str, manifest_bytes: bytes, signature: bytes | None) -> str | None:
+        try:
+            return site_keys.verify_manifest(store, site, manifest_bytes, signature)
+        except KBError:
+            if allow_unsigned:
+                return None
+            raise
+
+    manifest, package = open_package(path, check_signature)
+    try:
+        signed_by = _signed_key(store, manifest, package)
+        drafts = [_draft(row, manifest, number, path) for number, row in package.lines(ENTRIES)]
+        link_rows = list(package.lines(LINKS))
+        parts = {
+            n: package.read(n, MAX_REFERENCE_BYTES)
+            for n in manifest["parts"]
+            if n.startswith("templates/") or n.startswith("vocabulary")
+        }
+    finally:
+        package.close()
     local_site, local_kb = kb_identity(kb)
-    drafts = [_draft(row, manifest, number, path) for number, row in _lines(parts, ENTRIES, path)]
-    link_rows = _lines(parts, LINKS, path)
     package_ids = {origin["package_id_in"] for _, origin in drafts}
     for number, row in link_rows:
         if row.get("relation") not in LINK_RELATIONS:
             raise KBError(f"package {path}: {LINKS} line {number}: unknown relation '{row.get('relation')}'")
         if row.get("source") not in package_ids or row.get("target") not in package_ids:
             raise KBError(f"package {path}: {LINKS} line {number}: links an entry that is not in the package")
-    _ensure_provenance(store)
+    store.ensure_governance_schema()
     reason = f"transfer package {manifest['package_id']} from {manifest['site']}"
 
     # Plan outside the write lock (encoding is slow); the plan is re-checked inside the transaction.
-    known = _known_origins(store)
+    known = store.known_origins()
     new: list[tuple[Entry, dict[str, Any]]] = []
     changed: list[tuple[str, Entry, dict[str, Any]]] = []
     for entry, origin in drafts:
@@ -405,7 +284,7 @@ def import_package(kb: KnowledgeBase, path: Path | str, *, author: str | None) -
     outcome: Counter[str] = Counter()
     now = utc_now()
     with kb.lock, store.transaction():
-        known = _known_origins(store)
+        known = store.known_origins()
         id_map: dict[str, str] = {}
         pairs: list[tuple[Entry, Any]] = []
         to_insert: list[tuple[Entry, dict[str, Any], Any]] = []
@@ -434,10 +313,7 @@ def import_package(kb: KnowledgeBase, path: Path | str, *, author: str | None) -
             if local.status != "active":
                 outcome["retired_here"] += 1
                 continue
-            seen = store.conn.execute(
-                "SELECT MAX(origin_revision) FROM transfer_provenance WHERE origin_site = ? AND origin_id = ?",
-                (origin["origin_site"], origin["origin_id"]),
-            ).fetchone()[0]
+            seen = store.highest_origin_revision(origin["origin_site"], origin["origin_id"])
             if seen is not None and origin["revision"] is not None and int(origin["revision"]) <= int(seen):
                 outcome["kept_local_edit"] += 1
                 continue
@@ -471,10 +347,10 @@ def import_package(kb: KnowledgeBase, path: Path | str, *, author: str | None) -
             if source is None or target is None or source == target:
                 outcome["links_skipped"] += 1
                 continue
-            before = store.conn.total_changes
+            before = store.total_changes()
             store.add_link(Link(source, row["relation"], target, author=author, note=row.get("note")))
-            linked += int(store.conn.total_changes > before)
-        store._audit(
+            linked += int(store.total_changes() > before)
+        store.record_event(
             author,
             "transfer_import",
             None,
@@ -489,6 +365,7 @@ def import_package(kb: KnowledgeBase, path: Path | str, *, author: str | None) -
                 "updated": outcome["updated"],
                 "unchanged": outcome["unchanged"],
                 "links_added": linked,
+                "signed_by_key": signed_by,
             },
             now,
         )
@@ -514,6 +391,21 @@ def import_package(kb: KnowledgeBase, path: Path | str, *, author: str | None) -
     }
 
 
+def _signed_key(store: Store, manifest: dict[str, Any], package: Package) -> str | None:
+    """Return the key id that signed the manifest (None for an unsigned package let in explicitly)."""
+    if SIGNATURE_PART not in package.sizes:
+        return None
+    try:
+        return site_keys.verify_manifest(
+            store,
+            manifest["site"],
+            package.read(MANIFEST, MAX_MANIFEST_BYTES),
+            package.read(SIGNATURE_PART, 4096),
+        )
+    except KBError:
+        return None
+
+
 def _provenance(
     store: Store,
     entry_id: str,
@@ -522,22 +414,7 @@ def _provenance(
     now: str,
     author: str | None,
 ) -> None:
-    store.conn.execute(
-        "INSERT OR REPLACE INTO transfer_provenance(entry_id, origin_site, origin_id, origin_kb, origin_revision, "
-        "origin_content_hash, package_id, imported_at, imported_by, history) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (
-            entry_id,
-            origin["origin_site"],
-            origin["origin_id"],
-            origin["origin_kb"],
-            origin["revision"],
-            origin["content_hash"],
-            manifest["package_id"],
-            now,
-            author,
-            json.dumps(origin["history"], ensure_ascii=False, default=str),
-        ),
-    )
+    store.put_provenance(entry_id, origin, manifest["package_id"], now, author)
 
 
 def _keep_reference_parts(kb: KnowledgeBase, manifest: dict[str, Any], parts: dict[str, bytes]) -> str | None:
@@ -545,9 +422,14 @@ def _keep_reference_parts(kb: KnowledgeBase, manifest: dict[str, Any], parts: di
     reference = {n: d for n, d in parts.items() if n.startswith("templates/") or n.startswith("vocabulary")}
     if not reference:
         return None
-    folder = kb.home / "transfers" / manifest["package_id"]
+    root = (kb.home / "transfers").resolve()
+    folder = (root / manifest["package_id"]).resolve()
+    if folder.parent != root:  # the id shape was checked; this guards the path itself
+        raise KBError(f"package id {manifest['package_id']!r} points outside {root}; refused")
     for name, data in reference.items():
-        target = folder / name
+        target = (folder / name).resolve()
+        if not target.is_relative_to(folder):
+            raise KBError(f"package part '{name}' points outside {folder}; refused")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -556,12 +438,7 @@ def _keep_reference_parts(kb: KnowledgeBase, manifest: dict[str, Any], parts: di
 
 def origin_history(kb: KnowledgeBase, entry_id: str) -> list[dict[str, Any]]:
     """Return the revisions an imported entry had at its origin site (from the newest package)."""
-    _ensure_provenance(kb.store)
-    row = kb.store.conn.execute(
-        "SELECT history FROM transfer_provenance WHERE entry_id = ? ORDER BY imported_at DESC LIMIT 1",
-        (entry_id.upper(),),
-    ).fetchone()
-    return json.loads(row[0]) if row else []
+    return kb.store.newest_origin_history(entry_id.upper())
 
 
 def is_package(path: Path | str) -> bool:

@@ -14,14 +14,15 @@ import re
 import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from kb.governance.roles import ROLES, Actor, PermissionDenied, actions_of
-from kb.models import KBError
-from kb.storage.sqlite import Store, utc_now
+from kb.models import KBError, utc_now
+from kb.storage.sqlite import Store
+from kb.storage.sqlite_governance import secret_digest
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
@@ -36,35 +37,9 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 HASHER = PasswordHasher()
 _dummy_hash: tuple[PasswordHasher, str] | None = None
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    name TEXT PRIMARY KEY COLLATE NOCASE,
-    full_name TEXT,
-    role TEXT NOT NULL,
-    password_hash TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'active',
-    failed_attempts INTEGER NOT NULL DEFAULT 0,
-    locked_until TEXT,
-    created_at TEXT NOT NULL,
-    created_by TEXT,
-    updated_at TEXT NOT NULL,
-    password_changed_at TEXT NOT NULL,
-    last_login_at TEXT
-)
-"""
-_COLUMNS = (
-    "name",
-    "full_name",
-    "role",
-    "status",
-    "failed_attempts",
-    "locked_until",
-    "created_at",
-    "created_by",
-    "updated_at",
-    "password_changed_at",
-    "last_login_at",
-)
+# A client (a terminal user, a browser session) may fail this often per window, whatever names it tries.
+CLIENT_FAILURE_LIMIT = 20
+CLIENT_WINDOW = timedelta(minutes=15)
 
 
 class AuthError(KBError):
@@ -119,25 +94,13 @@ def store_of(kb_or_store: KnowledgeBase | Store) -> Store:
     return store
 
 
-def _has_table(store: Store) -> bool:
-    row = store.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users'").fetchone()
-    return row is not None
-
-
 def ensure_table(store: Store) -> None:
-    """Create the users table if it is missing (in its own IMMEDIATE transaction)."""
-    if _has_table(store):
-        return
-    with store.transaction():
-        store.conn.execute(_SCHEMA)
+    """Create the governance tables (accounts among them) if they are missing."""
+    store.ensure_governance_schema()
 
 
 def _row(store: Store, name: str) -> tuple[User, str] | None:
-    if not _has_table(store):
-        return None
-    row = store.conn.execute(
-        f"SELECT {', '.join(_COLUMNS)}, password_hash FROM users WHERE name = ?", (name,)
-    ).fetchone()
+    row = store.user_row(name)
     if row is None:
         return None
     return User(*row[:-1]), row[-1]
@@ -192,8 +155,7 @@ def _check_role(role: str) -> str:
 
 def _event(store: Store, actor: str | None, action: str, details: dict[str, Any], at: str) -> None:
     """Write one audit event about an account (inside the caller's transaction)."""
-    # TODO(lead): a public Store.record_event(actor, action, entry_id, details) would replace _audit.
-    store._audit(actor, action, None, details, at)
+    store.record_event(actor, action, None, details, at)
 
 
 def _require_admin(store: Store, by: Actor | None) -> User:
@@ -212,9 +174,7 @@ def _require_admin(store: Store, by: Actor | None) -> User:
 
 
 def _active_admins(store: Store) -> int:
-    return store.conn.execute(
-        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND status = 'active'"
-    ).fetchone()[0]
+    return store.count_active_admins()
 
 
 def _get_for_change(store: Store, name: str) -> User:
@@ -229,8 +189,7 @@ def _get_for_change(store: Store, name: str) -> User:
 
 def users_exist(kb_or_store: KnowledgeBase | Store) -> bool:
     """Return True when at least one account exists (then roles come from accounts)."""
-    store = store_of(kb_or_store)
-    return _has_table(store) and store.conn.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+    return store_of(kb_or_store).count_users() > 0
 
 
 def get_user(kb_or_store: KnowledgeBase | Store, name: str) -> User | None:
@@ -241,11 +200,7 @@ def get_user(kb_or_store: KnowledgeBase | Store, name: str) -> User | None:
 
 def list_users(kb_or_store: KnowledgeBase | Store) -> list[User]:
     """Return every account (active and disabled), by name."""
-    store = store_of(kb_or_store)
-    if not _has_table(store):
-        return []
-    rows = store.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM users ORDER BY name COLLATE NOCASE")
-    return [User(*r) for r in rows.fetchall()]
+    return [User(*r) for r in store_of(kb_or_store).user_rows()]
 
 
 def create_user(
@@ -266,7 +221,7 @@ def create_user(
     ensure_table(store)
     now = utc_now()
     with store.transaction():
-        first = store.conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+        first = store.count_users() == 0
         if first:
             if role != "admin":
                 raise KBError("the first account must be an admin (--role admin): it manages the others")
@@ -275,16 +230,19 @@ def create_user(
             creator = _require_admin(store, by).name
         if _row(store, name) is not None:
             raise KBError(f"an account named '{name}' already exists (accounts are never deleted)")
-        store.conn.execute(
-            "INSERT INTO users(name, full_name, role, password_hash, status, failed_attempts, created_at, "
-            "created_by, updated_at, password_changed_at) VALUES (?,?,?,?,'active',0,?,?,?,?)",
-            (name, full_name, role, password_hash, now, creator, now, now),
-        )
+        store.insert_user(name, full_name, role, password_hash, now, creator)
         _event(
             store,
             creator or name,
             "user_create",
-            {"user": name, "role": role, "full_name": full_name, "first_account": first},
+            {
+                "user": name,
+                "role": role,
+                "full_name": full_name,
+                "first_account": first,
+                "status": "active",
+                "password": secret_digest(password_hash),  # binds the stored hash to the chain
+            },
             now,
         )
     user = get_user(store, name)
@@ -292,54 +250,71 @@ def create_user(
     return user
 
 
-def _refuse(store: Store, name: str, purpose: str, why: str, at: str, message: str) -> NoReturn:
-    """Record a refused login as an audit event, then raise AuthError with the user-facing message."""
-    with store.transaction():
-        _event(store, name, "login_failed", {"user": name, "purpose": purpose, "why": why}, at)
-    raise AuthError(message)
+def _window_start(now: datetime) -> str:
+    return _stamp(now - CLIENT_WINDOW)
 
 
 def authenticate(
-    kb_or_store: KnowledgeBase | Store, name: str, password: str, *, purpose: str = "login"
+    kb_or_store: KnowledgeBase | Store,
+    name: str,
+    password: str,
+    *,
+    purpose: str = "login",
+    client: str = "local",
 ) -> Actor:
-    """Return the Actor for a correct name and password; count failures and lock after five."""
+    """Return the Actor for a correct name and password; count failures and lock after five.
+
+    Every attempt is counted *before* the (slow) hash check, in one write transaction, so parallel guesses
+    cannot slip past the limit; every refusal (unknown name, disabled, locked, wrong) costs one hash check,
+    so timing does not tell them apart. Unknown names are never written to the audit trail (a password
+    typed into the name field must not end up there); they count against the client's limit only.
+    """
     store = store_of(kb_or_store)
     if not users_exist(store):
         raise AuthError("there are no user accounts yet: create the first admin with `tacitkb users create`")
-    found = _row(store, name)
+    ensure_table(store)
+    now = _now()
+    at = _stamp(now)
+    client_key = f"client:{client}"
+    with store.transaction():
+        client_failures = store.count_client_failure(client_key, at, _window_start(now))
+        found = _row(store, name)
+        failures = 0
+        if found is not None and client_failures <= CLIENT_FAILURE_LIMIT:
+            account = found[0]
+            if account.status == "active" and not account.is_locked(now):
+                failures = store.count_failed_attempt(account.name)
+    if client_failures > CLIENT_FAILURE_LIMIT:
+        _burn_time(password)
+        raise AuthError(
+            f"too many failed logins from this client ({CLIENT_FAILURE_LIMIT} in "
+            f"{int(CLIENT_WINDOW.total_seconds() // 60)} minutes); wait, or ask an admin"
+        )
     if found is None:
         _burn_time(password)
-        _refuse(store, name, purpose, "unknown user", utc_now(), "wrong user name or password")
+        raise AuthError("wrong user name or password")
     account, password_hash = found
-    now = _now()
-    if account.status != "active":
-        _refuse(
-            store,
-            account.name,
-            purpose,
-            "disabled",
-            _stamp(now),
-            f"account '{account.name}' is disabled; ask an admin",
-        )
-    if account.is_locked(now):
-        _refuse(
-            store,
-            account.name,
-            purpose,
-            "locked",
-            _stamp(now),
-            f"account '{account.name}' is locked until {account.locked_until} after {MAX_FAILED_ATTEMPTS} "
-            "failed attempts; try again later or ask an admin to unlock it",
+    if account.status != "active" or account.is_locked(now) or failures > MAX_FAILED_ATTEMPTS:
+        _burn_time(password)  # the same cost as a wrong password
+        why = "disabled" if account.status != "active" else "locked"
+        with store.transaction():
+            _event(
+                store,
+                account.name,
+                "login_failed",
+                {"user": account.name, "purpose": purpose, "why": why},
+                at,
+            )
+        if why == "disabled":
+            raise AuthError(f"account '{account.name}' is disabled; ask an admin")
+        until = account.locked_until or "the lockout ends"
+        raise AuthError(
+            f"account '{account.name}' is locked until {until} after {MAX_FAILED_ATTEMPTS} "
+            "failed attempts; try again later or ask an admin to unlock it"
         )
     if not _verify(password_hash, password):
-        at = _stamp(now)
+        locked_until = None
         with store.transaction():
-            store.conn.execute(
-                "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE name = ?", (account.name,)
-            )
-            failures = store.conn.execute(
-                "SELECT failed_attempts FROM users WHERE name = ?", (account.name,)
-            ).fetchone()[0]
             _event(
                 store,
                 account.name,
@@ -347,13 +322,9 @@ def authenticate(
                 {"user": account.name, "purpose": purpose, "why": "wrong password", "failures": failures},
                 at,
             )
-            locked_until = None
             if failures >= MAX_FAILED_ATTEMPTS:
                 locked_until = _stamp(now + LOCKOUT)
-                store.conn.execute(
-                    "UPDATE users SET failed_attempts = 0, locked_until = ?, updated_at = ? WHERE name = ?",
-                    (locked_until, at, account.name),
-                )
+                store.lock_user(account.name, locked_until, at)
                 _event(
                     store,
                     account.name,
@@ -366,16 +337,14 @@ def authenticate(
                 f"wrong user name or password; account '{account.name}' is now locked until {locked_until}"
             )
         raise AuthError("wrong user name or password")
-    at = _stamp(now)
     new_hash = _hash_password(password) if HASHER.check_needs_rehash(password_hash) else None
     with store.transaction():
-        store.conn.execute(
-            "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login_at = ? WHERE name = ?",
-            (at, account.name),
-        )
+        store.record_login(account.name, at, new_hash)
+        store.forgive_client_failure(client_key)  # the attempt was counted up front; it was not a failure
+        details: dict[str, Any] = {"user": account.name, "purpose": purpose}
         if new_hash:
-            store.conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (new_hash, account.name))
-        _event(store, account.name, "login", {"user": account.name, "purpose": purpose}, at)
+            details["password"] = secret_digest(new_hash)
+        _event(store, account.name, "login", details, at)
     return Actor(account.name, account.role)
 
 
@@ -400,12 +369,14 @@ def change_password(
     now = utc_now()
     with store.transaction():
         actor = account.name if own else _require_admin(store, by).name
-        store.conn.execute(
-            "UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ?, "
-            "failed_attempts = 0, locked_until = NULL WHERE name = ?",
-            (new_hash, now, now, account.name),
+        store.set_password_hash(account.name, new_hash, now)
+        _event(
+            store,
+            actor,
+            "user_password",
+            {"user": account.name, "reset_by_admin": not own, "password": secret_digest(new_hash)},
+            now,
         )
-        _event(store, actor, "user_password", {"user": account.name, "reset_by_admin": not own}, now)
 
 
 def set_role(
@@ -422,9 +393,7 @@ def set_role(
             return account
         if account.role == "admin" and account.status == "active" and _active_admins(store) <= 1:
             raise KBError(f"'{account.name}' is the last active admin; make another admin first")
-        store.conn.execute(
-            "UPDATE users SET role = ?, updated_at = ? WHERE name = ?", (role, now, account.name)
-        )
+        store.set_user_role(account.name, role, now)
         _event(
             store,
             admin.name,
@@ -446,9 +415,7 @@ def _set_status(store: Store, name: str, status: str, by: Actor, reason: str) ->
             raise KBError(f"account '{account.name}' is already {status}")
         if status == "disabled" and account.role == "admin" and _active_admins(store) <= 1:
             raise KBError(f"'{account.name}' is the last active admin; it cannot be disabled")
-        store.conn.execute(
-            "UPDATE users SET status = ?, updated_at = ? WHERE name = ?", (status, now, account.name)
-        )
+        store.set_user_status(account.name, status, now)
         action = "user_disable" if status == "disabled" else "user_enable"
         _event(store, admin.name, action, {"user": account.name, "reason": reason}, now)
     return _get_for_change(store, name)
@@ -471,10 +438,7 @@ def unlock(kb_or_store: KnowledgeBase | Store, name: str, *, by: Actor) -> User:
     with store.transaction():
         admin = _require_admin(store, by)
         account = _get_for_change(store, name)
-        store.conn.execute(
-            "UPDATE users SET locked_until = NULL, failed_attempts = 0, updated_at = ? WHERE name = ?",
-            (now, account.name),
-        )
+        store.unlock_user(account.name, now)
         _event(store, admin.name, "user_unlock", {"user": account.name}, now)
     return _get_for_change(store, name)
 

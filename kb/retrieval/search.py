@@ -2,80 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
 
 import numpy as np
 
-from kb.models import ENTRY_TYPES, Hit, KBError
+from kb.models import Hit, KBError, SearchFilters, format_id
 from kb.retrieval.embed import Embedder
 from kb.retrieval.keyword_index import KeywordIndex, stem, words
+from kb.retrieval.learning import Learned
 from kb.retrieval.vector_index import VectorIndex
-from kb.storage.sqlite import Store, format_id
+from kb.storage.base import Store
 
 SEARCH_MODES = ("hybrid", "dense", "keyword")
 FUSIONS = ("rrf", "linear")
+NORMALISATIONS = ("minmax", "max", "zscore")
 RRF_K = 60
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
-
-
-@dataclass
-class SearchFilters:
-    """Metadata filters; each set field narrows the candidates before ranking, never after."""
-
-    types: list[str] = field(default_factory=list)
-    process: str | None = None
-    step: str | None = None
-    site: str | None = None
-    since: str | None = None
-    until: str | None = None
-    status: str = "active"
-    tags: list[str] = field(default_factory=list)
-
-    def is_empty(self) -> bool:
-        """Return True when only the default status filter is set."""
-        return not (
-            self.types or self.process or self.step or self.site or self.since or self.until or self.tags
-        )
-
-    def sql(self) -> tuple[str, list[object]]:
-        """Return a WHERE clause over table alias `e` and its parameters."""
-        where, params = ["e.status = ?"], [self.status]
-        if self.types:
-            bad = [t for t in self.types if t not in ENTRY_TYPES]
-            if bad:
-                raise KBError(
-                    f"argument '--type': unknown type '{bad[0]}' (expected one of {', '.join(ENTRY_TYPES)})"
-                )
-            where.append(f"e.type IN ({','.join('?' * len(self.types))})")
-            params.extend(self.types)
-        for column in ("process", "step", "site"):
-            value = getattr(self, column)
-            if value:
-                where.append(f"e.{column} = ? COLLATE NOCASE")
-                params.append(value)
-        if self.since:
-            where.append("e.occurred_at >= ?")
-            params.append(_parse_day(self.since, "--since").isoformat())
-        if self.until:
-            # Inclusive of the whole `until` day, whether occurred_at holds a date or a timestamp.
-            where.append("e.occurred_at < ?")
-            params.append((_parse_day(self.until, "--until") + timedelta(days=1)).isoformat())
-        for tag in self.tags:
-            where.append("EXISTS (SELECT 1 FROM json_each(e.tags) WHERE json_each.value = ?)")
-            params.append(tag)
-        return " AND ".join(where), params
-
-
-def _parse_day(value: str, argument: str) -> date:
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError as exc:
-        raise KBError(f"argument '{argument}': '{value}' is not a date (use YYYY-MM-DD)") from exc
 
 
 # Function words match nearly every entry; left in an OR query they only add noise to BM25 ranks.
@@ -182,12 +126,7 @@ def highlight(text: str, query: str) -> str:
 
 def allowed_seqs(store: Store, filters: SearchFilters) -> np.ndarray:
     """Return the sequence numbers of every entry that passes the filters."""
-    where, params = filters.sql()
-    # One JSON array instead of a Python tuple per row: half the time for 10k rows.
-    row = store.conn.execute(
-        f"SELECT json_group_array(e.seq) FROM entries e WHERE {where}", params
-    ).fetchone()
-    return np.array(json.loads(row[0]), dtype=np.int64)
+    return store.filter_seqs(filters)
 
 
 def best_sentence(text: str, query: str, limit: int = 240) -> str:
@@ -221,15 +160,28 @@ def hybrid_search(
     mode: str = "hybrid",
     fusion: str = "rrf",
     alpha: float = 0.5,
+    rrf_k: int | None = None,
+    norm: str = "minmax",
     expand: Callable[[str], str] | None = None,
     query_vector: np.ndarray | None = None,
     exclude: set[int] | None = None,
+    learned: Learned | None = None,
 ) -> list[Hit]:
-    """Return the top-k entries for a query, fusing keyword and semantic ranks under the filters."""
+    """Return the top-k entries for a query, fusing keyword and semantic ranks under the filters.
+
+    `alpha` is the dense leg's share in both fusions (0.5: both legs count the same, plain RRF);
+    `learned` adds the boost from earlier judgments of similar queries (None or empty: no change).
+    """
     if mode not in SEARCH_MODES:
         raise KBError(f"argument 'mode': unknown mode '{mode}' (expected one of {', '.join(SEARCH_MODES)})")
     if fusion not in FUSIONS:
         raise KBError(f"argument 'fusion': unknown fusion '{fusion}' (expected one of {', '.join(FUSIONS)})")
+    if norm not in NORMALISATIONS:
+        raise KBError(
+            f"argument 'norm': unknown normalisation '{norm}' (expected one of {', '.join(NORMALISATIONS)})"
+        )
+    if not 0.0 <= alpha <= 1.0:
+        raise KBError(f"argument 'alpha': must be between 0 and 1, got {alpha}")
     if k < 1:
         raise KBError(f"argument '-k': must be at least 1, got {k}")
     filters = filters or SearchFilters()
@@ -243,8 +195,12 @@ def hybrid_search(
     if mode in ("hybrid", "keyword"):
         keyword = keyword_ranks(keywords, keyword_query, allowed, depth)
     dense_seqs, dense_sims = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    if mode in ("hybrid", "dense") and (query.strip() or query_vector is not None):
-        vector = query_vector if query_vector is not None else embedder.encode([query])[0]
+    vector = query_vector
+    # The learned boost needs the query's vector even in keyword mode; with no judgments it is skipped.
+    wants_vector = mode in ("hybrid", "dense") or (learned is not None and bool(learned))
+    if wants_vector and vector is None and query.strip():
+        vector = embedder.encode([query])[0]
+    if mode in ("hybrid", "dense") and vector is not None:
         dense_seqs, dense_sims = index.search(vector, depth, allowed)
 
     kw_rank = {s: i + 1 for i, (s, _) in enumerate(x for x in keyword if x[0] not in exclude)}
@@ -253,10 +209,28 @@ def hybrid_search(
     dn_rank = {s: i + 1 for i, (s, _) in enumerate(dn)}
     dn_score = dict(dn)
 
-    scores = _fuse(kw_rank, kw_score, dn_rank, dn_score, fusion, alpha)
+    fused = fuse(kw_rank, kw_score, dn_rank, dn_score, fusion, alpha, rrf_k or RRF_K, norm)
+    scores, boosts = dict(fused), {}
+    if learned and vector is not None:
+        # Entries judged for similar queries: helped ones may join the candidates (only if the filters
+        # and the indexes, which hold active entries only, let them), not-relevant ones sink.
+        boosts = {s: b for s, b in learned.boosts(vector).items() if s not in exclude}
+        joining = [s for s, b in boosts.items() if b.value > 0 and s not in scores]
+        if allowed is not None:
+            joining = [s for s in joining if s in set(allowed.tolist())]
+        if joining:
+            live = store.get_many([format_id(s) for s in joining])
+            joining = [s for s in joining if format_id(s) in live and live[format_id(s)].status == "active"]
+        boosts = {s: b for s, b in boosts.items() if s in scores or s in joining}
+        scale = max(fused.values(), default=0.0) or 1.0
+        # An entry neither leg found starts as the last candidate, then takes its boost like the others.
+        floor = min(fused.values(), default=0.0)
+        for seq, boost in boosts.items():
+            scores[seq] = scores.get(seq, floor) + learned.weight * boost.value * scale
     ranked = sorted(scores, key=lambda s: (-scores[s], s))[:k]
     entries = store.get_many([format_id(s) for s in ranked])
     links = store.links_for([format_id(s) for s in ranked])
+    wanted = set(query_terms(query)) if query.strip() else set()
     hits = []
     for position, seq in enumerate(ranked, start=1):
         entry = entries[format_id(seq)]
@@ -264,6 +238,16 @@ def hybrid_search(
         snippet = best_sentence(entry.text, query)
         if seq in kw_rank:
             snippet = highlight(snippet, query)
+        explain: dict[str, object] = {
+            # Only the keyword leg's candidates can have matched words worth showing (the others ranked
+            # below its depth); skipping the rest keeps the explanation off the latency budget.
+            "matched_words": matched_words(entry.search_text(), wanted) if seq in kw_rank else [],
+            "semantic_similarity": None if seq not in dn_score else round(dn_score[seq], 4),
+            "keyword_score": None if seq not in kw_rank else round(kw_score[seq], 4),
+            "fused_score": round(fused.get(seq, 0.0), 6),
+        }
+        if seq in boosts:
+            explain["judgment_boost"] = boosts[seq].to_dict()
         hits.append(
             Hit(
                 entry=entry,
@@ -274,36 +258,61 @@ def hybrid_search(
                 semantic_score=dn_score.get(seq),
                 snippet=snippet,
                 links=links.get(entry.id, []),
+                explain=explain,
             )
         )
     return hits
 
 
-def _fuse(
+def matched_words(text: str, wanted: set[str]) -> list[str]:
+    """Return the words of a text that share a stem with the query terms (first spelling of each stem)."""
+    out: dict[str, str] = {}
+    for word in dict.fromkeys(words(text)):  # each distinct word once: stemming is the cost
+        root = stem(word)
+        if root in wanted and root not in out:
+            out[root] = word
+    return list(out.values())
+
+
+def fuse(
     kw_rank: dict[int, int],
     kw_score: dict[int, float],
     dn_rank: dict[int, int],
     dn_score: dict[int, float],
-    fusion: str,
-    alpha: float,
+    fusion: str = "rrf",
+    alpha: float = 0.5,
+    rrf_k: int = RRF_K,
+    norm: str = "minmax",
 ) -> dict[int, float]:
-    """Return a fused score per candidate (higher is better)."""
+    """Return a fused score per candidate (higher is better); alpha is the dense leg's share."""
     candidates = set(kw_rank) | set(dn_rank)
     if fusion == "rrf":
+        # Weights 2*alpha and 2*(1 - alpha): alpha = 0.5 gives plain RRF's scores exactly.
+        wd, wk = 2 * alpha, 2 * (1 - alpha)
         return {
-            s: (1 / (RRF_K + kw_rank[s]) if s in kw_rank else 0.0)
-            + (1 / (RRF_K + dn_rank[s]) if s in dn_rank else 0.0)
+            s: (wk / (rrf_k + kw_rank[s]) if s in kw_rank else 0.0)
+            + (wd / (rrf_k + dn_rank[s]) if s in dn_rank else 0.0)
             for s in candidates
         }
+    kw = normalise({s: kw_score[s] for s in kw_rank}, norm)
+    dn = normalise({s: dn_score[s] for s in dn_rank}, norm)
+    # A candidate missing from one leg gets that leg's floor (0 after min-max / max scaling).
+    floor_kw = min(kw.values(), default=0.0) if norm == "zscore" else 0.0
+    floor_dn = min(dn.values(), default=0.0) if norm == "zscore" else 0.0
+    return {s: alpha * dn.get(s, floor_dn) + (1 - alpha) * kw.get(s, floor_kw) for s in candidates}
 
-    # Linear: min-max normalised BM25 and cosine, weighted by alpha (dense share).
-    def normalise(values: dict[int, float]) -> dict[int, float]:
-        if not values:
-            return {}
-        lo, hi = min(values.values()), max(values.values())
-        span = hi - lo or 1.0
-        return {s: (v - lo) / span for s, v in values.items()}
 
-    kw = normalise({s: kw_score[s] for s in kw_rank})
-    dn = normalise({s: dn_score[s] for s in dn_rank})
-    return {s: alpha * dn.get(s, 0.0) + (1 - alpha) * kw.get(s, 0.0) for s in candidates}
+def normalise(values: dict[int, float], norm: str = "minmax") -> dict[int, float]:
+    """Return one leg's scores on a common scale: min-max to [0, 1], divided by the maximum, or z-scores."""
+    if not values:
+        return {}
+    arr = np.array(list(values.values()), dtype=np.float64)
+    if norm == "max":
+        top = float(arr.max()) or 1.0
+        return {s: v / top for s, v in values.items()}
+    if norm == "zscore":
+        mean, std = float(arr.mean()), float(arr.std()) or 1.0
+        return {s: (v - mean) / std for s, v in values.items()}
+    lo, hi = float(arr.min()), float(arr.max())
+    span = hi - lo or 1.0
+    return {s: (v - lo) / span for s, v in values.items()}

@@ -6,13 +6,11 @@ SQLite's lock (with a busy timeout) instead of losing rows, and a failed batch l
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,68 +18,27 @@ import numpy as np
 import sqlite_utils
 
 from kb.models import (
-    EDITABLE_FIELDS,
-    ENTRY_TYPES,
-    LINK_RELATIONS,
-    TEXT_FIELDS,
     Entry,
     KBError,
     Link,
     NotFoundError,
     Revision,
+    SearchFilters,
+    parse_id,
 )
-
-SCHEMA_VERSION = 2  # 2: no FTS5 table (keyword search moved to kb/retrieval/keyword_index.py)
-# Column order of the entries table: ids, the caller's fields, then what the store maintains.
-ENTRY_COLUMNS: tuple[str, ...] = (
-    "seq", "id", *TEXT_FIELDS, "tags", "fields", "created_at", "updated_at", "status", "revision", "content_hash",
-    "changed_version",
-)  # fmt: skip
-FILTER_COLUMNS: tuple[str, ...] = ("type", "process", "step", "site", "status")
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS entries (
-    seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, ext_id TEXT, type TEXT NOT NULL,
-    title TEXT NOT NULL, text TEXT NOT NULL, process TEXT, step TEXT, site TEXT,
-    scale TEXT, equipment TEXT, batch TEXT, occurred_at TEXT, severity TEXT,
-    root_cause TEXT, author TEXT, tags TEXT NOT NULL DEFAULT '[]',
-    fields TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'active', revision INTEGER NOT NULL DEFAULT 1,
-    content_hash TEXT NOT NULL, changed_version INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS entries_ext_id ON entries(ext_id);
-CREATE INDEX IF NOT EXISTS entries_hash ON entries(content_hash);
-CREATE INDEX IF NOT EXISTS entries_changed ON entries(changed_version);
-CREATE INDEX IF NOT EXISTS entries_filter ON entries(status, type, process, step, site);
-CREATE INDEX IF NOT EXISTS entries_occurred ON entries(occurred_at);
-DROP INDEX IF EXISTS entries_site;
-DROP INDEX IF EXISTS entries_step;
-DROP INDEX IF EXISTS entries_process;
-CREATE INDEX IF NOT EXISTS entries_by_site ON entries(site COLLATE NOCASE, status);
-CREATE INDEX IF NOT EXISTS entries_by_step ON entries(step COLLATE NOCASE, status);
-CREATE INDEX IF NOT EXISTS entries_by_process ON entries(process COLLATE NOCASE, status);
-CREATE INDEX IF NOT EXISTS entries_type ON entries(type, status);
-CREATE TABLE IF NOT EXISTS revisions (
-    entry_id TEXT NOT NULL, revision INTEGER NOT NULL, action TEXT NOT NULL, author TEXT,
-    at TEXT NOT NULL, reason TEXT, changes TEXT NOT NULL,
-    PRIMARY KEY (entry_id, revision)
-);
-CREATE TABLE IF NOT EXISTS links (
-    source TEXT NOT NULL, relation TEXT NOT NULL, target TEXT NOT NULL, author TEXT,
-    created_at TEXT NOT NULL, note TEXT, PRIMARY KEY (source, relation, target)
-);
-CREATE INDEX IF NOT EXISTS links_target ON links(target);
-CREATE TABLE IF NOT EXISTS vectors (
-    entry_id TEXT NOT NULL, fingerprint TEXT NOT NULL, dim INTEGER NOT NULL,
-    vector BLOB NOT NULL, content_hash TEXT NOT NULL, PRIMARY KEY (entry_id, fingerprint)
-);
-CREATE TABLE IF NOT EXISTS audit_events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL,
-    entry_id TEXT, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
-);
-"""
+from kb.storage import schema
+from kb.storage.base import (
+    ENTRY_COLUMNS,
+    GENESIS_HASH,
+    blob_to_vector,
+    event_hash,
+    vector_to_blob,
+)
+from kb.storage.entry_writes import AuditEvent, EntryWrites, RevisionRow
+from kb.storage.sqlite_analytics import AnalyticsQueries
+from kb.storage.sqlite_feedback import FeedbackQueries
+from kb.storage.sqlite_governance import GovernanceQueries
+from kb.storage.sqlite_workshops import WorkshopQueries
 
 
 def storage_error(exc: sqlite3.Error, path: Path) -> KBError:
@@ -105,50 +62,8 @@ def storage_error(exc: sqlite3.Error, path: Path) -> KBError:
     return KBError(f"{path}: database error: {exc}")
 
 
-GENESIS_HASH = "0" * 64
-
-
-def event_hash(at: str, actor: str | None, action: str, entry_id: str | None, details: Any, prev: str) -> str:
-    """Return the hash an audit event carries: sha256 of its body, which includes the previous hash."""
-    body = json.dumps(
-        {"at": at, "actor": actor, "action": action, "entry_id": entry_id, "details": details, "prev": prev},
-        sort_keys=True,
-        ensure_ascii=False,
-        default=str,
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
-def utc_now() -> str:
-    """Return the current UTC time as ISO 8601 with microseconds and a Z."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def format_id(seq: int) -> str:
-    """Return the human-friendly id for a sequence number (KB-000123)."""
-    return f"KB-{seq:06d}"
-
-
-def parse_id(entry_id: str) -> int:
-    """Return the sequence number inside an entry id, or raise NotFoundError."""
-    text = entry_id.strip().upper()
-    if text.startswith("KB-") and text[3:].isdigit():
-        return int(text[3:])
-    raise NotFoundError(f"'{entry_id}' is not an entry id (expected the form KB-000123)")
-
-
-def vector_to_blob(vector: np.ndarray) -> bytes:
-    """Return a float32 vector as little-endian bytes for storage."""
-    return np.asarray(vector, dtype="<f4").tobytes()
-
-
-def blob_to_vector(blob: bytes) -> np.ndarray:
-    """Return the float32 vector stored in a blob."""
-    return np.frombuffer(blob, dtype="<f4")
-
-
-class Store:
-    """Opens the database (WAL, busy timeout, migrations) and does every write to entries."""
+class SQLiteStore(GovernanceQueries, AnalyticsQueries, FeedbackQueries, WorkshopQueries, EntryWrites):
+    """The embedded Store: one SQLite file (WAL, busy timeout, migrations); every write to entries."""
 
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 30_000) -> None:
         self.path = Path(path)
@@ -178,24 +93,33 @@ class Store:
     # -- schema -----------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
+        """Apply the migrations this database has not had yet, all in one transaction."""
         with self.transaction():
-            # One statement at a time: executescript() would commit our transaction early.
-            for statement in filter(str.strip, _SCHEMA.split(";")):
-                self.conn.execute(statement)
-            if self.db["entries_fts"].exists():
-                # Schema 1 kept an FTS5 table in sync by triggers; keyword search is now the in-memory
-                # BM25 index (kb/retrieval/keyword_index.py), so the table and its triggers only slowed writes.
-                for trigger in ("entries_ai", "entries_ad", "entries_au"):
-                    self.conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-                self.conn.execute("DROP TABLE entries_fts")
-            self.conn.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-            self.conn.execute(
-                "UPDATE meta SET value = ? WHERE key = 'schema_version' AND value != ?",
-                (str(SCHEMA_VERSION), str(SCHEMA_VERSION)),
-            )
-            self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('version', '0')")
+            self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            applied = self.schema_version()
+            for migration in schema.pending(applied):
+                # One statement at a time: executescript() would commit our transaction early.
+                for statement in migration.sqlite:
+                    self.conn.execute(statement)
+            if applied < schema.LATEST:
+                self.set_meta("schema_version", str(schema.LATEST))
+
+    def schema_version(self) -> int:
+        """Return the last migration applied to this database (0 for a new file)."""
+        value = self.get_meta("schema_version")
+        return int(value) if value is not None else 0
+
+    def get_meta(self, key: str) -> str | None:
+        """Return a value of the key/value meta table, or None."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str, *, overwrite: bool = True) -> str:
+        """Store a meta value (or keep the existing one when overwrite is False); return the stored value."""
+        with self.transaction():
+            verb = "INSERT OR REPLACE" if overwrite else "INSERT OR IGNORE"
+            self.conn.execute(f"{verb} INTO meta(key, value) VALUES (?, ?)", (key, value))
+            return self.get_meta(key) or value
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -264,10 +188,7 @@ class Store:
     def get_many(self, entry_ids: Sequence[str]) -> dict[str, Entry]:
         """Return the entries with these ids, keyed by id (unknown ids are left out)."""
         out: dict[str, Entry] = {}
-        ids = list(dict.fromkeys(entry_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(list(dict.fromkeys(entry_ids))):
             cur = self.conn.execute(
                 f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries WHERE id IN ({marks})", chunk
             )
@@ -355,10 +276,7 @@ class Store:
     def links_for(self, entry_ids: Sequence[str]) -> dict[str, list[Link]]:
         """Return the links of many entries at once, keyed by entry id."""
         out: dict[str, list[Link]] = {i: [] for i in entry_ids}
-        ids = list(out)
-        for start in range(0, len(ids), 400):
-            chunk = ids[start : start + 400]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(list(out), 400):
             cur = self.conn.execute(
                 "SELECT source, relation, target, author, created_at, note FROM links "
                 f"WHERE source IN ({marks}) OR target IN ({marks}) ORDER BY source, relation, target",
@@ -377,6 +295,37 @@ class Store:
             "SELECT source, relation, target, author, created_at, note FROM links ORDER BY source, relation, target"
         )
         return [Link(*row) for row in cur.fetchall()]
+
+    def filter_seqs(self, filters: SearchFilters) -> np.ndarray:
+        """Return the sequence numbers of every entry that passes the filters."""
+        where, params = _filter_sql(filters)
+        # One JSON array instead of a Python tuple per row: half the time for 10k rows.
+        row = self.conn.execute(
+            f"SELECT json_group_array(e.seq) FROM entries e WHERE {where}", params
+        ).fetchone()
+        return np.array(json.loads(row[0]), dtype=np.int64)
+
+    def stats_counts(self) -> dict[str, Any]:
+        """Return active counts by type, process and site, and the number of links and revisions."""
+
+        def group(column: str) -> dict[str, int]:
+            rows = self.conn.execute(
+                f"SELECT COALESCE({column}, '(none)'), COUNT(*) FROM entries WHERE status = 'active' "
+                f"GROUP BY 1 ORDER BY 2 DESC, 1"
+            )
+            return dict(rows.fetchall())
+
+        return {
+            "by_type": group("type"),
+            "by_process": group("process"),
+            "by_site": group("site"),
+            "links": self.conn.execute("SELECT COUNT(*) FROM links").fetchone()[0],
+            "revisions": self.conn.execute("SELECT COUNT(*) FROM revisions").fetchone()[0],
+        }
+
+    def integrity_check(self) -> str:
+        """Return 'ok', or what SQLite's own integrity check found."""
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
 
     # -- vectors ----------------------------------------------------------------------------------
 
@@ -405,10 +354,7 @@ class Store:
     def vectors_for(self, entry_ids: Sequence[str], fingerprint: str) -> dict[str, np.ndarray]:
         """Return the stored vectors of some entries (current content only), keyed by id."""
         out: dict[str, np.ndarray] = {}
-        ids = list(entry_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(list(entry_ids)):
             cur = self.conn.execute(
                 "SELECT v.entry_id, v.vector FROM vectors v JOIN entries e ON e.id = v.entry_id "
                 f"WHERE v.fingerprint = ? AND v.content_hash = e.content_hash AND v.entry_id IN ({marks})",
@@ -459,8 +405,17 @@ class Store:
     # -- writing ----------------------------------------------------------------------------------
 
     def _next_seq(self) -> int:
+        # Called only inside a write transaction: BEGIN IMMEDIATE holds SQLite's single write lock, so no
+        # other writer can read the same MAX before this one commits.
         row = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM entries").fetchone()
         return int(row[0]) + 1
+
+    def append_event(
+        self, actor: str | None, action: str, entry_id: str | None, details: dict[str, Any], at: str
+    ) -> None:
+        """Append one audit event chained by hash to the previous one (inside the caller's transaction)."""
+        with self.transaction():
+            self._audit(actor, action, entry_id, details, at)
 
     def _audit(
         self, actor: str | None, action: str, entry_id: str | None, details: dict[str, Any], at: str
@@ -493,196 +448,71 @@ class Store:
         cols = ("seq", "at", "actor", "action", "entry_id", "details", "prev_hash", "hash")
         return [dict(zip(cols, r, strict=True)) | {"details": json.loads(r[5])} for r in cur.fetchall()]
 
-    @staticmethod
-    def check_entry(entry: Entry) -> None:
-        """Raise KBError naming the field if an entry cannot be stored."""
-        if entry.type not in ENTRY_TYPES:
-            raise KBError(
-                f"field 'type': unknown type '{entry.type}' (expected one of {', '.join(ENTRY_TYPES)})"
-            )
-        if not isinstance(entry.text, str) or not entry.text.strip():
-            raise KBError("field 'text': empty or whitespace-only text")
-        if not isinstance(entry.tags, list) or not all(isinstance(t, str) for t in entry.tags):
-            raise KBError("field 'tags': must be a list of strings")
-        if not isinstance(entry.fields, dict):
-            raise KBError("field 'fields': must be an object")
+    # -- row primitives for the shared write rules (kb/storage/entry_writes.py) ------------------------
 
-    def insert(
-        self, entries: Sequence[Entry], *, author: str | None, reason: str | None = None
-    ) -> list[Entry]:
-        """Insert new entries in one transaction, with revision 1 and an audit event each."""
-        for entry in entries:
-            self.check_entry(entry)
-        now = utc_now()
-        stored: list[Entry] = []
-        with self.transaction():
-            seq = self._next_seq()
-            version = self._bump_version()
-            for entry in entries:
-                entry.id = format_id(seq)
-                entry.title = entry.title or default_title(entry.text)
-                entry.author = entry.author or author
-                entry.created_at = entry.updated_at = now
-                entry.status = "active"
-                entry.revision = 1
-                entry.content_hash = entry.compute_hash()
-                row = self._entry_row(entry, seq, version)
-                self.conn.execute(
-                    f"INSERT INTO entries({', '.join(ENTRY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})",
-                    row,
-                )
-                changes = {
-                    k: {"old": None, "new": v}
-                    for k, v in _editable_values(entry).items()
-                    if v not in (None, "", [], {})
-                }
-                self._write_revision(entry.id, 1, "create", author, now, reason, changes)
-                self._audit(author, "create", entry.id, {"revision": 1, "reason": reason}, now)
-                stored.append(entry)
-                seq += 1
-        return stored
-
-    def update(self, entry_id: str, changes: dict[str, Any], *, author: str | None, reason: str) -> Entry:
-        """Apply field changes to an entry as a new revision (old and new values recorded)."""
-        if not reason or not reason.strip():
-            raise KBError("argument 'reason': a reason is required for every edit")
-        unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
-        if unknown:
-            raise KBError(
-                f"field '{unknown[0]}': not an editable field (editable: {', '.join(EDITABLE_FIELDS)})"
-            )
-        with self.transaction():
-            entry = self.get(entry_id)
-            if entry.status != "active":
-                raise KBError(f"{entry_id} is retired; it cannot be edited")
-            before = _editable_values(entry)
-            for key, value in changes.items():
-                setattr(entry, key, value)
-            self.check_entry(entry)
-            after = _editable_values(entry)
-            diff = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
-            if not diff:
-                return entry
-            now = utc_now()
-            entry.revision += 1
-            entry.updated_at = now
-            entry.content_hash = entry.compute_hash()
-            version = self._bump_version()
-            self.conn.execute(
-                f"UPDATE entries SET {', '.join(f'{c} = ?' for c in ENTRY_COLUMNS if c not in ('id', 'seq'))} WHERE id = ?",
-                [
-                    v
-                    for c, v in zip(
-                        ENTRY_COLUMNS, self._entry_row(entry, parse_id(entry.id), version), strict=True
-                    )
-                    if c not in ("id", "seq")
-                ]
-                + [entry.id],
-            )
-            self._write_revision(entry.id, entry.revision, "edit", author, now, reason, diff)
-            self._audit(
-                author,
-                "edit",
-                entry.id,
-                {"revision": entry.revision, "reason": reason, "fields": sorted(diff)},
-                now,
-            )
-        return entry
-
-    def set_status(self, entry_id: str, status: str, *, author: str | None, reason: str) -> Entry:
-        """Retire (or restore) an entry with a reason; nothing is ever hard-deleted."""
-        if not reason or not reason.strip():
-            raise KBError("argument 'reason': a reason is required to retire or restore an entry")
-        with self.transaction():
-            entry = self.get(entry_id)
-            if entry.status == status:
-                raise KBError(f"{entry_id} is already {status}")
-            now = utc_now()
-            old = entry.status
-            entry.status = status
-            entry.revision += 1
-            entry.updated_at = now
-            version = self._bump_version()
-            self.conn.execute(
-                "UPDATE entries SET status = ?, revision = ?, updated_at = ?, changed_version = ? WHERE id = ?",
-                (status, entry.revision, now, version, entry.id),
-            )
-            action = "retire" if status == "retired" else "restore"
-            self._write_revision(
-                entry.id, entry.revision, action, author, now, reason, {"status": {"old": old, "new": status}}
-            )
-            self._audit(author, action, entry.id, {"revision": entry.revision, "reason": reason}, now)
-        return entry
-
-    def add_link(self, link: Link) -> Link:
-        """Store a link between two existing entries (idempotent)."""
-        if link.relation not in LINK_RELATIONS:
-            raise KBError(
-                f"argument 'relation': unknown relation '{link.relation}' (expected one of {', '.join(LINK_RELATIONS)})"
-            )
-        if link.source == link.target:
-            raise KBError(f"an entry cannot be linked to itself ({link.source})")
-        with self.transaction():
-            self.get(link.source)
-            self.get(link.target)
-            link.created_at = link.created_at or utc_now()
-            cur = self.conn.execute(
-                "INSERT OR IGNORE INTO links(source, relation, target, author, created_at, note) VALUES (?,?,?,?,?,?)",
-                (link.source, link.relation, link.target, link.author, link.created_at, link.note),
-            )
-            if cur.rowcount:
-                self._audit(
-                    link.author,
-                    "link",
-                    link.source,
-                    {"relation": link.relation, "target": link.target},
-                    link.created_at,
-                )
-        return link
-
-    def _write_revision(
-        self,
-        entry_id: str,
-        revision: int,
-        action: str,
-        author: str | None,
-        at: str,
-        reason: str | None,
-        changes: dict,
-    ) -> None:
-        self.conn.execute(
-            "INSERT INTO revisions(entry_id, revision, action, author, at, reason, changes) VALUES (?,?,?,?,?,?,?)",
-            (
-                entry_id,
-                revision,
-                action,
-                author,
-                at,
-                reason,
-                json.dumps(changes, ensure_ascii=False, default=str),
-            ),
+    def _insert_entry_rows(self, rows: list[list[Any]]) -> None:
+        self.conn.executemany(
+            f"INSERT INTO entries({', '.join(ENTRY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})",
+            rows,
         )
 
-    @staticmethod
-    def _entry_row(entry: Entry, seq: int, version: int) -> list[Any]:
-        values = {
-            **{c: getattr(entry, c, None) for c in ENTRY_COLUMNS if c not in ("seq", "changed_version")},
-            "seq": seq,
-            "changed_version": version,
-            "tags": json.dumps(entry.tags, ensure_ascii=False),
-            "fields": json.dumps(entry.fields, ensure_ascii=False, sort_keys=True, default=str),
-        }
-        return [values[c] for c in ENTRY_COLUMNS]
+    def _update_entry_columns(self, entry_id: str, values: dict[str, Any]) -> None:
+        self.conn.execute(
+            f"UPDATE entries SET {', '.join(f'{c} = ?' for c in values)} WHERE id = ?",
+            [*values.values(), entry_id],
+        )
+
+    def _insert_revision_rows(self, rows: list[RevisionRow]) -> None:
+        self.conn.executemany(
+            "INSERT INTO revisions(entry_id, revision, action, author, at, reason, changes) VALUES (?,?,?,?,?,?,?)",
+            rows,
+        )
+
+    def _append_events(self, events: list[AuditEvent]) -> None:
+        for event in events:
+            self._audit(*event)
+
+    def _insert_link_row(self, link: Link) -> bool:
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO links(source, relation, target, author, created_at, note) VALUES (?,?,?,?,?,?)",
+            (link.source, link.relation, link.target, link.author, link.created_at, link.note),
+        )
+        return bool(cur.rowcount)
 
 
-def _editable_values(entry: Entry) -> dict[str, Any]:
-    return {k: getattr(entry, k) for k in EDITABLE_FIELDS}
+def _in_chunks(values: list[Any], size: int = 500) -> Iterator[tuple[list[Any], str]]:
+    """Yield (chunk, '?,?,...') pieces of a list, small enough for SQLite's limit on parameters."""
+    for start in range(0, len(values), size):
+        chunk = values[start : start + size]
+        yield chunk, ",".join("?" * len(chunk))
 
 
-def default_title(text: str, limit: int = 80) -> str:
-    """Return a title made from the first line of a text, cut at a word boundary."""
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    if len(first) <= limit:
-        return first
-    cut = first[:limit].rsplit(" ", 1)[0]
-    return cut + "…"
+def _filter_sql(filters: SearchFilters) -> tuple[str, list[object]]:
+    """Return a WHERE clause over table alias `e` and its parameters for a SearchFilters."""
+    where, params = ["e.status = ?"], [filters.status]
+    types = filters.checked_types()
+    if types:
+        where.append(f"e.type IN ({','.join('?' * len(types))})")
+        params.extend(types)
+    for column in ("process", "step", "site"):
+        value = getattr(filters, column)
+        if value:
+            # COLLATE NOCASE matches the filter indexes (kb/storage/schema.py), so filters use them.
+            where.append(f"e.{column} = ? COLLATE NOCASE")
+            params.append(value)
+    since, before = filters.since_day(), filters.before_day()
+    if since:
+        where.append("e.occurred_at >= ?")
+        params.append(since)
+    if before:
+        # Inclusive of the whole `until` day, whether occurred_at holds a date or a timestamp.
+        where.append("e.occurred_at < ?")
+        params.append(before)
+    for tag in filters.tags:
+        where.append("EXISTS (SELECT 1 FROM json_each(e.tags) WHERE json_each.value = ?)")
+        params.append(tag)
+    return " AND ".join(where), params
+
+
+# The name the rest of the code used before the Store protocol; the class is the SQLite backend.
+Store = SQLiteStore

@@ -30,6 +30,7 @@ def run(tmp_path, embedder):
             raise result.exception
         return result.exit_code, result.output
 
+    assert invoke("init")[0] == 0
     return invoke
 
 

@@ -34,6 +34,7 @@ def run(tmp_path, embedder):
             raise result.exception
         return result.exit_code, result.output
 
+    assert invoke("init")[0] == 0
     invoke.home = home
     return invoke
 
@@ -181,6 +182,7 @@ def test_console_script_entry_point(tmp_path):
     assert exe, "the tacitkb console script is installed with the package"
     (tmp_path / "x.csv").write_text(CSV)
     env = {**os.environ, "TACITKB_HOME": str(tmp_path / "kb"), "TACITKB_USER": "script"}
+    subprocess.run([exe, "init"], env=env, check=True, capture_output=True)
     subprocess.run([exe, "import", str(tmp_path / "x.csv")], env=env, check=True, capture_output=True)
     done = subprocess.run(
         [exe, "search", "filter blocked", "--json", "-k", "1"],

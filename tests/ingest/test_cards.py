@@ -9,15 +9,14 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from ingest.cards import (
+from ingest.failure_patterns import (
     SIMILARITY_FLOOR,
-    ConditionNormaliser,
     failure_pattern_of,
-    step_state_card,
     suggest_failure_pattern,
     sync_failure_tags,
     tag_failure_pattern,
 )
+from ingest.state_cards import ConditionNormaliser, step_state_card
 from ingest.templates import TemplateValidationError, fill_template, load_templates
 from ingest.vocabulary import load_vocabulary
 from kb.models import KBError

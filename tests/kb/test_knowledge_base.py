@@ -11,6 +11,7 @@ from kb.files import meta_path
 from kb.knowledge_base import KnowledgeBase
 from kb.models import MAX_TEXT_CHARS, KBError
 from kb.retrieval.keyword_index import FORMAT
+from kb.storage import schema
 
 DEV = {
     "type": "deviation",
@@ -186,9 +187,7 @@ def test_schema_1_database_loses_its_fts5_table_and_keeps_its_entries(tmp_path, 
     with KnowledgeBase(home, embedder=embedder) as base:
         names = {r[0] for r in base.store.conn.execute("SELECT name FROM sqlite_master")}
         assert not {"entries_fts", "entries_ai", "entries_au", "entries_ad"} & names
-        assert (
-            base.store.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
-        )
+        assert base.store.schema_version() == schema.LATEST
         base.add(CUE, author="ana")  # writes work without the old triggers
         assert [h.entry.id for h in base.search("orange medium", k=1)] == ["KB-000003"]
 

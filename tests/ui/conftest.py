@@ -128,5 +128,5 @@ def texts(at: AppTest) -> str:
 
 
 def unescape(text: str) -> str:
-    """Remove Markdown escapes so assertions can use plain text."""
-    return text.replace("\\", "")
+    """Remove Markdown escapes (and the word joiners that stop autolinks) so assertions can use plain text."""
+    return text.replace("\\", "").replace("\u2060", "")

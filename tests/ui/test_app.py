@@ -19,7 +19,7 @@ def test_login_is_asked_once_and_kept(open_app, ui_home):
     assert at.title[0].value == "Log in to TacitKB"
     assert not at.sidebar.button, "no page and no sidebar before logging in"
     at.button(key="login_submit").click().run()  # empty name
-    assert "Enter your account name and password." in [e.value for e in at.error]
+    assert "Enter your account name and password." in [unescape(e.value) for e in at.error]
     at.text_input(key="login_name").input("Ben.de.Boer")
     at.text_input(key="login_password").input(PASSWORD)
     at.button(key="login_submit").click().run()

@@ -74,6 +74,37 @@ def create_accounts(home: Path) -> None:
         base.close()
 
 
+# Issue 16 item 7: user-supplied fields that Markdown would turn into an image fetch, a link or a colour.
+HOSTILE_HOST = "127.0.0.9"
+HOSTILE_TITLE = f"![x](http://{HOSTILE_HOST}/title.png) [login here](http://{HOSTILE_HOST}/phish) :red[ALERT]"
+HOSTILE = {
+    "type": "deviation",
+    "title": HOSTILE_TITLE,
+    "text": "Glowing tubing clamp hostile-marker-zebra after the transfer panel was swapped",
+    "process": "LVV",
+    "site": f"<img src=http://{HOSTILE_HOST}/site.png>",
+    "batch": f"[batch](http://{HOSTILE_HOST}/batch)",
+}
+
+
+def shown(text: str) -> str:
+    """Return text as the app shows it: a word joiner after http/www/@ keeps GFM from making links."""
+    return re.sub(r"(?i)\b(https?|www)(?=[:.])|(@)", lambda m: (m.group(1) or m.group(2)) + "\u2060", text)
+
+
+def create_hostile_entries(home: Path, embedder) -> dict[str, str]:
+    """A deviation whose title, site, batch and author are Markdown attacks, and a fix linked to it."""
+    from kb.knowledge_base import KnowledgeBase
+
+    with KnowledgeBase(home, embedder=embedder) as base:
+        bad = base.add(dict(HOSTILE), author=f"[boss](http://{HOSTILE_HOST}/author)")
+        fix = base.add(
+            {"type": "fix", "text": "Clamp replaced with the validated part", "process": "LVV"}, author="x"
+        )
+        base.link(bad.id, "fixed_by", fix.id, author="x")
+        return {"bad": bad.id, "fix": fix.id}
+
+
 def free_port() -> int:
     """Return a free TCP port on localhost."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -97,13 +128,14 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None
 
 
 @pytest.fixture(scope="module")
-def server(sample_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+def server(sample_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[dict]:
     """A Streamlit server over a copy of the sample knowledge base; yields url, start time and log path."""
     chromium_path()
     pytest.importorskip("playwright.sync_api", reason="E2E BROWSER TEST SKIPPED: pip install playwright")
     home = tmp_path_factory.mktemp("e2e") / "kb"
     shutil.copytree(sample_kb_dir, home)
     create_accounts(home)
+    hostile = create_hostile_entries(home, embedder)
     port = free_port()
     log_path = home.parent / "streamlit.log"
     env = {**os.environ, "TACITKB_HOME": str(home), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -130,7 +162,13 @@ def server(sample_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)
-        yield {"url": url, "started": started, "log": log_path, "healthy_s": time.monotonic() - started}
+        yield {
+            "url": url,
+            "started": started,
+            "log": log_path,
+            "healthy_s": time.monotonic() - started,
+            "hostile": hostile,
+        }
     finally:
         proc.terminate()
         try:
@@ -309,3 +347,58 @@ def test_browser_journey(server: dict, browser_page) -> None:
         f"{first_page_s:.1f} s after process start; app: model load {loads} s, first page {first} s"
     )
     assert len(loads) == 1, f"the model must load exactly once per process, log says {loads}"
+
+
+def test_hostile_fields_render_as_plain_text_on_every_page(server: dict, browser_page) -> None:
+    page = browser_page
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url) if HOSTILE_HOST in request.url else None)
+    bad, fix = server["hostile"]["bad"], server["hostile"]["fix"]
+
+    def no_markup_from_data() -> None:
+        assert page.locator(f"img[src*='{HOSTILE_HOST}']").count() == 0
+        assert page.locator(f"a[href*='{HOSTILE_HOST}']").count() == 0
+
+    def find(query: str, entry_id: str) -> None:
+        go(page, "Search")
+        box = textbox(page, "Describe the problem in your own words")
+        box.fill(query)
+        box.press("Enter")
+        settle(page)
+        page.get_by_role("button", name=f"Open {entry_id}").first.wait_for()
+
+    try:
+        page.goto(server["url"])  # a new session: the login form first
+        textbox(page, "Account name").wait_for(state="visible")
+        settle(page)
+        textbox(page, "Account name").fill(USER)
+        page.locator("input[type=password]").first.fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        settle(page)
+        textbox(page, "What you noticed").wait_for(state="visible")
+        # Search results: the hostile title is shown as typed, with the snippet and the fix's link.
+        find("glowing tubing clamp hostile-marker-zebra", bad)
+        page.get_by_text(shown(HOSTILE_TITLE), exact=False).first.wait_for()
+        no_markup_from_data()
+        # The entry itself: title, meta line (site, batch), author, as literal text.
+        page.get_by_role("button", name=f"Open {bad}").first.click()
+        settle(page)
+        page.get_by_role("heading", name=re.compile(re.escape(bad))).wait_for()
+        page.get_by_text(shown(HOSTILE_TITLE)).first.wait_for()
+        page.get_by_text(shown(f"by [boss](http://{HOSTILE_HOST}/author)"), exact=False).first.wait_for()
+        page.get_by_text(shown(HOSTILE["site"]), exact=False).first.wait_for()
+        no_markup_from_data()
+        # The linked fix shows the hostile title among its links.
+        find("Clamp replaced with the validated part", fix)
+        page.get_by_role("button", name=f"Open {fix}").first.click()
+        settle(page)
+        page.get_by_role("heading", name=re.compile(re.escape(fix))).wait_for()
+        page.get_by_text(shown(HOSTILE_TITLE), exact=False).first.wait_for()
+        no_markup_from_data()
+        for title in ("Deviation clusters and drift", "Coverage", "Quick log"):
+            go(page, title)
+            no_markup_from_data()
+    except Exception:
+        shot(page, "hostile-failure.png")
+        raise
+    assert fetched == [], f"the browser fetched from the attacker's host: {fetched}"

@@ -78,9 +78,11 @@ def test_jsonl_with_a_broken_line(open_app, check_kb):
 
 
 def test_import_needs_a_role_that_may_import(open_app):
-    at = upload(open_app("import_data", user=("Otto", "operator")), "floor_notes.csv", CSV.encode())
-    assert at.button(key="imp_go").disabled
+    # Issue 16 item 6: the role is checked before any upload is taken (and so before any file is parsed).
+    at = open_app("import_data", user=("Otto", "operator"))
+    assert_clean(at)
     assert any("your role (operator) may not import files" in w.value for w in at.warning)
+    assert not at.get("file_uploader") and not at.metric
 
 
 def test_path_like_upload_name_is_refused(open_app):

@@ -108,7 +108,7 @@ def test_operator_cannot_retire_even_when_the_page_offers_it(open_app, check_kb,
     at.button(key=f"status_btn_{entry.id}").click().run()
     assert_clean(at)
     # ...but the write is refused on the server, with the account's real role.
-    assert any("your role (operator) may not retire entries" in e.value for e in at.error), [
+    assert any("your role (operator) may not retire entries" in unescape(e.value) for e in at.error), [
         e.value for e in at.error
     ]
     assert check_kb.get(entry.id).status == "active"
@@ -123,7 +123,7 @@ def test_qa_signs_with_password_and_signatures_are_listed(open_app, check_kb):
     at.selectbox(key=f"sig_meaning_{entry.id}").select("approved")
     at.text_input(key=f"sig_password_{entry.id}").input("wrong password!")
     at.button(key=f"sig_btn_{entry.id}").click().run()
-    assert any("Not signed: wrong user name or password" in e.value for e in at.error)
+    assert any("Not signed: wrong user name or password" in unescape(e.value) for e in at.error)
     assert signatures_for(check_kb, entry.id) == []
     at.selectbox(key=f"sig_meaning_{entry.id}").select("approved")
     at.text_input(key=f"sig_password_{entry.id}").input(PASSWORD)

@@ -39,7 +39,12 @@ def test_qa_table_timeline_map_and_report(open_app):
     assert_clean(at)
     assert len(at.dataframe) >= 1
     table = at.dataframe[0].value
-    assert {"cluster", "label", "size", "CAM", "LEI", "trend", "signals"} <= set(table.columns)
+    # Name or label first, then the top sites in one column (a record may have hundreds of sites).
+    assert {"cluster", "name or label", "family", "size", "top sites", "trend", "signals"} <= set(
+        table.columns
+    )
+    assert list(table.columns)[:2] == ["cluster", "name or label"]
+    assert all("LEI" in v or "CAM" in v for v in table["top sites"])
     assert table["size"].sum() > 100
     charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     assert len(charts) >= 2, "a timeline by site and the 2-D map"
@@ -61,6 +66,24 @@ def test_rerun_clustering_keeps_cluster_ids(open_app):
     assert_clean(at)
     assert any("Clustered" in s.value for s in at.success)
     assert list(at.dataframe[0].value["cluster"]) == before
+
+
+def test_qa_calibrates_and_curates(open_app, check_kb):
+    at = open_app("qa", user=("Quinn", "QA"))
+    at.number_input(key="qa_cal_n").set_value(3).run()
+    at.button(key="qa_calibrate").click().run()
+    assert_clean(at)
+    page = unescape(texts(at))
+    assert "calibration (3 date permutations)" in page and "nominal" in page
+    clusters = next(d.value for d in at.dataframe if "cluster" in d.value.columns)
+    first = list(clusters["cluster"])[0]
+    at.selectbox(key="qa_cur_cluster").select(first).run()
+    at.text_input(key="qa_cur_name").input("Clarification filter blockage").run()
+    at.button(key="qa_cur_rename").click().run()
+    assert_clean(at)
+    table = next(d.value for d in at.dataframe if "cluster" in d.value.columns)
+    assert "Clarification filter blockage" in list(table["name or label"])
+    assert any(e["action"] == "cluster_rename" for e in check_kb.store.audit_events())
 
 
 def test_coverage_map_gaps_and_sites(open_app):

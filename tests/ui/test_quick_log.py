@@ -67,7 +67,9 @@ def test_save_requires_an_active_account(open_app, check_kb):
     users.disable(check_kb, "Dora", by=Actor(ADMIN, "admin"), reason="left the site")  # while logged in
     at.button(key="ql_save").click().run()
     assert_clean(at)
-    assert any("account 'Dora' is disabled" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("account 'Dora' is disabled" in unescape(e.value) for e in at.error), [
+        e.value for e in at.error
+    ]
     assert at.text_input(key="ql_noticed").value == CUE
     assert check_kb.store.count() == before
 
@@ -86,7 +88,7 @@ def test_saved_cue_is_attributed_and_searchable_in_another_session(open_app, che
     at.button(key="ql_save").click().run()
     assert_clean(at)
     saved = at.session_state["ql_last_saved"]
-    assert any(saved["id"] in s.value for s in at.success)
+    assert any(saved["id"] in unescape(s.value) for s in at.success)
     assert at.text_input(key="ql_noticed").value == "", "cleared for the next cue"
     assert at.selectbox(key="ql_process").value == "CAR-T", "context is kept for the next cue"
 

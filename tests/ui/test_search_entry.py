@@ -146,4 +146,4 @@ def test_unknown_entry_id_is_a_message(open_app):
     at = open_app("entry", id="KB-999999")
     at.switch_page("pages/entry.py").run()
     assert_clean(at)
-    assert any("KB-999999" in e.value for e in at.error)
+    assert any("KB-999999" in unescape(e.value) for e in at.error)

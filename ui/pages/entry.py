@@ -15,6 +15,7 @@ from ui import state
 from ui.state import log
 from ui.widgets import (
     GENERIC_ERROR,
+    client_key,
     describe_links,
     entry_meta,
     error_text,
@@ -68,9 +69,11 @@ def render_record(kb: KnowledgeBase, entry: Entry) -> None:
     vocabulary = state.vocabulary()
     status = " · :red[retired]" if entry.status != "active" else ""
     st.title(entry.id)
-    st.subheader(entry.title)
+    st.subheader(md_escape(entry.title))
     st.markdown(f"{md_escape(entry_meta(entry, vocabulary))}{status}")
-    st.caption(f"by {entry.author or 'unknown'} · created {entry.created_at} · revision {entry.revision}")
+    st.caption(
+        f"by {md_escape(entry.author or 'unknown')} · created {entry.created_at} · revision {entry.revision}"
+    )
     meta = {
         "ext_id": entry.ext_id,
         "type": entry.type,
@@ -214,7 +217,7 @@ def render_edit(kb: KnowledgeBase, entry: Entry) -> None:
         with state.locked(kb):  # role-checked and attributed to this session's account
             updated = kb.edit(entry.id, changes, author=who, reason=reason)
     except KBError as exc:
-        st.error(error_text(exc))
+        st.error(md_escape(error_text(exc)))
         return
     st.session_state["e_clear_form"] = entry.id
     flash("success", f"Saved revision {updated.revision} of {updated.id} ({', '.join(sorted(changes))}).")
@@ -265,7 +268,7 @@ def render_status(kb: KnowledgeBase, entry: Entry) -> None:
             else:
                 kb.restore(entry.id, author=who, reason=reason)
     except KBError as exc:
-        st.error(error_text(exc))
+        st.error(md_escape(error_text(exc)))
         return
     st.session_state["e_clear_status"] = entry.id
     flash("success", f"{entry.id} {'retired' if retiring else 'restored'}.")
@@ -292,7 +295,7 @@ def render_link_form(kb: KnowledgeBase, entry: Entry) -> None:
         with state.locked(kb):  # Store.add_link runs its own transaction outside the facade's lock
             kb.link(entry.id, relation, other.id, author=who, note=note or None)
     except KBError as exc:
-        st.error(error_text(exc))
+        st.error(md_escape(error_text(exc)))
         return
     flash("success", f"Linked {entry.id} {relation} {other.id}.")
     st.rerun()
@@ -315,7 +318,15 @@ def _sign(entry_id: str) -> None:
     kb = state.get_kb()
     try:
         with state.locked(kb):
-            signature = sign(kb, entry_id, meaning, signer=user["name"], password=password, comment=comment)
+            signature = sign(
+                kb,
+                entry_id,
+                meaning,
+                signer=user["name"],
+                password=password,
+                comment=comment,
+                client=client_key(),
+            )
     except KBError as exc:
         flash("error", f"Not signed: {error_text(exc)}")
         return

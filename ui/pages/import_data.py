@@ -22,7 +22,7 @@ from ingest.importers import (
 from ingest.importers import import_records as run_import
 from kb.models import ENTRY_TYPES, TEXT_FIELDS
 from ui import state
-from ui.widgets import guarded, label_of, require_author
+from ui.widgets import guarded, label_of, md_escape, require_author
 
 UPLOAD_TYPES = sorted(
     {*(s.lstrip(".") for s in RECORD_FORMATS), *(s.lstrip(".") for s in SUPPORTED_EXTENSIONS)}
@@ -114,7 +114,7 @@ def rejects_download(parsed: ParsedRecords, key: str) -> None:
 
 def render_records(path: Path) -> None:
     """Preview, map and import a CSV or JSONL file."""
-    columns = read_records(path).columns
+    columns = read_records(path, check_columns=False).columns
     render_mapping(columns)
     default_type = st.selectbox(
         "Type for rows without a type column",
@@ -123,7 +123,8 @@ def render_records(path: Path) -> None:
         format_func=lambda t: t or "—",
     )
     mapping = mapping_from_state(columns)
-    parsed = read_records(path, mapping=mapping, default_type=default_type)
+    # Unchecked: before a text column is mapped, the preview shows why each row would be rejected.
+    parsed = read_records(path, mapping=mapping, default_type=default_type, check_columns=False)
     c1, c2 = st.columns(2)
     c1.metric("Rows ready to import", len(parsed.drafts))
     c2.metric("Rows rejected", len(parsed.rejects))
@@ -158,7 +159,7 @@ def render_records(path: Path) -> None:
             key="imp_rejects_done",
         )
     for error in report.errors[:200]:
-        st.markdown(f"- {error}")
+        st.markdown(f"- {md_escape(error)}")
 
 
 def render_document(path: Path) -> None:
@@ -167,7 +168,9 @@ def render_document(path: Path) -> None:
     doc = read_document(path)
     chunks = chunk_document(doc)
     pages = f", {doc.page_count} pages" if doc.page_count else ""
-    st.markdown(f"**{doc.title}** · {doc.format}{pages} · {doc.size_bytes:,} bytes · {len(chunks)} chunks")
+    st.markdown(
+        f"**{md_escape(doc.title)}** · {doc.format}{pages} · {doc.size_bytes:,} bytes · {len(chunks)} chunks"
+    )
     with st.expander("First chunks"):
         for chunk in chunks[:5]:
             where = chunk.heading or (f"page {chunk.page}" if chunk.page else "")
@@ -214,6 +217,9 @@ def render() -> None:
         "Records: CSV or JSONL, one entry per row. Documents: Markdown, text, DOCX or PDF, split into searchable "
         "chunks. Re-importing the same file adds nothing."
     )
+    # The role first: a session that may not import gets no upload box, so no file is parsed for nothing.
+    if require_author("import", "import") is None:
+        return
     upload = st.file_uploader("File", type=UPLOAD_TYPES, key="imp_file")
     if upload is None:
         return

@@ -11,20 +11,24 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from kb.analytics.calibration import Calibration
 from kb.analytics.drift import DriftReport, Signal
 from kb.analytics.quality import (
     cluster_rows,
     cluster_timeline,
+    curate,
     current_clusters,
     deviation_map,
     drift_report,
     latest_clusters,
+    top_values,
 )
 from kb.analytics.quality import run_clustering as qa_run_clustering
 from kb.analytics.report import write_report
 from ui import state
 from ui.widgets import PAGES, flash, guarded, md_escape, safe_callback
 
+TOP_SITES = 8
 KIND_LABELS = {
     "rising": "Rising",
     "emerging": "Emerging",
@@ -77,15 +81,16 @@ def cluster_table(data: dict[str, Any]) -> pd.DataFrame:
     kinds: dict[str, list[str]] = {}
     for s in drift.signals:
         kinds.setdefault(s.cluster_id, []).append(s.kind)
-    sites = sorted({site for r in data["rows"] for site in r["sites"]})
     rows = []
     for r in data["rows"]:
         trend = [v or 0 for v in drift.counts.by_cluster.get(r["id"], [])]
+        # Name or label first; only the top sites (a record may have hundreds of them).
         row = {
             "cluster": r["id"],
-            "label": r["label"],
+            "name or label": r["title"],
+            "family": r["family"] or "",
             "size": r["size"],
-            **{site: r["sites"].get(site, 0) for site in sites},
+            "top sites": top_values(r["sites"]),
             "trend": trend,
             "first seen": r["first_seen"],
             "last seen": r["last_seen"],
@@ -99,9 +104,13 @@ def timeline_chart(drift: DriftReport, cluster_id: str) -> alt.Chart:
     """Return bars of one cluster's counts per period, stacked by site (gaps greyed)."""
     counts = drift.counts
     rows = []
-    for site, values in sorted(counts.by_cluster_site.get(cluster_id, {}).items()):
-        for period, value in zip(counts.periods, values, strict=True):
-            rows.append({"period": period, "site": site, "count": value or 0})
+    by_site = counts.by_cluster_site.get(cluster_id, {})
+    ranked = sorted(by_site, key=lambda s: (-sum(v or 0 for v in by_site[s]), s))
+    for rank, site in enumerate(ranked):
+        # The top sites by count keep their colour; the rest stack as "other".
+        name = site if rank < TOP_SITES else f"other ({len(ranked) - TOP_SITES} sites)"
+        for period, value in zip(counts.periods, by_site[site], strict=True):
+            rows.append({"period": period, "site": name, "count": value or 0})
     frame = pd.DataFrame(rows or [{"period": p, "site": "-", "count": 0} for p in counts.periods])
     return (
         alt.Chart(frame)
@@ -163,10 +172,72 @@ def render_signal(signal: Signal, far: dict[str, Any], cluster_label: str, *, ex
             entry = found.get(entry_id)
             if entry is None:
                 continue
-            text = f"{entry.id} · {(entry.occurred_at or '')[:10]} · {entry.site} · {entry.title}"
+            text = md_escape(f"{entry.id} · {(entry.occurred_at or '')[:10]} · {entry.site} · {entry.title}")
             st.page_link(
                 PAGES["entry"], label=text, query_params={"id": entry.id}, icon=":material/description:"
             )
+
+
+def render_calibration(period: str, since: str | None) -> None:
+    """A panel that re-runs the detectors with permuted dates: measured vs nominal chance signals."""
+    with st.expander("Calibrate on this record (permuted dates)"):
+        n = st.number_input("Permutations", min_value=1, max_value=200, value=20, key="qa_cal_n")
+        if st.button("Calibrate", key="qa_calibrate"):
+            kb = state.get_kb()
+            with st.spinner("Re-running the detectors on permuted dates…"), state.locked(kb):
+                report = drift_report(kb, period=period, since=since, calibrate=int(n))
+            st.session_state["qa_calibration"] = report
+        report = st.session_state.get("qa_calibration")
+        if report is not None:
+            cal = Calibration(**report.params["calibration"])
+            st.markdown(md_escape(cal.summary()))
+            st.caption(cal.note)
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "signal": f"{s.kind} {s.cluster_id} {s.site or ''} since {s.start_period}",
+                            "permutation p": s.details.get("permutation_p"),
+                        }
+                        for s in report.signals
+                    ]
+                ),
+                hide_index=True,
+            )
+
+
+@safe_callback
+def apply_curation(action: str) -> None:
+    """Rename, merge or split the chosen cluster (audited; kept when re-clustering)."""
+    kb = state.get_kb()
+    cid = st.session_state.get("qa_cur_cluster")
+    with state.locked(kb):
+        state.require(kb, "cluster")
+        if action == "rename":
+            curate(kb, "rename", cid, name=st.session_state.get("qa_cur_name", ""))
+        elif action == "merge":
+            curate(kb, "merge", cid, others=tuple(st.session_state.get("qa_cur_merge") or ()))
+        else:
+            curate(kb, "split", cid)
+    flash("success", f"{action.capitalize()} of {cid} saved (audited; kept when re-clustering).")
+
+
+def render_curation(rows: list[dict[str, Any]]) -> None:
+    """Rename, merge or split a cluster (QA and admin only)."""
+    if not rows or not state.can("cluster"):
+        return
+    with st.expander("Curate clusters (rename, merge, split)"):
+        ids = [r["id"] for r in rows]
+        titles = {r["id"]: f"{r['id']}: {r['title']} ({r['size']})" for r in rows}
+        cid = st.selectbox("Cluster", ids, format_func=titles.get, key="qa_cur_cluster")
+        c1, c2 = st.columns([3, 1])
+        c1.text_input("New name", key="qa_cur_name")
+        c2.button("Rename", on_click=apply_curation, args=("rename",), key="qa_cur_rename")
+        c1.multiselect(
+            "Merge into it", [i for i in ids if i != cid], format_func=titles.get, key="qa_cur_merge"
+        )
+        c2.button("Merge", on_click=apply_curation, args=("merge",), key="qa_cur_do_merge")
+        c2.button("Split in two", on_click=apply_curation, args=("split",), key="qa_cur_split")
 
 
 def render_report_download(period: str, since: str | None) -> None:
@@ -206,15 +277,20 @@ def render() -> None:
 
     st.subheader(f"Drift signals ({len(drift.signals)})")
     far = drift.false_alarm_rate
+    for note in drift.notes[:1]:
+        if "occurred_at" in note:
+            st.warning(note)
     st.caption(
+        f"Watching {drift.params.get('watching')}: {drift.params.get('watching_reason')}. "
         f"Thresholds are set so that about {far.get('total_per_year')} chance signal(s) per year are expected "
         "across all watched clusters when nothing has changed (rising and site concentration); emerging and "
         "repeat-after-fix signals are rules, not tests. Open a signal for its records."
     )
+    render_calibration(period, since)
     if not drift.signals:
         st.info("No drift signals.")
     ordered = sorted(drift.signals, key=lambda s: (-len(s.entry_ids), s.cluster_id, s.kind))
-    cluster_labels = {r["id"]: r["label"] for r in data["rows"]}
+    cluster_labels = {r["id"]: r["title"] for r in data["rows"]}
     for i, signal in enumerate(ordered):
         render_signal(signal, far, cluster_labels.get(signal.cluster_id, ""), expanded=i == 0)
 
@@ -227,15 +303,17 @@ def render() -> None:
         height=min(35 * (len(table) + 1) + 4, 520),
         column_config={
             "trend": st.column_config.BarChartColumn(f"per {period}", y_min=0),
-            "label": st.column_config.TextColumn("label", width="large"),
+            "name or label": st.column_config.TextColumn("name or label", width="large"),
         },
     )
+
+    render_curation(data["rows"])
 
     st.subheader("Timeline by site")
     ids = [r["id"] for r in data["rows"]]
     flagged = [s.cluster_id for s in ordered]
     if ids:
-        labels = {r["id"]: f"{r['id']}: {r['label']}" for r in data["rows"]}
+        labels = {r["id"]: f"{r['id']}: {r['title']}" for r in data["rows"]}
         default = ids.index(flagged[0]) if flagged else 0
         chosen = st.selectbox("Cluster", ids, index=default, format_func=labels.get, key="qa_cluster")
         st.altair_chart(timeline_chart(drift, chosen), width="stretch")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from ingest.cards import StateCard, step_state_card
+from ingest.state_cards import StateCard, step_state_card
 from ingest.templates import fill_template, validate_answers
 from kb.retrieval.search import SearchFilters
 from ui import state
@@ -137,7 +137,7 @@ def render_form() -> None:
     last = st.session_state.get("ql_last_saved")
     if last:
         cols = st.columns([4, 1])
-        cols[0].caption(f"Last saved: {last['id']} · {last['title']}")
+        cols[0].caption(md_escape(f"Last saved: {last['id']} · {last['title']}"))
         with cols[1]:
             open_button(last["id"], key="ql-open-last", label="Open")
 
@@ -161,7 +161,7 @@ def render_similar() -> None:
 
 def render_card(card: StateCard) -> None:
     """Show a step state card: conditions per state part and site, disagreements, failure patterns."""
-    st.caption(f"Sites: {', '.join(card.sites) or '-'} · {len(card.entry_ids)} entries")
+    st.caption(md_escape(f"Sites: {', '.join(card.sites) or '-'} · {len(card.entry_ids)} entries"))
     for part, items in card.parts.items():
         st.markdown(f"**{md_escape(card.part_labels.get(part, part))}**")
         if not items:

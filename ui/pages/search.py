@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import streamlit as st
@@ -9,7 +10,7 @@ import streamlit as st
 from kb.models import ENTRY_TYPES
 from kb.retrieval.search import SearchFilters
 from ui import state
-from ui.widgets import guarded, label_of, md_escape, render_hit, step_choices
+from ui.widgets import flash, guarded, label_of, md_escape, render_hit, step_choices
 
 
 def filters_from_state() -> SearchFilters:
@@ -33,6 +34,20 @@ def more_like_this(entry_id: str) -> None:
     """Show the entries nearest in meaning to one hit."""
     st.session_state["s_similar_to"] = entry_id
     st.rerun()
+
+
+def judge_for(query: str) -> Callable[[str, bool], None]:
+    """Return the callback of a hit's "This helped" / "Not relevant" buttons for this query."""
+
+    def judge(entry_id: str, helped: bool) -> None:
+        kb = state.get_kb()
+        with state.locked(kb):
+            kb.record_feedback(query, entry_id, helped=helped, user=state.author())
+        verdict = "helped" if helped else "was not relevant"
+        flash("success", f"Thank you: {entry_id} {verdict} for this search; similar searches will use it.")
+        st.rerun()
+
+    return judge
 
 
 def _back_to_results() -> None:
@@ -114,7 +129,14 @@ def render() -> None:
         return
     st.caption(f"{len(hits)} results")
     for i, hit in enumerate(hits):
-        render_hit(kb, hit, key=f"s-hit-{i}", vocabulary=vocabulary, more_like_this=more_like_this)
+        render_hit(
+            kb,
+            hit,
+            key=f"s-hit-{i}",
+            vocabulary=vocabulary,
+            more_like_this=more_like_this,
+            judge=judge_for(query) if query and not similar_to else None,
+        )
 
 
 guarded(render)

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from ingest.packages import export_package
+from kb.governance import site_keys
 from kb.governance.transfer import import_package, is_package, origin_history, read_package
 from kb.knowledge_base import KnowledgeBase
 from kb.models import KBError
@@ -57,8 +58,11 @@ def site_a(tmp_path: Path, embedder):
 
 
 @pytest.fixture
-def site_b(tmp_path: Path, embedder):
+def site_b(tmp_path: Path, embedder, site_a):
     with KnowledgeBase(tmp_path / "b", embedder=embedder) as kb:
+        # Each site's admin registers the other's signing key (no accounts here: single-user mode).
+        site_keys.register(kb, "LEI", site_keys.public_key(site_a.home), by=None)
+        site_keys.register(site_a, "CAM", site_keys.public_key(kb.home), by=None)
         kb.add(
             {
                 "type": "deviation",
@@ -88,7 +92,7 @@ def test_round_trip_keeps_provenance_history_and_links(site_a, site_b, tmp_path:
     with zipfile.ZipFile(package) as archive:
         names = set(archive.namelist())
     assert {"manifest.json", "entries.jsonl", "links.jsonl", "vocabulary.yaml"} <= names
-    assert set(manifest["parts"]) == names - {"manifest.json"}
+    assert set(manifest["parts"]) == names - {"manifest.json", "manifest.sig"}
 
     result = import_package(site_b, package, author="bea")
     assert (result["added"], result["unchanged"], result["links_added"]) == (3, 0, 1)

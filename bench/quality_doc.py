@@ -1,0 +1,248 @@
+"""The docs/benchmarks.md section of bench/quality.py: tables from one run, and what they mean."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bench.common import machine_line, table
+
+
+def _best(cands: list[Any], mean: dict[Any, float]) -> Any:
+    return max(cands, key=lambda c: mean[c])
+
+
+def render(info, sets, grid, nd, rc, anchors, choice, results, max_maint, current) -> str:  # noqa: ANN001, PLR0913
+    """Return the section text."""
+    names = [s.name for s in sets]
+    mean, margin, winner = choice["mean"], choice["margin"], choice["winner"]
+    sizes = ", ".join(f"{s.name} {len(s.queries)} queries / {s.kb.store.count()} entries" for s in sets)
+
+    def row(label: str, c: Any) -> list[Any]:
+        return [label, *(float(nd[c][n].mean()) for n in names), *(rc[c][n] for n in names)]
+
+    rows = [row(f"**TacitKB hybrid, default: {winner.label}**", winner)]
+    if winner != current:
+        rows.append(row(f"TacitKB hybrid, previous default: {current.label}", current))
+    for a in ("dense only", "BM25 only", "txtai hybrid", "txtai dense", "txtai keyword"):
+        if all(a in anchors[n] for n in names):
+            label = {"dense only": "TacitKB dense only", "BM25 only": "TacitKB BM25 only"}.get(a, a)
+            rows.append(
+                [
+                    label,
+                    *(anchors[n][a]["ndcg@10"] for n in names),
+                    *(anchors[n][a]["recall@10"] for n in names),
+                ]
+            )
+    main = table(["search", *(f"{n} nDCG@10" for n in names), *(f"{n} recall@10" for n in names)], rows)
+
+    top = table(
+        ["candidate (top 12 by mean)", *names, "mean", "worst-set margin over best anchor"],
+        [
+            [c.label, *(float(nd[c][n].mean()) for n in names), mean[c], margin[c]]
+            for c in choice["ranked"][:12]
+        ],
+    )
+    families = {
+        "RRF (any k, any dense share)": [c for c in grid if c.fusion == "rrf"],
+        "RRF, equal legs (a=0.5), any k": [c for c in grid if c.fusion == "rrf" and c.alpha == 0.5],
+        "convex, min-max scores": [c for c in grid if c.fusion == "linear" and c.norm == "minmax"],
+        "convex, scores / max": [c for c in grid if c.fusion == "linear" and c.norm == "max"],
+        "convex, z-scores": [c for c in grid if c.fusion == "linear" and c.norm == "zscore"],
+        "BM25 title weight x1": [c for c in grid if c.title == 1.0],
+        "BM25 title weight x2 (as before)": [c for c in grid if c.title == 2.0],
+        "BM25 title weight x3": [c for c in grid if c.title == 3.0],
+        "vocabulary expansion off": [c for c in grid if not c.expand],
+        "vocabulary expansion on": [c for c in grid if c.expand],
+    }
+    lost = table(
+        ["family", "its best candidate", *names, "mean", "worst-set margin"],
+        [
+            [fam, (b := _best(cs, mean)).label, *(float(nd[b][n].mean()) for n in names), mean[b], margin[b]]
+            for fam, cs in families.items()
+        ],
+    )
+    vs = results["winner_vs_current"]
+    vs_tx = results.get("winner_vs_txtai", {})
+    cmp_rows = [
+        [
+            n,
+            f"{vs[n]['mean_diff']:+.3f} [{vs[n]['ci95'][0]:+.3f}, {vs[n]['ci95'][1]:+.3f}]",
+            f"{vs[n]['better']} / {vs[n]['worse']} / {vs[n]['same']}",
+            *(
+                [
+                    f"{vs_tx[n]['mean_diff']:+.3f} [{vs_tx[n]['ci95'][0]:+.3f}, {vs_tx[n]['ci95'][1]:+.3f}]",
+                    f"{vs_tx[n]['better']} / {vs_tx[n]['worse']} / {vs_tx[n]['same']}",
+                ]
+                if n in vs_tx
+                else ["n/a", "n/a"]
+            ),
+        ]
+        for n in names
+    ]
+    cmp = table(
+        [
+            "set",
+            "default - previous default (95% CI)",
+            "queries better / worse / same",
+            "default - txtai hybrid (95% CI)",
+            "queries better / worse / same",
+        ],
+        cmp_rows,
+    )
+    done_rows = []
+    for n in names:
+        d = float(nd[winner][n].mean())
+        legs = max(anchors[n]["dense only"]["ndcg@10"], anchors[n]["BM25 only"]["ndcg@10"])
+        tx = anchors[n].get("txtai hybrid", {}).get("ndcg@10")
+        done_rows.append(
+            [
+                n,
+                d,
+                legs,
+                d - legs,
+                "n/a" if tx is None else tx,
+                "n/a" if tx is None else d - tx,
+                "yes" if d >= legs and (tx is None or d >= tx) else "**no**",
+            ]
+        )
+    done = table(
+        ["set", "default nDCG@10", "best leg", "margin", "txtai hybrid", "margin", "done-when met"], done_rows
+    )
+    mism = results.get("product_vs_legs_mismatch", {})
+    ltable = learning_table(results.get("learning", {}))
+    cmd = "`.venv/bin/python -m bench.quality" + (f" --maint-queries {max_maint}" if max_maint else "") + "`"
+    return f"""## 3. Retrieval quality
+
+Command: `.venv/bin/python -m pip install -r bench/requirements.txt && ` {cmd}
+
+{machine_line(info)}
+
+Three labelled sets, k = 10: {sizes}.
+- **samples**: `bench/queries_samples.jsonl` over `data/samples`, written together with the product
+  (binary relevance; completed once by pooling TacitKB's own modes, which favours TacitKB slightly).
+- **cgt_dev**: `../shared/data/cgt_dev`, CGT floor notes and queries in the receiving staff's words,
+  written independently of the product; graded (2 relevant, 1 partially relevant), nDCG with linear
+  gains, recall on grade 2. Its README: differences below about 0.02-0.03 are noise with 50 queries.
+- **MaintNet** problem -> fix: `fix` entries holding a logbook ACTION, queries = PROBLEM texts seen at
+  least twice, relevant = the records of the same problem (labels incomplete: absolute scores are low
+  for every method; a relative comparison on text nobody here wrote).
+
+Every candidate is a full setting: fusion (RRF with k in {{10, 20, 30, 60, 100}} and dense share a in
+{{0.3 .. 0.7}}, where a = 0.5 is plain RRF; or convex fusion a * dense + (1 - a) * BM25 with min-max,
+divide-by-max or z-score normalisation and a in {{0.2 .. 0.8}}), the BM25 weight of title words (x1,
+x2, x3 of a body word) and vocabulary query expansion (off / on): {len(grid)} candidates, each scored
+on every set with the product's own leg and fusion code (`kb.retrieval.search.keyword_ranks`,
+`VectorIndex.search`, `fuse`; the product's `KnowledgeBase.search` ranks exactly as these legs fused:
+{sum(mism.values())} of {sum(len(s.queries) for s in sets)} queries differ). **Rule**: the default is the
+candidate with the best mean nDCG@10 over the three sets among those that, on every set, are at least
+as good as the best of TacitKB dense alone, TacitKB BM25 alone and txtai's hybrid measured in this run
+({choice["eligible"]} of {len(grid)} candidates qualify); never the best on one set. txtai: `Embeddings(hybrid=True,
+content=True)` with the same local model and the same strings (title, then text), its default convex
+fusion; dense and BM25 alone are TacitKB's two legs.
+
+{main}
+
+**Default**: {winner.label} (mean nDCG@10 over the sets {mean[winner]:.3f}; previous default
+{current.label}: {mean[current]:.3f}). Per set, paired over queries (95% paired-bootstrap interval of
+the mean difference; better / worse / same queries):
+
+{cmp}
+
+Done-when (default hybrid >= the better of its two legs and >= txtai hybrid, nDCG@10, per set):
+
+{done}
+
+The best candidates by mean, and what each family of settings could reach at best (everything in a
+family that is not its best did worse):
+
+{top}
+
+{lost}
+
+Not evaluated: chunk scoring for long documents (no labelled set contains a document, so max- vs
+sum-of-chunks cannot be measured here); the title's weight in the dense leg (it would need every set
+re-embedded; the embedded string stays title + text, as txtai's). With about 100 candidates chosen
+on three sets, the winner's margin over its neighbours in the grid is partly selection luck: the
+paired intervals above, not the ranking of near-equal candidates, are the evidence.
+
+### Learning from judgments
+
+{learning_intro()}
+
+{ltable}
+
+{similarity_note(results.get("query_similarity", {}))}
+"""
+
+
+def learning_table(learning: dict[str, Any]) -> str:
+    """Return the learning measurement as a markdown table."""
+    lrows = []
+    for set_name, splits in learning.items():
+        for split, r in splits.items():
+            t = r["tuning"] or {}
+            lrows.append(
+                [
+                    set_name,
+                    split,
+                    f"{r['shared_topics']} of {r['scored_queries']}",
+                    f"{r['helped']} / {r['not_relevant']}",
+                    r["without"]["ndcg@10"],
+                    r["with"]["ndcg@10"],
+                    r["with"]["ndcg@10"] - r["without"]["ndcg@10"],
+                    f"[{r['paired']['ci95'][0]:+.3f}, {r['paired']['ci95'][1]:+.3f}]",
+                    f"{r['paired']['better']} / {r['paired']['worse']} / {r['paired']['same']}",
+                    r["boost_only"]["ndcg@10"],
+                    t.get("reason", ""),
+                ]
+            )
+    ltable = table(
+        [
+            "set",
+            "split",
+            "scored queries sharing a topic with a judged one",
+            "judgments helped / not relevant",
+            "nDCG@10 without",
+            "with learning",
+            "diff",
+            "95% CI",
+            "better / worse / same",
+            "boost only (alpha 0.5)",
+            "alpha tuning",
+        ],
+        lrows,
+    )
+    return ltable
+
+
+def similarity_note(sims: dict[str, Any]) -> str:
+    """Return what the model's query similarity says about what the boost can find."""
+    parts = []
+    for name, v in sims.items():
+        if v["same_topic_pairs"]:
+            parts.append(
+                f"{name}: {v['same_topic_pairs']} pairs of queries share relevant entries; their cosine is "
+                f"{v['same_topic_median']:.2f} in the median and {v['same_topic_max']:.2f} at most, while 1% "
+                f"of the pairs that share nothing are above {v['other_pairs_p99']:.2f}"
+            )
+    if not parts:
+        return ""
+    return (
+        "What the boost can reach: it moves an entry for a new query only through judged queries whose "
+        "cosine with it is above 0.5. " + "; ".join(parts) + "."
+    )
+
+
+def learning_intro() -> str:
+    """Return the paragraph describing the simulation."""
+    return """Simulated use (bench/quality_learning.py): on one half of a set's queries a user marks each of the top 10
+hits "helped" (graded relevant or partially relevant) or "not relevant"; the other half is searched with
+learning (the query-similarity boost from `kb/retrieval/learning.py` and, when 5-fold cross-validation on
+the judged queries shows a gain of more than 0.01 nDCG, a tuned dense share) and without it. Each half
+takes each role. "boost only" fixes the dense share at 0.5 to show the boost alone. Nothing here is tuned
+on the scored half: the boost's constants (similarity floor 0.5, weight 1.0) were set before the run."""
+
+
+__all__ = ["render", "np"]

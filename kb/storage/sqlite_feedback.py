@@ -1,0 +1,95 @@
+"""The store's judgments ("this helped" / "not relevant" on a search hit): one row each, audited."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import numpy as np
+
+from kb.models import KBError
+
+FEEDBACK_SCHEMA: list[str] = [
+    """CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, user TEXT, query TEXT NOT NULL,
+    entry_id TEXT NOT NULL, judgment TEXT NOT NULL CHECK (judgment IN ('helped', 'not_relevant')),
+    fingerprint TEXT NOT NULL, vector BLOB
+)""",
+    "CREATE INDEX IF NOT EXISTS feedback_entry ON feedback(entry_id)",
+]
+JUDGMENTS = ("helped", "not_relevant")
+
+
+class FeedbackQueries:
+    """Judgments on search hits: stored with the query, user, time and model fingerprint; each audited."""
+
+    conn: sqlite3.Connection
+
+    def ensure_feedback_schema(self) -> None:
+        """Create the feedback table and its index if they are missing (idempotent)."""
+        with self.transaction():  # type: ignore[attr-defined]
+            for statement in FEEDBACK_SCHEMA:
+                self.conn.execute(statement)
+
+    def add_feedback(
+        self,
+        query: str,
+        entry_id: str,
+        judgment: str,
+        *,
+        user: str | None,
+        fingerprint: str,
+        vector: np.ndarray | None,
+        at: str,
+    ) -> dict[str, Any]:
+        """Store one judgment and its audit event in one transaction; return it as stored."""
+        if judgment not in JUDGMENTS:
+            raise KBError(f"argument 'judgment': '{judgment}' is not one of {', '.join(JUDGMENTS)}")
+        self.ensure_feedback_schema()
+        blob = None if vector is None else np.asarray(vector, dtype="<f4").tobytes()
+        with self.transaction():  # type: ignore[attr-defined]
+            cur = self.conn.execute(
+                "INSERT INTO feedback(at, user, query, entry_id, judgment, fingerprint, vector) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (at, user, query, entry_id, judgment, fingerprint, blob),
+            )
+            row = {
+                "id": cur.lastrowid,
+                "at": at,
+                "user": user,
+                "query": query,
+                "entry_id": entry_id,
+                "judgment": judgment,
+                "fingerprint": fingerprint,
+            }
+            details = {k: row[k] for k in ("id", "query", "judgment", "fingerprint")}
+            self._audit(user, "feedback", entry_id, details, at)  # type: ignore[attr-defined]
+        return row
+
+    def feedback_stamp(self) -> tuple[int, int]:
+        """Return (number of judgments, highest id): it changes whenever a judgment is stored."""
+        try:
+            row = self.conn.execute("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM feedback").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return (0, 0)
+            raise
+        return (int(row[0]), int(row[1]))
+
+    def feedback_rows(self, entry_id: str | None = None) -> list[dict[str, Any]]:
+        """Return the judgments (of one entry, or all), oldest first, with seq and the query's vector."""
+        if self.feedback_stamp() == (0, 0):
+            return []
+        sql = "SELECT id, at, user, query, entry_id, judgment, fingerprint, vector FROM feedback"
+        params: tuple[str, ...] = ()
+        if entry_id:
+            sql += " WHERE entry_id = ?"
+            params = (entry_id,)
+        cols = ("id", "at", "user", "query", "entry_id", "judgment", "fingerprint", "vector")
+        out = []
+        for r in self.conn.execute(sql + " ORDER BY id", params):
+            row = dict(zip(cols, r, strict=True))
+            row["seq"] = int(row["entry_id"][3:])
+            row["vector"] = None if row["vector"] is None else np.frombuffer(row["vector"], dtype="<f4")
+            out.append(row)
+        return out

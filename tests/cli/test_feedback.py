@@ -1,0 +1,68 @@
+"""`tacitkb feedback` and `tacitkb search --explain`: judgments from the CLI, and what they change."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+
+CSV = (
+    "ext_id,type,text,process,step,site\n"
+    'D1,deviation,"Depth filter blocked after 30 L, dP 1.5 bar, stringy clumps",LVV,clarification,LEI\n'
+    'F1,fix,"Benzonase 50 U/mL dosed 1 h before clarification; dP flat",LVV,clarification,LEI\n'
+    'C1,cue,"Medium orange on day 5 in the G-Rex; fed early",CAR-T,expansion,CAM\n'
+)
+
+
+@pytest.fixture
+def run(tmp_path, embedder):
+    """Invoke the CLI against a temporary knowledge base holding three entries."""
+    runner = CliRunner()
+    home = tmp_path / "kb"
+
+    def invoke(*args: str) -> tuple[int, str]:
+        result = runner.invoke(cli, ["--kb", str(home), "--as", "tester", *args])
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.output
+
+    (tmp_path / "x.csv").write_text(CSV)
+    assert invoke("init")[0] == 0  # every command but init refuses a folder without a knowledge base
+    assert invoke("import", str(tmp_path / "x.csv"))[0] == 0
+    return invoke
+
+
+def test_feedback_is_recorded_and_search_explain_shows_what_it_did(run):
+    code, out = run("search", "filter clogging with strings", "--explain")
+    assert code == 0 and "learning: no judgments yet" in out and "matched words: filter" in out
+
+    code, out = run("feedback", "filter clogging with strings", "F1", "--helped")
+    assert code == 0 and out.startswith(
+        "recorded: KB-000002 helped for 'filter clogging with strings' (by tester"
+    )
+
+    code, out = run("search", "filter clogged with stringy bits", "--explain", "--json")
+    data = json.loads(out)
+    assert data["learning"]["judgments"] == 1 and data["learning"]["queries"] == 1
+    first = data["hits"][0]
+    assert first["id"] == "KB-000002", "the fix that helped for a similar query comes first"
+    boost = first["explain"]["judgment_boost"]
+    assert boost["helped"] == 1 and boost["because"][0]["query"] == "filter clogging with strings"
+
+    code, out = run("search", "filter clogged with stringy bits", "--explain")
+    assert "learning: 1 judgments for 1 queries" in out
+    assert "helped for 'filter clogging with strings'" in out
+
+
+def test_feedback_errors_name_the_problem(run):
+    code, out = run("feedback", "  ", "D1", "--helped")
+    assert code == 1 and "error: argument 'QUERY': the query is empty" in out
+    code, out = run("feedback", "filter", "NOPE-9", "--not-relevant")
+    assert code == 1 and "error: no entry with id or ext_id 'NOPE-9'" in out
+    code, out = run("feedback", "filter", "D1")
+    assert code == 2 and "--helped or --not-relevant" in out
+    code, out = run("feedback", "filter", "D1", "--not-relevant", "--json")
+    assert code == 0 and json.loads(out)["judgment"] == "not_relevant"

@@ -1,0 +1,125 @@
+"""Judgments through the KnowledgeBase: stored, audited, role-checked, and used by search (the real model)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kb.governance.roles import Actor, PermissionDenied
+from kb.knowledge_base import KnowledgeBase
+from kb.models import KBError, NotFoundError
+from kb.retrieval.search import hybrid_search
+
+ASKED = "clarification filter keeps choking, snotty strings in the harvest bag"
+REWORDED = "depth filter blocking up with stringy clumps during harvest clarification"
+UNRELATED = "cryobag cracked in the liquid nitrogen dewar"
+
+
+@pytest.fixture
+def judged_kb(sample_kb_dir: Path, embedder, tmp_path: Path) -> Iterator[KnowledgeBase]:
+    """A writable copy of the sample knowledge base."""
+    home = tmp_path / "kb"
+    shutil.copytree(sample_kb_dir, home)
+    base = KnowledgeBase(home, embedder=embedder)
+    yield base
+    base.close()
+
+
+def ranking(kb: KnowledgeBase, query: str, **options) -> list[tuple[str, float]]:
+    return [(h.entry.id, h.score) for h in kb.search(query, k=10, **options)]
+
+
+def test_with_no_judgments_search_is_exactly_the_default(judged_kb: KnowledgeBase):
+    kb = judged_kb
+    assert not kb.learned()
+    for query in (ASKED, REWORDED, UNRELATED, "LOVO"):
+        plain = hybrid_search(kb.store, kb.index, kb.keywords, kb.embedder, query, k=10)
+        assert ranking(kb, query) == [(h.entry.id, h.score) for h in plain]
+        assert ranking(kb, query) == ranking(kb, query, learn=False)
+        assert all("judgment_boost" not in h.explain for h in kb.search(query))
+
+
+def test_helped_lifts_an_entry_for_a_similar_query_and_not_relevant_sinks_one(judged_kb: KnowledgeBase):
+    kb = judged_kb
+    before = [i for i, _ in ranking(kb, REWORDED)]
+    lifted, sunk = before[7], before[0]
+    kb.record_feedback(ASKED, lifted, helped=True, user="ana")
+    kb.record_feedback(ASKED, sunk, helped=False, user="ana")
+    hits = kb.search(REWORDED, k=10)
+    after = [h.entry.id for h in hits]
+    assert after.index(lifted) < 7, f"{lifted} should move up from rank 8: {after}"
+    assert sunk not in after[:1], "the entry judged not relevant leaves the top"
+    boost = next(h for h in hits if h.entry.id == lifted).explain["judgment_boost"]
+    assert boost["value"] > 0 and boost["helped"] == 1
+    assert boost["because"][0]["query"] == ASKED and boost["because"][0]["similarity"] > 0.5
+    assert "judgments +" in next(h for h in hits if h.entry.id == lifted).why
+    assert ranking(kb, UNRELATED) == ranking(kb, UNRELATED, learn=False), "a distant query is unaffected"
+
+
+def test_an_entry_that_helped_joins_the_results_even_if_neither_leg_found_it(judged_kb: KnowledgeBase):
+    kb = judged_kb
+    found = {i for i, _ in ranking(kb, REWORDED)}
+    outsider = next(e.id for e in kb.store.iter_entries() if e.id not in found and e.step != "clarification")
+    kb.record_feedback(REWORDED, outsider, helped=True, user="ana")
+    assert outsider in [i for i, _ in ranking(kb, REWORDED)]
+    kb.retire(outsider, author="qa", reason="superseded")
+    assert outsider not in [i for i, _ in ranking(kb, REWORDED)], "a retired entry never comes back"
+
+
+def test_bad_judgments_get_clear_errors(judged_kb: KnowledgeBase):
+    kb = judged_kb
+    entry = next(kb.store.iter_entries())
+    with pytest.raises(KBError, match="query is empty"):
+        kb.record_feedback("   ", entry.id, helped=True, user="ana")
+    with pytest.raises(NotFoundError, match="no entry with id or ext_id 'NO-SUCH-1'"):
+        kb.record_feedback(ASKED, "NO-SUCH-1", helped=True, user="ana")
+    with pytest.raises(NotFoundError, match="KB-999999"):
+        kb.record_feedback(ASKED, "KB-999999", helped=True, user="ana")
+    assert kb.store.feedback_stamp() == (0, 0), "nothing half written"
+    row = kb.record_feedback(ASKED, entry.ext_id, helped=True, user="ana")
+    assert row["entry_id"] == entry.id, "an ext_id names the entry as well as its id"
+
+
+def test_any_account_may_judge_and_is_recorded_as_itself(judged_kb: KnowledgeBase):
+    kb = judged_kb
+    entry = next(kb.store.iter_entries())
+    kb.actor = Actor("olu", "operator")
+    row = kb.record_feedback(ASKED, entry.id, helped=True, user="someone-else")
+    assert row["user"] == "olu"
+    [event] = [e for e in kb.store.audit_events(entry.id) if e["action"] == "feedback"]
+    assert event["actor"] == "olu" and event["details"]["judgment"] == "helped"
+    assert event["details"]["fingerprint"] == kb.embedder.fingerprint
+
+    class Refused(Actor):
+        def require(self, action: str) -> None:
+            raise PermissionDenied("log in first")
+
+    kb.actor = Refused("anonymous", "operator")
+    with pytest.raises(PermissionDenied):
+        kb.record_feedback(ASKED, entry.id, helped=False, user="anonymous")
+    assert kb.store.feedback_stamp()[0] == 1
+
+
+def test_search_without_judgments_reads_the_feedback_table_at_most_once(judged_kb: KnowledgeBase):
+    kb = judged_kb
+    statements: list[str] = []
+    kb.store.conn.set_trace_callback(statements.append)
+    for query in (ASKED, REWORDED, UNRELATED) * 5:
+        kb.search(query)
+    kb.store.conn.set_trace_callback(None)
+    assert sum("feedback" in s for s in statements) <= 1
+
+
+def test_every_hit_explains_itself(judged_kb: KnowledgeBase):
+    hits = judged_kb.search(ASKED, k=10)
+    for hit in hits:
+        x = hit.to_dict()["explain"]
+        assert set(x) >= {"matched_words", "semantic_similarity", "keyword_score", "fused_score"}
+        if hit.keyword_rank is not None:
+            assert x["matched_words"], f"{hit.entry.id} matched by keyword names its words"
+        if hit.semantic_rank is not None:
+            assert 0 < x["semantic_similarity"] <= 1
+    assert any("filter" in h.explain["matched_words"] for h in hits)

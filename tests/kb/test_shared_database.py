@@ -1,0 +1,67 @@
+"""Two app servers (two KnowledgeBase folders, each with its own caches) on one PostgreSQL database."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.knowledge_base import KnowledgeBase
+from kb.models import SearchFilters
+
+
+@pytest.fixture
+def servers(tmp_path, pg_cluster, embedder):
+    url = pg_cluster.new_database()
+    made = []
+
+    def open_server(name: str) -> KnowledgeBase:
+        base = KnowledgeBase(tmp_path / name, embedder=embedder, db=url)
+        made.append(base)
+        return base
+
+    yield open_server
+    for base in made:
+        base.close()
+
+
+def test_a_cue_saved_on_one_server_is_found_on_the_other(servers):
+    a, b = servers("a"), servers("b")
+    a.add_many(
+        [
+            {"type": "deviation", "text": "Harvest filter clogged; turbidity high after the nuclease step",
+             "site": "LEI", "process": "LVV"},
+            {"type": "cue", "text": "Medium turns orange-yellow on day 5 before glucose runs out", "site": "CAM"},
+        ],
+        author="ana",
+    )  # fmt: skip
+    assert [h.entry.site for h in b.search("clogged filter at harvest", k=1)] == ["LEI"]
+    cue = a.add(
+        {"type": "cue", "text": "Zebra-striped foam on the bag means the antifoam pump stalled"}, author="ana"
+    )
+    hits = b.search("striped foam on the harvest bag", k=1)
+    assert [h.entry.id for h in hits] == [cue.id], "server B did not catch up with server A's write"
+    assert cue.id not in [
+        h.entry.id for h in b.search("striped foam", k=5, filters=SearchFilters(site="CAM"))
+    ]
+    a.retire(cue.id, author="qa", reason="duplicate")
+    assert cue.id not in [h.entry.id for h in b.search("striped foam on the harvest bag", k=3)]
+    assert b.verify()["ok"]
+
+
+def test_a_server_restarts_from_its_caches_or_rebuilds_them(servers, tmp_path):
+    a = servers("a")
+    a.add(
+        {"type": "cue", "text": "Cells clump when the shaker stops for more than ten minutes"}, author="ana"
+    )
+    b = servers("b")
+    assert b.search("cells clumping after the shaker stopped", k=1)[0].entry.text.startswith("Cells clump")
+    b.close()
+    caches = sorted(p.name for p in (tmp_path / "b").iterdir() if p.suffix in (".faiss", ".npz"))
+    assert caches, "server B kept no cache files"
+    a.add({"type": "cue", "text": "A sweet smell at thaw means the bag leaked"}, author="ana")
+    again = servers("b")  # same folder: loads its caches, then catches up from the change log
+    assert again.search("sweet smell when thawing", k=1)[0].entry.text.startswith("A sweet smell")
+    again.close()
+    for name in caches:
+        (tmp_path / "b" / name).unlink()
+    rebuilt = servers("b")  # caches gone: rebuilt from the database
+    assert rebuilt.search("sweet smell when thawing", k=1)[0].entry.text.startswith("A sweet smell")
