@@ -167,8 +167,8 @@ def run_once(home: Path, args: list[str], stdin: str | None) -> dict[str, Any]:
     }
 
 
-def run(n: int = 4560, reps: int = 3, *, docs: bool = True) -> dict[str, Any]:
-    """Time every command's start-up; print and document the table."""
+def run(n: int = 4560, reps: int = 3, *, docs: bool = True, only: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Time every command's start-up (or only the named rows); print and document the table."""
     from cli.main import cli
 
     info = machine_info()
@@ -182,6 +182,8 @@ def run(n: int = 4560, reps: int = 3, *, docs: bool = True) -> dict[str, Any]:
     plan = invocations(work)
     covered = {name.split()[0] for name, _, _ in plan}
     plan += [(name, [name, "--help"], None) for name in sorted(cli.commands) if name not in covered]
+    if only:
+        plan = [row for row in plan if row[0] in only]
     results = []
     for name, args, stdin in plan:
         runs = [run_once(home, args, stdin) for _ in range(reps + 1)][1:]  # first run: warm-up
