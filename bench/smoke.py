@@ -30,9 +30,9 @@ def main(workdir: str | None = None) -> dict[str, float]:
 
     importlib.reload(common)  # WORK is read from the environment at import
     common.RESULTS = Path(tmp) / "results"
-    from bench import cluster, compare, ingest, latency, quality
+    from bench import cluster, compare, ingest, latency, quality, startup
 
-    for mod in (ingest, latency, quality, compare, cluster):
+    for mod in (ingest, latency, quality, compare, cluster, startup):
         importlib.reload(mod)
     times: dict[str, float] = {}
     t_all = time.perf_counter()
@@ -52,6 +52,15 @@ def main(workdir: str | None = None) -> dict[str, float]:
         assert out["recall"]["kind"] == "ivf", out["recall"]
 
     step("latency", lat)
+    step(
+        "startup",
+        lambda: startup.run(
+            40,
+            1,
+            docs=False,
+            only=("stats", "show", "search --stdin, 1 query", "search --stdin, 51 queries"),
+        ),
+    )
     step("quality", lambda: quality.run(6, docs=False, sample_limit=30, maint_corpus_limit=20))
     step("compare", lambda: compare.run(5, docs=False, sets=("maintnet",), corpus_limit=20))
     step("cluster", lambda: cluster.run([150], reps=1, docs=False))
