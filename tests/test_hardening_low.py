@@ -93,12 +93,18 @@ def test_the_markdown_report_escapes_labels_sites_and_messages(tmp_path: Path) -
             run_id="run-1", fingerprint="f", n_items=1, clusters=[1], unclustered_ids=[]
         ),
         "drift": SimpleNamespace(
-            signals=[signal], false_alarm_rate={"total_per_year": 1}, notes=["<img src=x>"]
+            signals=[signal],
+            false_alarm_rate={"total_per_year": 1},
+            notes=["<img src=x>"],
+            counts=SimpleNamespace(by_cluster={"C1": {}}),
+            params={},
         ),
         "rows": [
             {
                 "id": "C1",
                 "label": "![l](http://127.0.0.9/l.png) | x",
+                "title": "![l](http://127.0.0.9/l.png) | x",
+                "family": "[f](http://127.0.0.9/f)",
                 "size": 1,
                 "first_seen": "a",
                 "last_seen": "b",
