@@ -19,22 +19,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import sqlite_utils
 
 from kb.analytics.clustering import ClusterEvent, ClusterResult, DeviationCluster
-from kb.storage.sqlite_analytics import ClusterRunQueries, ConnectionQueries, create_cluster_tables
+from kb.storage.sqlite_analytics import ClusterRunQueries, cluster_run_queries, ensure_cluster_tables
 
-Where = ClusterRunQueries | sqlite_utils.Database
+# A Store, or a bare database (sqlite-utils or sqlite3) for scripts and tests.
+Where = ClusterRunQueries | Any
 
 
 def _q(where: Where) -> ClusterRunQueries:
-    """Return the queries for a Store (its own transactions) or a bare sqlite-utils database."""
-    return where if isinstance(where, ClusterRunQueries) else ConnectionQueries(where.conn)
+    """Return the cluster-run queries for a Store or a bare database."""
+    return cluster_run_queries(where)
 
 
 def ensure_tables(db: Where) -> None:
     """Create the clustering tables and indexes if they are missing."""
-    create_cluster_tables(_q(db).conn)
+    ensure_cluster_tables(db)
 
 
 def _utc_now() -> str:

@@ -176,6 +176,18 @@ class ConnectionQueries(ClusterRunQueries):
         self.conn.execute(f"RELEASE {name}")
 
 
+def cluster_run_queries(where: Any) -> ClusterRunQueries:
+    """Return cluster-run queries for a Store, a sqlite-utils Database or a sqlite3 connection."""
+    if isinstance(where, ClusterRunQueries):
+        return where
+    return ConnectionQueries(getattr(where, "conn", where))
+
+
+def ensure_cluster_tables(where: Any) -> None:
+    """Create the clustering-run tables on a Store or a bare database if they are missing."""
+    create_cluster_tables(cluster_run_queries(where).conn)
+
+
 class AnalyticsQueries(ClusterRunQueries):
     """Store methods for clustering input and curation (mixed into Store)."""
 
