@@ -21,20 +21,15 @@ from typing import Any
 import numpy as np
 
 from kb.analytics.clustering import ClusterEvent, ClusterResult, DeviationCluster
-from kb.storage.sqlite_analytics import ClusterRunQueries, cluster_run_queries, ensure_cluster_tables
+from kb.storage.sqlite_analytics import ClusterRunQueries
 
-# A Store, or a bare database (sqlite-utils or sqlite3) for scripts and tests.
-Where = ClusterRunQueries | Any
+# The store (its migration list makes the tables); named for what this module needs of it.
+Where = ClusterRunQueries
 
 
 def _q(where: Where) -> ClusterRunQueries:
-    """Return the cluster-run queries for a Store or a bare database."""
-    return cluster_run_queries(where)
-
-
-def ensure_tables(db: Where) -> None:
-    """Create the clustering tables and indexes if they are missing."""
-    ensure_cluster_tables(db)
+    """Return the cluster-run queries of a store."""
+    return where
 
 
 def _utc_now() -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -73,13 +72,6 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def create_cluster_tables(conn: Any) -> None:
-    """Create the clustering-run tables on a connection if they are missing."""
-    # One statement at a time: executescript() would COMMIT a transaction the caller has open.
-    for stmt in CLUSTER_RUN_SCHEMA:
-        conn.execute(stmt)
-
-
 class ClusterRunQueries:
     """The queries of stored clustering runs (needs self.conn and self.transaction())."""
 
@@ -93,7 +85,6 @@ class ClusterRunQueries:
         events: list[dict[str, Any]],
     ) -> None:
         """Write one run with its clusters, members and events in one transaction."""
-        create_cluster_tables(self.conn)
         with self.transaction():  # type: ignore[attr-defined]
             self.conn.execute(
                 f"INSERT INTO cluster_runs({', '.join(run)}) VALUES ({', '.join('?' * len(run))})",
@@ -114,7 +105,6 @@ class ClusterRunQueries:
     def cluster_run_summaries(self, entry_type: str | None) -> list[tuple[Any, ...]]:
         """Return (run_id, created_at, entry_type, fingerprint, n_items, n_clusters, diagnostics, timings,
         last_id_number) per run, newest first."""
-        create_cluster_tables(self.conn)
         where, args = ("WHERE entry_type = ?", [entry_type]) if entry_type is not None else ("", [])
         return self.conn.execute(
             "SELECT run_id, created_at, entry_type, fingerprint, n_items, n_clusters, diagnostics, timings, "
@@ -125,7 +115,6 @@ class ClusterRunQueries:
     def cluster_run_row(self, run_id: str | None, entry_type: str | None) -> tuple[Any, ...] | None:
         """Return (run_id, created_at, entry_type, fingerprint, params, diagnostics, timings, last_id_number)
         of a run, or of the latest (of a type) when run_id is None."""
-        create_cluster_tables(self.conn)
         cols = "run_id, created_at, entry_type, fingerprint, params, diagnostics, timings, last_id_number"
         if run_id is not None:
             return self.conn.execute(f"SELECT {cols} FROM cluster_runs WHERE run_id = ?", [run_id]).fetchone()
@@ -154,58 +143,14 @@ class ClusterRunQueries:
         ).fetchall()
 
 
-class ConnectionQueries(ClusterRunQueries):
-    """Cluster-run queries on a bare connection (a savepoint is its transaction)."""
-
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-        self._n = 0
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Run the block in a savepoint: all or nothing, inside a caller's transaction too."""
-        self._n += 1
-        name = f"cluster_run_{self._n}"
-        self.conn.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            self.conn.execute(f"ROLLBACK TO {name}")
-            self.conn.execute(f"RELEASE {name}")
-            raise
-        self.conn.execute(f"RELEASE {name}")
-
-
-def cluster_run_queries(where: Any) -> ClusterRunQueries:
-    """Return cluster-run queries for a Store, a sqlite-utils Database or a sqlite3 connection."""
-    if isinstance(where, ClusterRunQueries):
-        return where
-    return ConnectionQueries(getattr(where, "conn", where))
-
-
-def ensure_cluster_tables(where: Any) -> None:
-    """Create the clustering-run tables on a Store or a bare database if they are missing."""
-    create_cluster_tables(cluster_run_queries(where).conn)
-
-
 class AnalyticsQueries(ClusterRunQueries):
     """Store methods for clustering input and curation (mixed into Store)."""
 
     # Provided by Store: the connection, transaction() and _audit() (the hash-chained audit trail).
     conn: Any
 
-    def ensure_analytics_schema(self) -> None:
-        """Create the analytics tables if they are missing (idempotent; once per connection)."""
-        if getattr(self, "_analytics_schema_ready", False):
-            return
-        with self.transaction():
-            for stmt in ANALYTICS_SCHEMA:
-                self.conn.execute(stmt)
-        self._analytics_schema_ready = True
-
     def text_vectors(self, texts: dict[str, str], fingerprint: str) -> dict[str, np.ndarray]:
         """Return cached text-only vectors of entries whose text is unchanged, keyed by id."""
-        self.ensure_analytics_schema()
         out: dict[str, np.ndarray] = {}
         ids = list(texts)
         for start in range(0, len(ids), 500):
@@ -223,7 +168,6 @@ class AnalyticsQueries(ClusterRunQueries):
 
     def put_text_vectors(self, items: Iterable[tuple[str, str, np.ndarray]], fingerprint: str) -> None:
         """Store text-only vectors as (entry id, text, vector), replacing older ones."""
-        self.ensure_analytics_schema()
         rows = [
             (eid, fingerprint, text_hash(text), np.asarray(vec, dtype="<f4").tobytes())
             for eid, text, vec in items
@@ -247,7 +191,6 @@ class AnalyticsQueries(ClusterRunQueries):
         run_id: str | None,
     ) -> int:
         """Record one curation step and its audit event in the caller's transaction; return its seq."""
-        self.ensure_analytics_schema()
         with self.transaction():
             cur = self.conn.execute(
                 "INSERT INTO cluster_curation(at, actor, entry_type, action, cluster_id, details, run_id) "
@@ -266,7 +209,6 @@ class AnalyticsQueries(ClusterRunQueries):
 
     def curations(self, entry_type: str) -> list[dict[str, Any]]:
         """Return the curation steps of an entry type, oldest first."""
-        self.ensure_analytics_schema()
         cur = self.conn.execute(
             "SELECT seq, at, actor, action, cluster_id, details, run_id FROM cluster_curation "
             "WHERE entry_type = ? ORDER BY seq",

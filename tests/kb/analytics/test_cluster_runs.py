@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import numpy as np
 import pytest
-import sqlite_utils
 
 from kb.analytics.cluster_runs import cluster_assignments, list_runs, load_run, save_run
 from kb.analytics.clustering import ClusterEvent, cluster_deviations, match_to_previous
+from kb.models import KBError
+from kb.storage.sqlite import SQLiteStore
 
 
 def _vectors(n_blobs: int, per_blob: int, seed: int, first: int = 0, centers=None):
@@ -26,11 +25,10 @@ def _vectors(n_blobs: int, per_blob: int, seed: int, first: int = 0, centers=Non
 
 @pytest.fixture
 def db(tmp_path):
-    # Like the entry store: a file database with isolation_level=None (explicit BEGIN/COMMIT).
-    conn = sqlite3.connect(str(tmp_path / "kb.sqlite"), isolation_level=None)
-    database = sqlite_utils.Database(conn)
-    yield database
-    conn.close()
+    """The SQLite store (its migrations make the clustering tables)."""
+    store = SQLiteStore(tmp_path / "kb.sqlite")
+    yield store
+    store.close()
 
 
 def test_round_trip_keeps_everything(db):
@@ -46,8 +44,9 @@ def test_round_trip_keeps_everything(db):
         assert np.array_equal(a.centroid, b.centroid)
         assert a.representative_ids == b.representative_ids  # order: closest first
     assert got.fingerprint == "minilm:abc:384" and got.entry_type == "deviation"
-    assert set(db.table_names()) >= {"cluster_runs", "clusters", "cluster_members", "cluster_events"}
-    n_members = db.execute("SELECT count(*) FROM cluster_members WHERE run_id = ?", [run_id]).fetchone()[0]
+    n_members = db.conn.execute("SELECT count(*) FROM cluster_members WHERE run_id = ?", [run_id]).fetchone()[
+        0
+    ]
     assert n_members == len(ids)
 
 
@@ -76,11 +75,11 @@ def test_a_failed_save_leaves_nothing_behind(db):
     save_run(db, res, fingerprint="fp", entry_type="deviation")
     # The same entry twice in one run breaks the (run_id, entry_id) key halfway through the writes.
     res.unclustered_ids = [res.clusters[0].member_ids[0]]
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(KBError):
         save_run(db, res, fingerprint="fp", entry_type="deviation")
-    assert db.execute("SELECT count(*) FROM cluster_runs").fetchone()[0] == 1
-    assert db.execute("SELECT count(DISTINCT run_id) FROM clusters").fetchone()[0] == 1
-    assert db.execute("SELECT count(DISTINCT run_id) FROM cluster_members").fetchone()[0] == 1
+    assert db.conn.execute("SELECT count(*) FROM cluster_runs").fetchone()[0] == 1
+    assert db.conn.execute("SELECT count(DISTINCT run_id) FROM clusters").fetchone()[0] == 1
+    assert db.conn.execute("SELECT count(DISTINCT run_id) FROM cluster_members").fetchone()[0] == 1
 
 
 def test_ids_carry_over_through_a_stored_run(db):

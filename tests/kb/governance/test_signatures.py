@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from kb.analytics.cluster_runs import ensure_tables
 from kb.governance.audit import verify_chain
 from kb.governance.roles import Actor, PermissionDenied
 from kb.governance.signatures import sign, signatures_for
@@ -110,7 +109,6 @@ def test_signing_rules(store: Store) -> None:
 
 
 def test_a_clustering_run_can_be_signed_and_tampering_shows(store: Store) -> None:
-    ensure_tables(store.db)
     store.conn.execute(
         "INSERT INTO cluster_runs VALUES ('run-20250101T000000-abcd', '2025-01-01T00:00:00.000000Z', 'deviation', "
         "'fp', 1, 1, '{}', '{}', '{}', 1)"
