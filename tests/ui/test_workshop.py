@@ -78,7 +78,7 @@ def test_walk_save_resume_validate_commit(open_app, check_kb):
     assert entry.site == "LEI" and entry.step == "transfection"
     hits = check_kb.search("HEK cells look grainy before the cell count falls", k=5)
     assert entry.id in [h.entry.id for h in hits]
-    assert any(ws_id in s.value and entry.id in s.value for s in again.success)
+    assert any(ws_id in unescape(s.value) and entry.id in unescape(s.value) for s in again.success)
 
 
 def test_template_without_probes_and_commit_errors_keep_the_draft(open_app, check_kb):
