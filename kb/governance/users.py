@@ -11,7 +11,6 @@ admin. After that only an (authenticated) admin manages accounts.
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from kb.governance.roles import ROLES, Actor, PermissionDenied, actions_of
 from kb.models import KBError, utc_now
 from kb.storage.sqlite import Store
-from kb.storage.sqlite_governance import secret_digest
+from kb.storage.sqlite_governance import DatabaseError, secret_digest
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
@@ -453,7 +452,7 @@ def actor_for_cli(kb_or_store: KnowledgeBase | Store, name: str) -> Actor | None
     try:
         if not users_exist(store):
             return None
-    except sqlite3.DatabaseError:
+    except DatabaseError:
         return None
     found = _row(store, name)
     if found is None:
