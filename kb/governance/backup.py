@@ -22,8 +22,7 @@ from kb.governance.audit import verify_chain
 from kb.governance.integrity import verify_knowledge_base
 from kb.governance.roles import Actor
 from kb.models import KBError, utc_now
-from kb.storage.sqlite import SQLiteDatabaseError, SQLiteError
-from kb.storage.sqlite_governance import GovernanceQueries, ReadOnlyDatabase
+from kb.storage.sqlite_governance import DatabaseError, GovernanceQueries, ReadOnlyDatabase
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
@@ -103,7 +102,7 @@ def backup(
         # One step: a single read snapshot, consistent even while other processes commit.
         GovernanceQueries.snapshot(kb.store.path, tmp)
         described = _describe(tmp)
-    except SQLiteError as exc:
+    except DatabaseError as exc:
         tmp.unlink(missing_ok=True)
         raise KBError(f"backup to {out} failed: {exc}") from exc
     except OSError as exc:
@@ -155,7 +154,7 @@ def check_backup(backup_path: Path | str) -> dict[str, Any]:
             )
     try:
         described = _describe(path)
-    except SQLiteDatabaseError as exc:
+    except DatabaseError as exc:
         raise KBError(f"{path}: not a readable SQLite database ({exc})") from exc
     if described["integrity_check"] != "ok":
         raise KBError(f"{path}: failed PRAGMA integrity_check: {described['integrity_check']}")

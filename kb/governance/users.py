@@ -20,8 +20,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from kb.governance.roles import ROLES, Actor, PermissionDenied, actions_of
 from kb.models import KBError, utc_now
-from kb.storage.sqlite import SQLiteDatabaseError, Store
-from kb.storage.sqlite_governance import secret_digest
+from kb.storage.sqlite import Store
+from kb.storage.sqlite_governance import DatabaseError, secret_digest
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
@@ -452,7 +452,7 @@ def actor_for_cli(kb_or_store: KnowledgeBase | Store, name: str) -> Actor | None
     try:
         if not users_exist(store):
             return None
-    except SQLiteDatabaseError:
+    except DatabaseError:
         return None
     found = _row(store, name)
     if found is None:

@@ -40,11 +40,6 @@ from kb.storage.sqlite_feedback import FeedbackQueries
 from kb.storage.sqlite_governance import GovernanceQueries
 from kb.storage.sqlite_workshops import WorkshopQueries
 
-# What a caller of the SQLite-only helpers (backup snapshots, read-only opens) catches, without importing
-# the driver itself: only kb/storage/ speaks to the database.
-SQLiteError = sqlite3.Error
-SQLiteDatabaseError = sqlite3.DatabaseError
-
 
 def storage_error(exc: sqlite3.Error, path: Path) -> KBError:
     """Return a KBError saying in plain words why the database could not be used (nothing was saved)."""

@@ -16,6 +16,9 @@ from typing import Any
 
 from kb.storage.sqlite_governance_transfer import TransferQueries
 
+# What a database call raises, for callers outside kb/storage that must not import the driver themselves.
+DatabaseError = sqlite3.Error
+
 GOVERNANCE_SCHEMA: list[str] = [
     """CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY COLLATE NOCASE,

@@ -24,8 +24,7 @@ def test_qa_lists_the_planted_drift_episode(open_app, check_kb):
     top = rising[0]
     assert "clarification" in top.label or "filter" in top.label
     assert "since 2025-0" in top.label
-    # Labels are escaped Markdown (md_escape): unescape before reading the id.
-    evidence = {unescape(lk.proto.label).split(" · ")[0] for lk in top.get("page_link")}
+    evidence = {unescape(lk.proto.label).split(" · ")[0] for lk in top.get("page_link")}  # labels are escaped
     members = evidence & planted
     assert len(members) >= 10, "the signal's evidence is the planted clarification deviations"
     entries = [check_kb.get(i) for i in members]
