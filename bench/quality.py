@@ -144,11 +144,11 @@ def txtai_rankings(s: LabelledSet) -> dict[str, dict[str, list[str]]] | None:
         return None
     # txtai re-encodes the whole corpus on every run (MaintNet: minutes): its rankings are kept per
     # corpus, queries and txtai version, and recomputed when any of them changes.
-    import txtai
+    from importlib.metadata import version
 
     from bench.compare import _search_text
 
-    key = json.dumps([txtai.__version__, s.records, [q.text for q in s.queries]], sort_keys=True, default=str)
+    key = json.dumps([version("txtai"), s.records, [q.text for q in s.queries]], sort_keys=True, default=str)
     cache = WORK / "quality" / f"txtai-{s.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
     if cache.is_file():
         return json.loads(cache.read_text(encoding="utf-8"))

@@ -232,6 +232,7 @@ class Learner:
         self._stamp: tuple[int, int] | None = None
         self._checked = -math.inf
         self._learned = Learned([])
+        self._tuned_on = 0  # judged queries when alpha was last tuned
 
     def invalidate(self) -> None:
         """Forget the cached judgments (this process just stored one)."""
@@ -253,11 +254,16 @@ class Learner:
         if stamp == self._stamp:
             return self._learned
         judgments = load_judgments(self.source.feedback_rows(), fingerprint, encode)
-        tuning = None
+        tuning = self._learned.tuning
         if rank is not None:
             judged = judged_queries(judgments)
-            recent = dict(list(judged.items())[-TUNE_MAX_QUERIES:])  # judged_queries keeps time order
-            tuning = tune_alpha(recent, rank, default=default_alpha)
+            # Tuning runs len(ALPHA_GRID) searches per judged query: redo it only when the judged queries
+            # grew by a fifth since the last time, not after every click.
+            n = len(judged)
+            if tuning is None or n < MIN_TUNE_QUERIES or n >= math.ceil(1.2 * self._tuned_on):
+                recent = dict(list(judged.items())[-TUNE_MAX_QUERIES:])  # judged_queries keeps time order
+                tuning = tune_alpha(recent, rank, default=default_alpha)
+                self._tuned_on = n
         self._learned = Learned(judgments, tuning=tuning)
         self._stamp = stamp
         return self._learned
