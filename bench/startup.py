@@ -126,10 +126,11 @@ def invocations(work: Path) -> list[tuple[str, list[str], str | None]]:
     ]
     writes = [
         ("init", ["init"], None),
-        ("add", ["add", "--type", "cue", "--text", "start-up bench: medium turned orange on day 5"], None),
-        ("edit", ["edit", "KB-000002", "--set", "site=BENCH", "--reason", "start-up bench"], None),
+        # {run} is the run's number: each run of a writing command does new work, not a refusal.
+        ("add", ["add", "--type", "cue", "--text", "start-up bench {run}: medium orange on day 5"], None),
+        ("edit", ["edit", "KB-000002", "--set", "site=BENCH{run}", "--reason", "start-up bench"], None),
         ("link", ["link", "KB-000001", "related", "KB-000002"], None),
-        ("retire", ["retire", "KB-000003", "--reason", "start-up bench"], None),
+        ("retire", ["retire", "KB-00001{run}", "--reason", "start-up bench"], None),
         ("import", ["import", str(imports)], None),
         ("reindex", ["reindex"], None),
     ]
@@ -186,7 +187,9 @@ def run(n: int = 4560, reps: int = 3, *, docs: bool = True, only: tuple[str, ...
         plan = [row for row in plan if row[0] in only]
     results = []
     for name, args, stdin in plan:
-        runs = [run_once(home, args, stdin) for _ in range(reps + 1)][1:]  # first run: warm-up
+        runs = [  # first run: warm-up
+            run_once(home, [a.replace("{run}", str(i)) for a in args], stdin) for i in range(reps + 1)
+        ][1:]
         wall = statistics.median(r["wall_s"] for r in runs)
         res = {
             "command": name,
