@@ -224,51 +224,43 @@ def users_set_role(
     emit({"name": user.name, "role": user.role}) if as_json else click.echo(f"{user.name} is now {user.role}")
 
 
-@users.command(name="disable")
-@click.argument("name")
-@click.option("--reason", required=True, help="Why (kept in the audit trail).")
-@password_stdin_option
-@json_option
-@pass_ctx
-def users_disable(ctx: Context, name: str, reason: str, password_stdin: bool, as_json: bool) -> None:
-    """Disable an account (it is kept, with its history, and can no longer log in)."""
+def _account_state_command(name: str, verb: str, doc: str, result: dict[str, Any], with_reason: bool) -> None:
+    """Register `users NAME` for one admin change of an account's state (disable, enable, unlock)."""
 
-    from kb.governance.users import disable
+    def command(
+        ctx: Context, account: str, password_stdin: bool, as_json: bool, reason: str | None = None
+    ) -> None:
+        from kb.governance import users as accounts
 
-    admin = login(ctx, Secrets(password_stdin), f"disable {name}")
-    disable(ctx.kb, name, by=admin, reason=reason)
-    emit({"name": name, "status": "disabled"}) if as_json else click.echo(f"{name} disabled")
+        admin = login(ctx, Secrets(password_stdin), f"{name} {account}")
+        change = getattr(accounts, name)
+        change(ctx.kb, account, by=admin, **({"reason": reason} if with_reason else {}))
+        emit({"name": account, **result}) if as_json else click.echo(f"{account} {verb}")
 
-
-@users.command(name="enable")
-@click.argument("name")
-@click.option("--reason", required=True, help="Why (kept in the audit trail).")
-@password_stdin_option
-@json_option
-@pass_ctx
-def users_enable(ctx: Context, name: str, reason: str, password_stdin: bool, as_json: bool) -> None:
-    """Enable a disabled account again."""
-
-    from kb.governance.users import enable
-
-    admin = login(ctx, Secrets(password_stdin), f"enable {name}")
-    enable(ctx.kb, name, by=admin, reason=reason)
-    emit({"name": name, "status": "active"}) if as_json else click.echo(f"{name} enabled")
+    command.__doc__ = doc
+    command = pass_ctx(json_option(password_stdin_option(command)))
+    if with_reason:
+        command = click.option("--reason", required=True, help="Why (kept in the audit trail).")(command)
+    users.command(name=name)(click.argument("account", metavar="NAME")(command))
 
 
-@users.command(name="unlock")
-@click.argument("name")
-@password_stdin_option
-@json_option
-@pass_ctx
-def users_unlock(ctx: Context, name: str, password_stdin: bool, as_json: bool) -> None:
-    """Lift a lockout after too many failed logins."""
-
-    from kb.governance.users import unlock
-
-    admin = login(ctx, Secrets(password_stdin), f"unlock {name}")
-    unlock(ctx.kb, name, by=admin)
-    emit({"name": name, "unlocked": True}) if as_json else click.echo(f"{name} unlocked")
+_account_state_command(
+    "disable",
+    "disabled",
+    "Disable an account (it is kept, with its history, and can no longer log in).",
+    {"status": "disabled"},
+    with_reason=True,
+)
+_account_state_command(
+    "enable", "enabled", "Enable a disabled account again.", {"status": "active"}, with_reason=True
+)
+_account_state_command(
+    "unlock",
+    "unlocked",
+    "Lift a lockout after too many failed logins.",
+    {"unlocked": True},
+    with_reason=False,
+)
 
 
 @users.command(name="passwd")
