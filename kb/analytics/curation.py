@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from kb.analytics.clusterer import DeviationClusterer
 from kb.analytics.clustering import (
     ClusterEvent,
     ClusterResult,
     DeviationCluster,
     _normalise,
-    cluster_deviations,
     ctfidf_labels,
     format_cluster_id,
     match_to_previous,
@@ -109,13 +109,10 @@ def recluster(
     pinned = [c for c in (previous.clusters if previous else []) if c.id in curated]
     if previous is None or not pinned:
         groups = [c.member_ids for c in previous.clusters] if previous else None
-        result = cluster_deviations(
-            items.ids,
-            items.vectors,
-            items.texts,
-            random_state=random_state,
-            init_groups=groups,
-            **cluster_kwargs,
+        result = (
+            DeviationClusterer(random_state=random_state, **cluster_kwargs)
+            .fit(items.ids, items.vectors, items.texts, init_groups=groups)
+            .result_
         )
         result = match_to_previous(previous, result)
         result.diagnostics["curated"] = []
@@ -147,13 +144,15 @@ def recluster(
     rest_prev = replace(previous, clusters=[c for c in previous.clusters if c.id not in keep])
     if len(free) >= 2:
         fidx = [items.pos[e] for e in free]
-        result = cluster_deviations(
-            free,
-            items.vectors[fidx],
-            [items.texts[i] for i in fidx],
-            random_state=random_state,
-            init_groups=[c.member_ids for c in rest_prev.clusters],
-            **cluster_kwargs,
+        result = (
+            DeviationClusterer(random_state=random_state, **cluster_kwargs)
+            .fit(
+                free,
+                items.vectors[fidx],
+                [items.texts[i] for i in fidx],
+                init_groups=[c.member_ids for c in rest_prev.clusters],
+            )
+            .result_
         )
         result = match_to_previous(rest_prev, result)
     else:
