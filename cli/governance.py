@@ -144,11 +144,13 @@ def _guarded(callback: Any, path: str, *, own_login: bool) -> Any:
             return callback(*args, **kwargs)
         authenticate_cli_writer(ctx, path)
         kb = ctx.kb
+        if kb.actor is None:  # no accounts (yet, or on this backend): writes are attributed by name
+            return callback(*args, **kwargs)
         before = kb.store.highest_issued_audit_seq() or 0
         result = callback(*args, **kwargs)
         # A command that changed something without an audit event of its own (a clustering run, a
         # workshop draft) still leaves one line in the trail: who ran which command.
-        if kb.actor is not None and (kb.store.highest_issued_audit_seq() or 0) == before:
+        if (kb.store.highest_issued_audit_seq() or 0) == before:
             from kb.models import utc_now
 
             kb.store.record_event(kb.actor.name, "cli_command", None, {"command": path}, utc_now())
