@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlite_utils
 
 from kb.models import (
     Entry,
@@ -79,7 +78,6 @@ class SQLiteStore(GovernanceQueries, AnalyticsQueries, FeedbackQueries, Workshop
         except sqlite3.Error as exc:
             raise storage_error(exc, self.path) from exc
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self._depth = 0
         # One connection is shared by the threads of a process (the UI); a transaction belongs to one
         # thread at a time, so other threads wait here instead of silently joining it.
