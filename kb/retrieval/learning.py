@@ -253,7 +253,10 @@ class Learner:
         stamp = self.source.feedback_stamp()
         if stamp == self._stamp:
             return self._learned
-        judgments = load_judgments(self.source.feedback_rows(), fingerprint, encode)
+        # No judgment stored (the usual case): nothing more to read.
+        judgments = (
+            [] if stamp == (0, 0) else load_judgments(self.source.feedback_rows(), fingerprint, encode)
+        )
         tuning = self._learned.tuning
         if rank is not None:
             judged = judged_queries(judgments)

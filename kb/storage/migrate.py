@@ -129,8 +129,6 @@ def copy_sqlite_to_postgres(source: SQLiteStore, target: PostgresStore) -> Migra
             raise KBError(
                 f"{target.location}: the database already holds a knowledge base; migrate into an empty one"
             )
-        if "feedback" in carried:
-            target.ensure_feedback_schema()  # joins this transaction: created and filled, or neither
         for table, (columns, order) in carried.items():
             select = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"
             cursor = source.conn.execute(select)

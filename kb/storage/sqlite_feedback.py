@@ -61,18 +61,11 @@ class FeedbackQueries:
 
     def feedback_stamp(self) -> tuple[int, int]:
         """Return (number of judgments, highest id): it changes whenever a judgment is stored."""
-        try:
-            row = self.conn.execute("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM feedback").fetchone()
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
-                return (0, 0)
-            raise
+        row = self.conn.execute("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM feedback").fetchone()
         return (int(row[0]), int(row[1]))
 
     def feedback_rows(self, entry_id: str | None = None) -> list[dict[str, Any]]:
         """Return the judgments (of one entry, or all), oldest first, with seq and the query's vector."""
-        if self.feedback_stamp() == (0, 0):
-            return []
         sql = "SELECT id, at, user, query, entry_id, judgment, fingerprint, vector FROM feedback"
         params: tuple[str, ...] = ()
         if entry_id:

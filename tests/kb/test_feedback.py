@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from kb.governance.roles import Actor, PermissionDenied
 from kb.knowledge_base import KnowledgeBase
 from kb.models import KBError, NotFoundError
+from kb.retrieval.learning import RECHECK_SECONDS
 from kb.retrieval.search import hybrid_search
 
 ASKED = "clarification filter keeps choking, snotty strings in the harvest bag"
@@ -107,10 +109,16 @@ def test_search_without_judgments_reads_the_feedback_table_at_most_once(judged_k
     kb = judged_kb
     statements: list[str] = []
     kb.store.conn.set_trace_callback(statements.append)
+    started = time.monotonic()
     for query in (ASKED, REWORDED, UNRELATED) * 5:
         kb.search(query)
+    elapsed = time.monotonic() - started
     kb.store.conn.set_trace_callback(None)
-    assert sum("feedback" in s for s in statements) <= 1
+    # Judgments from other processes are re-read at most once per RECHECK_SECONDS (on a loaded machine
+    # fifteen searches can take longer than that), never once per query.
+    allowed = 1 + int(elapsed // RECHECK_SECONDS)
+    reads = [s for s in statements if "feedback" in s]
+    assert len(reads) <= allowed, reads
 
 
 def test_every_hit_explains_itself(judged_kb: KnowledgeBase):
