@@ -132,33 +132,15 @@ def supported_formats() -> str:
 def import_(
     ctx: Context,
     file: Path,
-    default_type: str | None,
-    mappings: tuple[str, ...],
-    ignore_unmapped: bool,
-    fix_from: str | None,
-    allow_type_change: bool,
-    limit: int | None,
-    rejects_dir: Path | None,
     process: str | None,
     step: str | None,
     site: str | None,
     as_json: bool,
+    **options: Any,
 ) -> None:
     """Import a file of records, a document or a transfer package (see the help text above)."""
     try:
-        data = _run_import(
-            ctx,
-            file,
-            default_type,
-            mappings,
-            ignore_unmapped,
-            fix_from,
-            allow_type_change,
-            limit,
-            rejects_dir,
-            {"process": process, "step": step, "site": site},
-            as_json,
-        )
+        data = _run_import(ctx, file, {"process": process, "step": step, "site": site}, as_json, **options)
     except KeyboardInterrupt:
         # Records, pairs, documents and packages are each written in one transaction (records after
         # encoding): an interrupt leaves the knowledge base as it was.
@@ -193,6 +175,9 @@ def import_(
 def _run_import(
     ctx: Context,
     file: Path,
+    defaults: dict[str, str | None],
+    quiet: bool,
+    *,
     default_type: str | None,
     mappings: tuple[str, ...],
     ignore_unmapped: bool,
@@ -200,8 +185,6 @@ def _run_import(
     allow_type_change: bool,
     limit: int | None,
     rejects_dir: Path | None,
-    defaults: dict[str, str | None],
-    quiet: bool,
 ) -> dict[str, Any]:
     """Import one file of any supported kind and return what was done."""
     from ingest.documents import SUPPORTED_EXTENSIONS

@@ -236,6 +236,25 @@ class SearchFilters:
         """Return the first day included (YYYY-MM-DD), or None."""
         return _parse_day(self.since, "--since").isoformat() if self.since else None
 
+    def conditions(self) -> list[tuple[str, str, Any]]:
+        """Return the filters as (kind, column, value) conditions that each storage backend compiles.
+
+        Kinds: "eq" (equal), "in" (one of a list), "nocase" (equal ignoring case), "ge" / "lt" (at or
+        after / before; `until` becomes "before the next day", so the whole day is in), "tag" (the tags
+        list holds the value). Validation happens here, once, whatever the backend.
+        """
+        out: list[tuple[str, str, Any]] = [("eq", "status", self.status)]
+        types = self.checked_types()
+        if types:
+            out.append(("in", "type", types))
+        out += [("nocase", c, getattr(self, c)) for c in ("process", "step", "site") if getattr(self, c)]
+        since, before = self.since_day(), self.before_day()
+        if since:
+            out.append(("ge", "occurred_at", since))
+        if before:
+            out.append(("lt", "occurred_at", before))
+        return out + [("tag", "tags", tag) for tag in self.tags]
+
     def before_day(self) -> str | None:
         """Return the first day after `until` (exclusive bound, so the whole `until` day is in), or None."""
         if not self.until:

@@ -50,6 +50,17 @@ def blob_to_vector(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4")
 
 
+def links_by_entry(entry_ids: Sequence[str], rows: Iterable[Sequence[Any]]) -> dict[str, list[Link]]:
+    """Return link rows (source, relation, target, author, created_at, note) grouped under each entry id."""
+    out: dict[str, list[Link]] = {i: [] for i in entry_ids}
+    for row in rows:
+        link = Link(*row)
+        for key in (link.source, link.target):
+            if key in out and link not in out[key]:
+                out[key].append(link)
+    return out
+
+
 @runtime_checkable
 class Store(Protocol):
     """Entries with revisions, links, vectors, the change log and the audit chain, in one database.

@@ -178,6 +178,18 @@ MIGRATIONS: tuple[Migration, ...] = (
 LATEST = MIGRATIONS[-1].version
 
 
+class MigratedStore:
+    """What every store that applies MIGRATIONS shares: the version it recorded (a base, listed last)."""
+
+    def get_meta(self, key: str) -> str | None:
+        raise NotImplementedError
+
+    def schema_version(self) -> int:
+        """Return the last migration applied to this database (0 for a new one)."""
+        value = self.get_meta("schema_version")
+        return int(value) if value is not None else 0
+
+
 def pending(applied: int) -> list[Migration]:
     """Return the migrations newer than `applied`, in order."""
     return [m for m in MIGRATIONS if m.version > applied]

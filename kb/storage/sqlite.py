@@ -31,6 +31,7 @@ from kb.storage.base import (
     GENESIS_HASH,
     blob_to_vector,
     event_hash,
+    links_by_entry,
     vector_to_blob,
 )
 from kb.storage.entry_writes import AuditEvent, EntryWrites, RevisionRow
@@ -61,7 +62,9 @@ def storage_error(exc: sqlite3.Error, path: Path) -> KBError:
     return KBError(f"{path}: database error: {exc}")
 
 
-class SQLiteStore(GovernanceQueries, AnalyticsQueries, FeedbackQueries, WorkshopQueries, EntryWrites):
+class SQLiteStore(
+    GovernanceQueries, AnalyticsQueries, FeedbackQueries, WorkshopQueries, EntryWrites, schema.MigratedStore
+):
     """The embedded Store: one SQLite file (WAL, busy timeout, migrations); every write to entries."""
 
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 30_000) -> None:
@@ -101,11 +104,6 @@ class SQLiteStore(GovernanceQueries, AnalyticsQueries, FeedbackQueries, Workshop
                     self.conn.execute(statement)
             if applied < schema.LATEST:
                 self.set_meta("schema_version", str(schema.LATEST))
-
-    def schema_version(self) -> int:
-        """Return the last migration applied to this database (0 for a new file)."""
-        value = self.get_meta("schema_version")
-        return int(value) if value is not None else 0
 
     def get_meta(self, key: str) -> str | None:
         """Return a value of the key/value meta table, or None."""
@@ -273,19 +271,17 @@ class SQLiteStore(GovernanceQueries, AnalyticsQueries, FeedbackQueries, Workshop
 
     def links_for(self, entry_ids: Sequence[str]) -> dict[str, list[Link]]:
         """Return the links of many entries at once, keyed by entry id."""
-        out: dict[str, list[Link]] = {i: [] for i in entry_ids}
-        for chunk, marks in _in_chunks(list(out), 400):
-            cur = self.conn.execute(
+        ids = list(dict.fromkeys(entry_ids))
+        rows = (
+            row
+            for chunk, marks in _in_chunks(ids, 400)
+            for row in self.conn.execute(
                 "SELECT source, relation, target, author, created_at, note FROM links "
                 f"WHERE source IN ({marks}) OR target IN ({marks}) ORDER BY source, relation, target",
                 chunk + chunk,
             )
-            for row in cur:
-                link = Link(*row)
-                for key in (link.source, link.target):
-                    if key in out and link not in out[key]:
-                        out[key].append(link)
-        return out
+        )
+        return links_by_entry(ids, rows)
 
     def all_links(self) -> list[Link]:
         """Return every link, in a stable order."""
@@ -487,30 +483,25 @@ def _in_chunks(values: list[Any], size: int = 500) -> Iterator[tuple[list[Any], 
 
 def _filter_sql(filters: SearchFilters) -> tuple[str, list[object]]:
     """Return a WHERE clause over table alias `e` and its parameters for a SearchFilters."""
-    where, params = ["e.status = ?"], [filters.status]
-    types = filters.checked_types()
-    if types:
-        where.append(f"e.type IN ({','.join('?' * len(types))})")
-        params.extend(types)
-    for column in ("process", "step", "site"):
-        value = getattr(filters, column)
-        if value:
+    where: list[str] = []
+    params: list[object] = []
+    for kind, column, value in filters.conditions():
+        if kind == "in":
+            where.append(f"e.{column} IN ({','.join('?' * len(value))})")
+            params.extend(value)
+            continue
+        if kind == "nocase":
             # COLLATE NOCASE matches the filter indexes (kb/storage/schema.py), so filters use them.
             where.append(f"e.{column} = ? COLLATE NOCASE")
-            params.append(value)
-    since, before = filters.since_day(), filters.before_day()
-    if since:
-        where.append("e.occurred_at >= ?")
-        params.append(since)
-    if before:
-        # Inclusive of the whole `until` day, whether occurred_at holds a date or a timestamp.
-        where.append("e.occurred_at < ?")
-        params.append(before)
-    for tag in filters.tags:
-        where.append("EXISTS (SELECT 1 FROM json_each(e.tags) WHERE json_each.value = ?)")
-        params.append(tag)
+        elif kind == "tag":
+            where.append("EXISTS (SELECT 1 FROM json_each(e.tags) WHERE json_each.value = ?)")
+        else:
+            where.append(f"e.{column} {_COMPARISONS[kind]} ?")
+        params.append(value)
     return " AND ".join(where), params
 
+
+_COMPARISONS = {"eq": "=", "ge": ">=", "lt": "<"}
 
 # The name the rest of the code used before the Store protocol; the class is the SQLite backend.
 Store = SQLiteStore

@@ -20,6 +20,13 @@ FEEDBACK_SCHEMA: list[str] = [
 JUDGMENTS = ("helped", "not_relevant")
 
 
+def checked_judgment(judgment: str, vector: np.ndarray | None) -> bytes | None:
+    """Refuse an unknown judgment; return the query vector as stored bytes (both backends store these)."""
+    if judgment not in JUDGMENTS:
+        raise KBError(f"argument 'judgment': '{judgment}' is not one of {', '.join(JUDGMENTS)}")
+    return None if vector is None else np.asarray(vector, dtype="<f4").tobytes()
+
+
 class FeedbackQueries:
     """Judgments on search hits: stored with the query, user, time and model fingerprint; each audited."""
 
@@ -37,9 +44,7 @@ class FeedbackQueries:
         at: str,
     ) -> dict[str, Any]:
         """Store one judgment and its audit event in one transaction; return it as stored."""
-        if judgment not in JUDGMENTS:
-            raise KBError(f"argument 'judgment': '{judgment}' is not one of {', '.join(JUDGMENTS)}")
-        blob = None if vector is None else np.asarray(vector, dtype="<f4").tobytes()
+        blob = checked_judgment(judgment, vector)
         with self.transaction():  # type: ignore[attr-defined]
             cur = self.conn.execute(
                 "INSERT INTO feedback(at, user, query, entry_id, judgment, fingerprint, vector) "

@@ -155,11 +155,6 @@ class PgConnections:
             if applied < schema.LATEST:
                 self.set_meta("schema_version", str(schema.LATEST))
 
-    def schema_version(self) -> int:
-        """Return the last migration applied to this database (0 for a new one)."""
-        value = self.get_meta("schema_version")
-        return int(value) if value is not None else 0
-
     def get_meta(self, key: str) -> str | None:
         """Return a value of the key/value meta table, or None."""
         row = self._one("SELECT value FROM meta WHERE key = %s", (key,))

@@ -6,8 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.models import KBError
-from kb.storage.sqlite_feedback import JUDGMENTS
+from kb.storage.sqlite_feedback import checked_judgment
 
 # "user" is a reserved word in PostgreSQL, hence the quotes; the table is migration 6 (kb/storage/schema.py).
 COLUMNS = ("id", "at", "user", "query", "entry_id", "judgment", "fingerprint", "vector")
@@ -28,9 +27,7 @@ class PgFeedback:
         at: str,
     ) -> dict[str, Any]:
         """Store one judgment and its audit event in one transaction; return it as stored."""
-        if judgment not in JUDGMENTS:
-            raise KBError(f"argument 'judgment': '{judgment}' is not one of {', '.join(JUDGMENTS)}")
-        blob = None if vector is None else np.asarray(vector, dtype="<f4").tobytes()
+        blob = checked_judgment(judgment, vector)
         with self.transaction():  # type: ignore[attr-defined]
             conn = self._tx()  # type: ignore[attr-defined]
             new_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM feedback").fetchone()[0])

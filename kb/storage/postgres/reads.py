@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from kb.models import Entry, Link, NotFoundError, Revision, SearchFilters, parse_id
-from kb.storage.base import ENTRY_COLUMNS, blob_to_vector
+from kb.storage.base import ENTRY_COLUMNS, blob_to_vector, links_by_entry
 from kb.storage.sqlite import SQLiteStore
 
 PAGE = 2000  # rows per round trip when a result is streamed
@@ -107,21 +107,15 @@ class PgReads:
 
     def links_for(self, entry_ids: Sequence[str]) -> dict[str, list[Link]]:
         """Return the links of many entries at once, keyed by entry id."""
-        out: dict[str, list[Link]] = {i: [] for i in entry_ids}
-        ids = list(out)
+        ids = list(dict.fromkeys(entry_ids))
         if not ids:
-            return out
+            return {}
         rows = self._all(
             f"SELECT {LINK_COLUMNS} FROM links WHERE source = ANY(%s) OR target = ANY(%s) "
             "ORDER BY source, relation, target",
             (ids, ids),
         )
-        for row in rows:
-            link = Link(*row)
-            for key in (link.source, link.target):
-                if key in out and link not in out[key]:
-                    out[key].append(link)
-        return out
+        return links_by_entry(ids, rows)
 
     def all_links(self) -> list[Link]:
         """Return every link, in a stable order."""
@@ -239,25 +233,20 @@ class PgReads:
 
 def _filter_sql(filters: SearchFilters) -> tuple[str, list[object]]:
     """Return a WHERE clause over entries and its parameters for a SearchFilters (PostgreSQL dialect)."""
-    where, params = ["status = %s"], [filters.status]
-    types = filters.checked_types()
-    if types:
-        where.append("type = ANY(%s)")
-        params.append(types)
-    for column in ("process", "step", "site"):
-        value = getattr(filters, column)
-        if value:
+    where: list[str] = []
+    params: list[object] = []
+    for kind, column, value in filters.conditions():
+        if kind == "in":
+            where.append(f"{column} = ANY(%s)")
+        elif kind == "nocase":
             # lower() on both sides matches the lower(...) filter indexes, as COLLATE NOCASE does on SQLite.
             where.append(f"lower({column}) = lower(%s)")
-            params.append(value)
-    since, before = filters.since_day(), filters.before_day()
-    if since:
-        where.append("occurred_at >= %s")
-        params.append(since)
-    if before:
-        where.append("occurred_at < %s")  # inclusive of the whole `until` day
-        params.append(before)
-    for tag in filters.tags:
-        where.append("tags::jsonb ? %s")  # jsonb `?`: the array holds this string
-        params.append(tag)
+        elif kind == "tag":
+            where.append("tags::jsonb ? %s")  # jsonb `?`: the array holds this string
+        else:
+            where.append(f"{column} {_COMPARISONS[kind]} %s")
+        params.append(value)
     return " AND ".join(where), params
+
+
+_COMPARISONS = {"eq": "=", "ge": ">=", "lt": "<"}

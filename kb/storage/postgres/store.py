@@ -14,9 +14,10 @@ from kb.storage.entry_writes import AuditEvent, EntryWrites, RevisionRow
 from kb.storage.postgres.connection import PgConnections
 from kb.storage.postgres.feedback import PgFeedback
 from kb.storage.postgres.reads import LINK_COLUMNS, PgReads
+from kb.storage.schema import MigratedStore
 
 
-class PostgresStore(PgFeedback, PgReads, PgConnections, EntryWrites):
+class PostgresStore(PgFeedback, PgReads, PgConnections, EntryWrites, MigratedStore):
     """The Store API on PostgreSQL: a connection pool, writes serialised by one advisory lock."""
 
     def put_vectors(self, items: Iterable[tuple[Entry, np.ndarray]], fingerprint: str) -> None:
