@@ -24,21 +24,19 @@ from __future__ import annotations
 
 import io
 import math
-import re
-import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import snowballstemmer
 
 from kb.files import atomic_write, read_meta, write_meta
 from kb.models import KBError
+from kb.retrieval.tokens import stem, terms, words  # noqa: F401 (words, stem: part of this module's API)
+from kb.retrieval.topk import at_least_kth, pair_codes, top_k
 
 K1 = 1.2
 B = 0.75
@@ -50,27 +48,6 @@ FIELD_WEIGHTS: Mapping[str, float] = {"title": 2.0, "text": 1.0, "equipment": 1.
 SPARSE_LIMIT = 30_000
 LOOKUP_COST = 16
 FORMAT = 2  # bump when tokenisation or the file layout changes: older files are then rebuilt
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-_STEMMER = snowballstemmer.stemmer("porter")
-
-
-@lru_cache(maxsize=500_000)
-def stem(word: str) -> str:
-    """Return the Porter stem of a lower-case word (cached: stemming is the slow part of indexing)."""
-    return _STEMMER.stemWord(word)
-
-
-def words(text: str) -> list[str]:
-    """Return the lower-case words of a text, accents removed (what FTS5's unicode61 tokenizer yields)."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    if not folded.isascii():
-        folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return _TOKEN.findall(folded)
-
-
-def terms(text: str) -> list[str]:
-    """Return the index terms of a text: its words, stemmed."""
-    return [stem(w) for w in words(text)]
 
 
 class _Delta(NamedTuple):
@@ -108,45 +85,6 @@ class _Weights(NamedTuple):
         # bit-identical score in either segment, so ties between them break by seq as everywhere else.
         tf, length = tf.astype(np.float64), length.astype(np.float64)
         return idf * ((K1 + 1) * tf / (tf + self.saturation + self.per_length * length))
-
-
-def _pair_codes(tf: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (code per posting, tf per code, length per code) for float32 tf and length arrays."""
-    key = (tf.astype(np.float32).view(np.uint32).astype(np.uint64) << np.uint64(32)) | length.astype(
-        np.float32
-    ).view(np.uint32).astype(np.uint64)
-    keys, codes = np.unique(key, return_inverse=True)
-    pair_tf = (keys >> np.uint64(32)).astype(np.uint32).view(np.float32).astype(np.float64)
-    pair_len = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.float32).astype(np.float64)
-    return codes.astype(np.intp), pair_tf, pair_len
-
-
-def _top(seqs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return the k best (seq, score) pairs, ties broken by seq so that the order is deterministic."""
-    if len(scores) > k:
-        # Everything tied with the k-th score stays in, so ties break by seq, not by partition order.
-        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-        keep = scores >= kth
-        seqs, scores = seqs[keep], scores[keep]
-    order = np.lexsort((seqs, -scores))[:k]
-    return seqs[order], scores[order]
-
-
-def _at_least_kth(acc: np.ndarray, k: int, stride: int = 64) -> np.ndarray:
-    """Return the positions whose score is at least the k-th best of `acc` (all matches when few).
-
-    The k-th best of any subset is at most the k-th best of the whole, so the k-th best of every
-    stride-th score is a safe threshold: one comparison pass keeps the top k with all their ties and
-    only a few thousand others, where ranking every match (~600k at 1M) cost most of a query.
-    """
-    sample = acc[::stride]
-    sample = sample[sample > 0]  # introselect slows down badly on many equal values (the zeros)
-    if len(sample) > k:
-        threshold = np.partition(sample, len(sample) - k)[len(sample) - k]
-        if threshold > 0:
-            return np.flatnonzero(acc >= threshold)
-    # Every posting adds more than 0 (idf floor), so `acc > 0` is every matching document.
-    return np.flatnonzero(acc > 0)
 
 
 @dataclass
@@ -270,7 +208,7 @@ class KeywordIndex:
         self._post_pos = all_pos[order].astype(np.int32)
         post_tf = all_tf[order]
         self._main_len = np.concatenate([self._main_len, delta.length])[alive]
-        self._post_code, self._pair_tf, self._pair_len = _pair_codes(post_tf, self._main_len[self._post_pos])
+        self._post_code, self._pair_tf, self._pair_len = pair_codes(post_tf, self._main_len[self._post_pos])
         self._indptr = np.zeros(len(self.vocab) + 1, dtype=np.int64)
         np.cumsum(np.bincount(all_terms, minlength=len(self.vocab)), out=self._indptr[1:])
         self._main_seq = np.concatenate([self._main_seq, delta.seq])[alive]
@@ -320,7 +258,7 @@ class KeywordIndex:
         else:
             main_pos, main_scores = self._score_main(query, k, allowed, weights)
         delta_seqs, delta_scores = self._score_delta(query, allowed, weights)
-        return _top(
+        return top_k(
             np.concatenate([self._main_seq[main_pos], delta_seqs]),
             np.concatenate([main_scores, delta_scores]),
             k,
@@ -442,7 +380,7 @@ class KeywordIndex:
         """Return (positions, exact scores) of the main-segment documents that can reach the top k.
 
         The candidates' scores so far go into a dense array and each remaining list (rarest first) is
-        added to it in place; the top k are then picked above a sampled threshold (`_at_least_kth`).
+        added to it in place; the top k are then picked above a sampled threshold (`at_least_kth`).
         (MaxScore between the dense lists, looking the last common lists up for the documents still
         within reach, was tried: at 1M it pruned too rarely to pay for its checks, 10.1 -> 11.0 ms CPU p95.)
         """
@@ -454,7 +392,7 @@ class KeywordIndex:
             # p50 / p95 with the sampled threshold below (docs/benchmarks.md).
             pos, contribution = self._postings(term, allowed, weights)
             np.add.at(acc, pos, contribution)
-        top = _at_least_kth(acc, k)
+        top = at_least_kth(acc, k)
         return top, acc[top]
 
     def _postings(

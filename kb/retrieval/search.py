@@ -9,8 +9,9 @@ import numpy as np
 
 from kb.models import Hit, KBError, SearchFilters, format_id
 from kb.retrieval.embed import Embedder
-from kb.retrieval.keyword_index import KeywordIndex, stem, words
+from kb.retrieval.keyword_index import KeywordIndex
 from kb.retrieval.learning import Learned
+from kb.retrieval.tokens import stem, words
 from kb.retrieval.vector_index import VectorIndex
 from kb.storage.base import Store
 
