@@ -15,6 +15,7 @@ from cli.common import (
     progress_bar,
     status,
 )
+from kb.formatting import top_values
 from kb.models import KBError
 
 
@@ -51,8 +52,9 @@ def stats(ctx: Context, as_json: bool) -> None:
         f"{data['home']}: {data['active']} active entries, {data['retired']} retired, "
         f"{data['links']} links, {data['revisions']} revisions"
     )
-    for key in ("by_type", "by_process", "by_site"):
-        click.echo(f"  {key[3:]}: " + ", ".join(f"{k} {v}" for k, v in data[key].items()))
+    # A record with hundreds of sites would print one unreadable line: the most frequent few, then a count.
+    for key, shown in (("by_type", 10), ("by_process", 10), ("by_site", 5)):
+        click.echo(f"  {key[3:]}: {top_values(data[key], shown)}")
 
 
 @click.command()

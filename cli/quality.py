@@ -15,7 +15,7 @@ TYPE_OPTION = click.option(
 
 
 def _print_clusters(result, rows, entry_type: str) -> None:  # noqa: ANN001 - ClusterResult, rows
-    from kb.analytics.quality import top_values
+    from kb.formatting import top_values
 
     click.echo(
         f"run {result.run_id}: {result.n_items} {entry_type} entries, {len(result.clusters)} clusters in "

@@ -25,6 +25,7 @@ KB_LAYERS = {
     "kb.models": 0,
     "kb.files": 0,
     "kb.drafts": 0,
+    "kb.formatting": 0,
     "kb.storage": 1,
     "kb.retrieval": 2,
     "kb.knowledge_base": 3,

@@ -173,13 +173,6 @@ def _entries_of(kb: KnowledgeBase, result: ClusterResult) -> dict[str, Entry]:
     return kb.store.get_many(ids)
 
 
-def top_values(counts: dict[str, int], n: int = 3) -> str:
-    """Return the n most frequent values as 'A 12, B 7, C 3 ... and 297 more' (ties by name)."""
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    text = ", ".join(f"{k} {v}" for k, v in ranked[:n])
-    return text + (f" ... and {len(ranked) - n} more" if len(ranked) > n else "")
-
-
 def cluster_rows(kb: KnowledgeBase, result: ClusterResult) -> list[dict[str, Any]]:
     """Return one row per cluster: id, label, size, first and last seen, sites, representative titles."""
     entries = _entries_of(kb, result)

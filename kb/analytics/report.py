@@ -16,7 +16,8 @@ from typing import Any
 from kb.analytics.calibration import Calibration
 from kb.analytics.clustering import ClusterResult
 from kb.analytics.drift import DriftReport
-from kb.analytics.quality import cluster_rows, current_clusters, drift_report, top_values
+from kb.analytics.quality import cluster_rows, current_clusters, drift_report
+from kb.formatting import top_values
 from kb.knowledge_base import KnowledgeBase
 from kb.models import KBError, utc_now
 

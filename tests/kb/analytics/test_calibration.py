@@ -98,7 +98,7 @@ def test_outputs_with_many_sites_show_the_top_few(kb):
     from click.testing import CliRunner
 
     from cli.main import cli
-    from kb.analytics.quality import top_values
+    from kb.formatting import top_values
 
     assert top_values({"A": 1, "B": 5, "C": 5, "D": 2}, 2) == "B 5, C 5 ... and 2 more"
     texts = ["Pump tubing kinked and flow stopped", "Filter clogged, pressure rose above the limit"]
