@@ -21,10 +21,10 @@ from kb.analytics.quality import (
     deviation_map,
     drift_report,
     latest_clusters,
-    top_values,
 )
 from kb.analytics.quality import run_clustering as qa_run_clustering
 from kb.analytics.report import write_report
+from kb.formatting import top_values
 from kb.models import KBError
 from ui import state
 from ui.widgets import PAGES, flash, guarded, md_escape, safe_callback
