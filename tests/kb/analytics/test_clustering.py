@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -238,17 +236,16 @@ def test_low_overlap_does_not_carry_an_id():
     }
 
 
-def test_ten_thousand_vectors_cluster_fast():
+def test_ten_thousand_vectors_cluster_with_a_small_remainder():
+    # Its speed is measured in bench/cluster.py (clustering plus drift on 10,000), not timed here.
     rng = np.random.default_rng(11)
     centers = rng.normal(size=(40, DIM))
     x = centers[rng.integers(0, 40, 10_000)] + 0.8 * rng.normal(size=(10_000, DIM)) / np.sqrt(DIM) * 8
     x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
     ids = [f"KB-{i:06d}" for i in range(10_000)]
-    t = time.perf_counter()
     res = cluster_deviations(ids, x, ["pump kink"] * 10_000)
-    elapsed = time.perf_counter() - t
-    assert elapsed < 60, res.timings
     assert res.diagnostics["unclustered_share"] < 0.15
+    assert sum(c.size for c in res.clusters) + len(res.unclustered_ids) == 10_000
 
 
 def test_k_stays_at_failure_mode_level_and_families_hold_the_topics():
