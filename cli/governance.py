@@ -542,16 +542,32 @@ def site_key_show(ctx: Context, as_json: bool) -> None:
 @json_option
 @pass_ctx
 def site_key_add(ctx: Context, site: str, key: str, as_json: bool) -> None:
-    """Accept packages signed by KEY as coming from SITE (admin)."""
+    """Accept packages signed by KEY as coming from SITE (admin).
+
+    KEY is the base64 key, or a file holding it as `tacitkb site-key show > FILE` wrote it.
+    """
 
     from kb.governance import site_keys
 
-    result = site_keys.register(ctx.kb, site, key, by=ctx.kb.actor)
+    result = site_keys.register(ctx.kb, site, _key_text(key), by=ctx.kb.actor)
     if as_json:
         emit(result)
         return
     state = "registered" if result["added"] else "already registered"
     click.echo(f"key {result['key_id']} for site {result['site']}: {state}")
+
+
+def _key_text(key: str) -> str:
+    """Return the key itself: the argument, or the first word of the file it names."""
+    path = Path(key)
+    if not path.is_file():
+        return key
+    words = path.read_text(encoding="utf-8", errors="replace").split()
+    if not words:
+        raise KBError(
+            f"argument 'key': {key} is empty; it should hold the key `tacitkb site-key show` prints"
+        )
+    return words[0]
 
 
 @site_key.command(name="list")

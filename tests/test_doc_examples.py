@@ -3,6 +3,10 @@ matches what the document shows (issue 17, item 9).
 
 The format, for any document: inside a fenced block, a line starting with `$ tacitkb ` is an example
 (a trailing `\\` continues it on the next line; a trailing `# exit N` says it is expected to exit N, else 0).
+As in a shell, `$ printf FORMAT ARGS | tacitkb ...` feeds standard input and `> FILE` writes the output to a
+file; a trailing `# typed: a, b` gives what a user types at the command's prompts (hidden passwords), one
+answer per comma. `$ sqlite3 DB "SQL"` runs the SQL on that database file (a direct edit, to show what the
+product then reports); any other `$ ` line is another program's and is not run.
 The lines after it, up to the next `$ ` line or the end of the block, are its output as shown. A shown line
 must appear in the real output, in order; the real output may have more lines (a `...` line marks the
 cut). Inside a line, `...` stands for any text. Timestamps, run ids, hex digests and today's date are masked on both
@@ -35,6 +39,8 @@ EXAMPLE_INPUTS = REPO / "docs" / "examples"
 SHARED = REPO.parent / "shared"
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _EXIT = re.compile(r"\s#\s*exit\s+(\d+)\s*$")
+_TYPED = re.compile(r"\s#\s*typed:\s*([^#]*)")
+_PIPE = re.compile(r"^(printf\s.*?)\s\|\s(tacitkb\s.*)$")
 _SERVICE_URL = re.compile(r"postgresql://\S+")
 _MASKS = [
     (re.compile(r"run-\d{8}T\d{6}-[0-9a-f]+"), "run-<ID>"),
@@ -58,16 +64,71 @@ class Example:
     shown: list[str]
     exit_code: int = 0
 
-    def args(self) -> list[str]:
-        """Return the arguments after `tacitkb` (shell quoting and comments as a shell reads them)."""
-        words = shlex.split(self.command, comments=True)
+    def _tacitkb_words(self) -> list[str]:
+        """Return the words of the `tacitkb` command (after any `printf ... |`), as a shell reads them."""
+        piped = _PIPE.match(self.command)
+        words = shlex.split(piped.group(2) if piped else self.command, comments=True)
         assert words[0] == "tacitkb", f"{self.doc}:{self.line}: an example starts with `$ tacitkb`"
-        return words[1:]
+        return words
+
+    def args(self) -> list[str]:
+        """Return the arguments after `tacitkb`, without an output redirection."""
+        words = self._tacitkb_words()[1:]
+        return words[:-2] if len(words) >= 2 and words[-2] == ">" else words
+
+    def redirect(self) -> str | None:
+        """Return the file named by a trailing `> FILE`, if any."""
+        words = self._tacitkb_words()
+        return words[-1] if len(words) >= 3 and words[-2] == ">" else None
+
+    def stdin(self) -> str | None:
+        """Return the standard input: what `printf` pipes in, or the answers after `# typed:`."""
+        piped = _PIPE.match(self.command)
+        if piped:
+            return printf(shlex.split(piped.group(1))[1:])
+        typed = _TYPED.search(self.command)
+        if typed:
+            return "".join(answer.strip() + "\n" for answer in typed.group(1).split(","))
+        return None
 
 
-def examples(path: Path) -> list[Example]:
-    """Return the examples of one document, in order."""
-    found: list[Example] = []
+def printf(words: list[str]) -> str:
+    """Return what the shell's printf writes for a format with `%s` and backslash escapes (the format is
+    reused until the arguments are used up, as the shell's is; arguments are written as they are)."""
+    pieces = words[0].encode("latin-1", "backslashreplace").decode("unicode_escape").split("%s")
+    values = words[1:]
+    slots = len(pieces) - 1
+    text = ""
+    while True:
+        taken, values = values[:slots], values[slots:]
+        taken += [""] * (slots - len(taken))
+        text += pieces[0] + "".join(value + piece for value, piece in zip(taken, pieces[1:], strict=True))
+        if not values or not slots:
+            return text
+
+
+@dataclass
+class SqlEdit:
+    """A `$ sqlite3 DB "SQL"` line: a direct edit of a database file, behind the product's back."""
+
+    doc: str
+    line: int
+    command: str
+
+    def run(self) -> None:
+        """Run the SQL on the file, as the sqlite3 shell would (committed at once)."""
+        import sqlite3
+
+        words = shlex.split(self.command, comments=True)
+        assert len(words) == 3, f'{self.doc}:{self.line}: write `$ sqlite3 FILE "SQL"`'
+        with sqlite3.connect(words[1]) as conn:
+            conn.executescript(words[2])
+        conn.close()
+
+
+def steps(path: Path) -> list[Example | SqlEdit]:
+    """Return the examples and direct edits of one document, in order."""
+    found: list[Example | SqlEdit] = []
     in_block = False
     current: Example | None = None
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -76,7 +137,7 @@ def examples(path: Path) -> list[Example]:
         line = lines[i]
         if _FENCE.match(line):
             in_block, current = not in_block, None
-        elif in_block and line.startswith("$ tacitkb"):
+        elif in_block and (line.startswith("$ tacitkb") or _PIPE.match(line[2:])):
             start = i + 1
             command = line[2:]
             while command.endswith("\\") and i + 1 < len(lines):
@@ -85,12 +146,20 @@ def examples(path: Path) -> list[Example]:
             code = _EXIT.search(command)
             current = Example(path.name, start, command, [], int(code.group(1)) if code else 0)
             found.append(current)
+        elif in_block and line.startswith("$ sqlite3 "):
+            found.append(SqlEdit(path.name, i + 1, line[2:]))
+            current = None
         elif in_block and line.startswith("$ "):
             current = None  # another program's command: not checked
         elif in_block and current is not None:
             current.shown.append(line)
         i += 1
     return found
+
+
+def examples(path: Path) -> list[Example]:
+    """Return the examples of one document, in order."""
+    return [step for step in steps(path) if isinstance(step, Example)]
 
 
 def mask(text: str) -> str:
@@ -136,9 +205,15 @@ def run_example(example: Example, database: Callable[[], str] | None = None) -> 
     args = example.args()
     if database is not None:
         args = [_SERVICE_URL.sub(lambda _: database(), a) for a in args]
-    result = CliRunner().invoke(cli, args, env={"TACITKB_HOME": ".kb", "TACITKB_USER": "ana"})
+    result = CliRunner().invoke(
+        cli, args, input=example.stdin(), env={"TACITKB_HOME": ".kb", "TACITKB_USER": "ana"}
+    )
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
+    target = example.redirect()
+    if target is not None:
+        Path(target).write_text(result.stdout, encoding="utf-8")
+        return result.exit_code, result.stderr
     return result.exit_code, result.output
 
 
@@ -166,6 +241,26 @@ def test_the_example_format_is_read_as_documented(tmp_path):
     )
 
 
+def test_pipes_typed_answers_redirects_and_sql_edits_are_read_as_a_shell_would(tmp_path):
+    doc = tmp_path / "x.md"
+    doc.write_text(
+        "```\n$ printf '%s\\n' 'pw one' two | tacitkb --password-stdin users create q --role qa\n"
+        "account q created\n$ tacitkb users create r --role qa   # typed: s3cret, s3cret  # exit 1\n"
+        "$ tacitkb site-key show > lei.pub\n$ sqlite3 .kb/tacitkb.db \"UPDATE users SET role = 'admin'\"\n```\n"
+    )
+    piped, typed, redirected = examples(doc)
+    assert piped.args() == ["--password-stdin", "users", "create", "q", "--role", "qa"]
+    assert piped.stdin() == "pw one\ntwo\n" and piped.shown == ["account q created"]
+    assert typed.stdin() == "s3cret\ns3cret\n" and typed.exit_code == 1
+    assert typed.args() == ["users", "create", "r", "--role", "qa"]
+    assert redirected.args() == ["site-key", "show"] and redirected.redirect() == "lei.pub"
+    assert redirected.stdin() is None and redirected.shown == []
+    edit = steps(doc)[3]
+    assert isinstance(edit, SqlEdit) and edit.line == 6
+    assert printf(["%s=%s;", "a", "1", "b"]) == "a=1;b=;" and printf(["x\\ty"]) == "x\ty"
+    assert printf(["%s\\n", "back\\slash"]) == "back\\slash\n"  # arguments are not unescaped
+
+
 @pytest.mark.parametrize("doc", [d for d in DOCS if examples(d)], ids=lambda d: d.name)
 def test_document_examples_run_and_match(doc, sample_kb_dir, tmp_path, monkeypatch, request):
     found = examples(doc)
@@ -177,7 +272,10 @@ def test_document_examples_run_and_match(doc, sample_kb_dir, tmp_path, monkeypat
     workdir = tmp_path / "repo"
     prepare(workdir, sample_kb_dir)
     monkeypatch.chdir(workdir)
-    for example in found:
+    for example in steps(doc):
+        if isinstance(example, SqlEdit):
+            example.run()
+            continue
         code, output = run_example(example, database)
         where = f"{doc.name}:{example.line}: $ {example.command}"
         assert code == example.exit_code, f"{where}\nexit {code}, expected {example.exit_code}:\n{output}"
@@ -203,7 +301,10 @@ def main(argv: list[str]) -> None:
             workdir = Path(tmp) / Path(name).stem / "repo"
             prepare(workdir, home)
             os.chdir(workdir)
-            for example in examples(REPO / name):
+            for example in steps(REPO / name):
+                if isinstance(example, SqlEdit):
+                    example.run()
+                    continue
                 code, output = run_example(example)
                 print(f"\n$ {example.command}    [exit {code}, {name}:{example.line}]\n{output}", end="")
 
