@@ -452,7 +452,7 @@ td {{ white-space: pre-wrap; word-break: break-word; }}
 th {{ background: #eee; }}
 </style></head><body>
 <h1>Audit trail</h1>
-<p>Database: {esc(str(store.path))}<br>
+<p>Database: {esc(str(getattr(store, "path", None) or store.location))}<br>
 Scope: {esc(scope)}<br>
 Generated: {esc(_when(utc_now()))}<br>
 Hash chain: {status}<br>

@@ -90,6 +90,11 @@ def backup(
     if kb.actor is not None:
         kb.actor.require("backup")
         by = kb.actor.name
+    if getattr(kb.store, "path", None) is None:
+        raise KBError(
+            f"tacitkb backup copies a SQLite file; {kb.store.location} is backed up with pg_dump "
+            "(docs/deployment.md, 'Backup and restore')"
+        )
     out = Path(out_path)
     if out.exists() and not force:
         raise KBError(f"argument '--out': {out} already exists (choose another name, or --force)")

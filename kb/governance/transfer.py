@@ -341,14 +341,16 @@ def import_package(
         outcome["added"] += len(stored)
         store.put_vectors(pairs, fingerprint)
         linked = 0
+        existing = store.link_keys()  # links are idempotent: count only the ones this import adds
         for _, row in link_rows:
             source, target = id_map.get(row["source"]), id_map.get(row["target"])
             if source is None or target is None or source == target:
                 outcome["links_skipped"] += 1
                 continue
-            before = store.total_changes()
             store.add_link(Link(source, row["relation"], target, author=author, note=row.get("note")))
-            linked += int(store.total_changes() > before)
+            key = (source, row["relation"], target)
+            linked += int(key not in existing)
+            existing.add(key)
         store.record_event(
             author,
             "transfer_import",

@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from kb.governance.roles import ROLES, Actor, PermissionDenied, actions_of
 from kb.models import KBError, utc_now
 from kb.storage.sqlite import Store
-from kb.storage.sqlite_governance import DatabaseError, GovernanceQueries, secret_digest
+from kb.storage.sqlite_governance import DatabaseError, secret_digest
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
@@ -85,20 +85,9 @@ def _parse(stamp: str) -> datetime:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-def has_accounts(kb_or_store: KnowledgeBase | Store) -> bool:
-    """Return True when the store behind a KnowledgeBase keeps accounts (the PostgreSQL one does not yet)."""
-    return isinstance(getattr(kb_or_store, "store", kb_or_store), GovernanceQueries)
-
-
 def store_of(kb_or_store: KnowledgeBase | Store) -> Store:
     """Return the Store behind a KnowledgeBase (or the Store itself)."""
-    store = getattr(kb_or_store, "store", kb_or_store)
-    if not has_accounts(store):
-        raise KBError(
-            f"accounts, signatures and the audit check are not available on {type(store).__name__} yet "
-            "(they need the embedded SQLite store; docs/deployment.md)"
-        )
-    return store
+    return getattr(kb_or_store, "store", kb_or_store)
 
 
 def _row(store: Store, name: str) -> tuple[User, str] | None:
@@ -191,8 +180,7 @@ def _get_for_change(store: Store, name: str) -> User:
 
 def users_exist(kb_or_store: KnowledgeBase | Store) -> bool:
     """Return True when at least one account exists (then roles come from accounts)."""
-    # A backend without accounts is like a knowledge base before its first account: attributed by name.
-    return has_accounts(kb_or_store) and store_of(kb_or_store).count_users() > 0
+    return store_of(kb_or_store).count_users() > 0
 
 
 def get_user(kb_or_store: KnowledgeBase | Store, name: str) -> User | None:
@@ -457,8 +445,6 @@ class Unaccounted(Actor):
 
 def actor_for_cli(kb_or_store: KnowledgeBase | Store, name: str) -> Actor | None:
     """Return the Actor a CLI user writes as: None while no account exists, else the account's role."""
-    if not has_accounts(kb_or_store):
-        return None  # a backend without accounts yet: attributed by name, as before the first account
     store = store_of(kb_or_store)
     try:
         if not users_exist(store):

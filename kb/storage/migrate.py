@@ -20,26 +20,12 @@ from kb.storage.base import ENTRY_COLUMNS, GENESIS_HASH, event_hash
 from kb.storage.postgres import PostgresStore
 from kb.storage.sqlite import SQLiteStore
 
-# Each table the PostgreSQL store carries today: its columns and the key that orders it.
-TABLES: dict[str, tuple[tuple[str, ...], str]] = {
-    "entries": (ENTRY_COLUMNS, "seq"),
-    "revisions": (
-        ("entry_id", "revision", "action", "author", "at", "reason", "changes"),
-        "entry_id, revision",
-    ),
-    "links": (("source", "relation", "target", "author", "created_at", "note"), "source, relation, target"),
-    "vectors": (("entry_id", "fingerprint", "dim", "vector", "content_hash"), "entry_id, fingerprint"),
-    "audit_events": (
-        ("seq", "at", "actor", "action", "entry_id", "details", "prev_hash", "hash"),
-        "seq",
-    ),
-}
-# Tables a knowledge base has only once used (created on first use): copied when the source has them.
-OPTIONAL_TABLES: dict[str, tuple[tuple[str, ...], str]] = {
-    "feedback": (("id", "at", '"user"', "query", "entry_id", "judgment", "fingerprint", "vector"), "id"),
-}
-# SQLite bookkeeping that has no PostgreSQL counterpart to copy (meta's change counter is set apart).
+# The audit trail is checked link by link; its columns in order.
+AUDIT_COLUMNS = ("seq", "at", "actor", "action", "entry_id", "details", "prev_hash", "hash")
+# SQLite bookkeeping: the change counter and schema version are the target's own, sqlite_sequence has no
+# table to go to (its audit_events value becomes meta 'audit_last_seq').
 NOT_COPIED = {"meta", "sqlite_sequence"}
+META_NOT_COPIED = {"version", "schema_version"}
 BATCH = 1000
 
 
@@ -74,19 +60,26 @@ class MigrationReport:
 
 
 def _digest(rows: Iterable[Sequence[Any]]) -> tuple[int, str]:
-    """Return (count, sha256) over rows, with bytes and ints written the same way on both backends."""
-    h, n = hashlib.sha256(), 0
+    """Return (count, sha256) over rows in any order, bytes and ints written the same way on both backends.
+
+    Order-free (the sorted digests of the rows), because the two databases sort text differently.
+    """
+    digests, n = [], 0
     for row in rows:
         norm = [bytes(v).hex() if isinstance(v, bytes | memoryview | bytearray) else v for v in row]
-        h.update(json.dumps(norm, ensure_ascii=False, default=str).encode("utf-8"))
-        h.update(b"\n")
+        digests.append(hashlib.sha256(json.dumps(norm, ensure_ascii=False, default=str).encode()).digest())
         n += 1
-    return n, h.hexdigest()
+    return n, hashlib.sha256(b"".join(sorted(digests))).hexdigest()
 
 
 def _sqlite_tables(conn: sqlite3.Connection) -> dict[str, int]:
     names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
     return {name: conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0] for name in names}
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    """Return a SQLite table's column names, quoted (a name like "user" is reserved in PostgreSQL)."""
+    return [f'"{r[1]}"' for r in conn.execute(f'PRAGMA table_info("{table}")')]
 
 
 def _chain_problem(rows: list[tuple]) -> str | None:
@@ -105,19 +98,16 @@ def _chain_problem(rows: list[tuple]) -> str | None:
 def copy_sqlite_to_postgres(source: SQLiteStore, target: PostgresStore) -> MigrationReport:
     """Copy every row of a SQLite store into an empty PostgreSQL store; verify it all before committing."""
     counts = _sqlite_tables(source.conn)
-    carried = {**TABLES, **{t: spec for t, spec in OPTIONAL_TABLES.items() if t in counts}}
-    extra = {t: n for t, n in counts.items() if t not in carried and t not in NOT_COPIED and n}
-    if extra:
-        listed = ", ".join(f"{t} ({n} rows)" for t, n in sorted(extra.items()))
+    tables = [t for t in counts if t not in NOT_COPIED]
+    unknown = [t for t in tables if not target.table_exists(t) and counts[t]]
+    if unknown:
+        listed = ", ".join(f"{t} ({counts[t]} rows)" for t in sorted(unknown))
         raise KBError(
-            f"{source.path}: these tables are not carried by the PostgreSQL store yet: {listed}; "
+            f"{source.path}: these tables have no counterpart in the PostgreSQL store: {listed}; "
             "nothing was copied"
         )
-    source_problem = _chain_problem(
-        source.conn.execute(
-            f"SELECT {', '.join(TABLES['audit_events'][0])} FROM audit_events ORDER BY seq"
-        ).fetchall()
-    )
+    audit_select = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_events ORDER BY seq"
+    source_problem = _chain_problem(source.conn.execute(audit_select).fetchall())
     if source_problem:
         raise KBError(f"{source.path}: {source_problem}; fix the source first (nothing was copied)")
     report = MigrationReport(target=target.location, version=source.version())
@@ -129,29 +119,66 @@ def copy_sqlite_to_postgres(source: SQLiteStore, target: PostgresStore) -> Migra
             raise KBError(
                 f"{target.location}: the database already holds a knowledge base; migrate into an empty one"
             )
-        for table, (columns, order) in carried.items():
-            select = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"
-            cursor = source.conn.execute(select)
-            insert = f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
-            with conn.cursor() as cur:
-                while rows := cursor.fetchmany(BATCH):
-                    cur.executemany(insert, rows)
-            src_n, src_sha = _digest(source.conn.execute(select))
-            with conn.cursor(binary=True) as cur:
-                cur.execute(select)
-                dst_n, dst_sha = _digest(cur)
-            check = TableCheck(table, src_n, dst_n, src_sha, dst_sha)
-            report.tables.append(check)
-            if not check.ok:
-                raise KBError(
-                    f"{target.location}: table {table} differs after copying ({src_n} rows / {dst_n} rows, "
-                    f"sha256 {src_sha[:12]} / {dst_sha[:12]}); nothing was saved"
-                )
+        # Core tables first, in the order the source wrote them, then the rest by name.
+        core = ["entries", "revisions", "links", "vectors", "audit_events"]
+        for table in [t for t in core if t in counts] + sorted(
+            t for t in tables if t not in core and counts[t]
+        ):
+            report.tables.append(_copy_table(source.conn, conn, table, target.location))
+        _copy_meta(source.conn, conn)
         conn.execute("UPDATE meta SET value = %s WHERE key = 'version'", (str(report.version),))
         _verify_target(conn, target.location)
         head = conn.execute("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
         report.audit_head = head[0] if head else None
     return report
+
+
+def _copy_table(source: sqlite3.Connection, conn: Any, table: str, where: str) -> TableCheck:
+    """Copy one table's rows, read them back and compare; raise (rolling back) on any difference."""
+    columns = _columns(source, table)
+    select = f'SELECT {", ".join(columns)} FROM "{table}"'
+    cursor = source.execute(select)
+    insert = f'INSERT INTO "{table}"({", ".join(columns)}) VALUES ({", ".join(["%s"] * len(columns))})'
+    with conn.cursor() as cur:
+        while rows := cursor.fetchmany(BATCH):
+            cur.executemany(insert, rows)
+    # Identity columns (signature ids, curation seqs) continue after the copied rows, not at 1.
+    for (column,) in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND is_identity = 'YES'",
+        (table,),
+    ).fetchall():
+        conn.execute(
+            f'SELECT setval(pg_get_serial_sequence(%s, %s), (SELECT MAX("{column}") FROM "{table}"))',
+            (table, column),
+        )
+    src_n, src_sha = _digest(source.execute(select))
+    with conn.cursor(binary=True) as cur:
+        cur.execute(select)
+        dst_n, dst_sha = _digest(cur)
+    check = TableCheck(table, src_n, dst_n, src_sha, dst_sha)
+    if not check.ok:
+        raise KBError(
+            f"{where}: table {table} differs after copying ({src_n} rows / {dst_n} rows, "
+            f"sha256 {src_sha[:12]} / {dst_sha[:12]}); nothing was saved"
+        )
+    return check
+
+
+def _copy_meta(source: sqlite3.Connection, conn: Any) -> None:
+    """Carry the knowledge base's own meta values (its id...) and the last audit seq SQLite issued."""
+    rows = [r for r in source.execute("SELECT key, value FROM meta") if r[0] not in META_NOT_COPIED]
+    has_sequence = source.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone()
+    issued = (
+        has_sequence
+        and source.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'").fetchone()
+    )
+    if issued:
+        rows.append(("audit_last_seq", str(issued[0])))
+    for key, value in rows:
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            (key, value),
+        )
 
 
 def _verify_target(conn: Any, where: str) -> None:
@@ -161,9 +188,7 @@ def _verify_target(conn: Any, where: str) -> None:
         if entry.compute_hash() != entry.content_hash:
             raise KBError(f"{where}: {entry.id}'s content does not match its content hash; nothing was saved")
     problem = _chain_problem(
-        conn.execute(
-            f"SELECT {', '.join(TABLES['audit_events'][0])} FROM audit_events ORDER BY seq"
-        ).fetchall()
+        conn.execute(f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_events ORDER BY seq").fetchall()
     )
     if problem:
         raise KBError(f"{where}: {problem}; nothing was saved")

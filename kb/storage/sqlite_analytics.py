@@ -174,8 +174,9 @@ class AnalyticsQueries(ClusterRunQueries):
         ]
         with self.transaction():
             self.conn.executemany(
-                "INSERT OR REPLACE INTO cluster_text_vectors(entry_id, fingerprint, text_hash, vector) "
-                "VALUES (?,?,?,?)",
+                "INSERT INTO cluster_text_vectors(entry_id, fingerprint, text_hash, vector) VALUES (?,?,?,?) "
+                "ON CONFLICT (entry_id, fingerprint) DO UPDATE SET text_hash = excluded.text_hash, "
+                "vector = excluded.vector",
                 rows,
             )
 
@@ -194,10 +195,10 @@ class AnalyticsQueries(ClusterRunQueries):
         with self.transaction():
             cur = self.conn.execute(
                 "INSERT INTO cluster_curation(at, actor, entry_type, action, cluster_id, details, run_id) "
-                "VALUES (?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?) RETURNING seq",
                 (at, actor, entry_type, action, cluster_id, json.dumps(details, sort_keys=True), run_id),
             )
-            seq = int(cur.lastrowid)
+            seq = int(cur.fetchone()[0])
             self._audit(
                 actor,
                 f"cluster_{action}",

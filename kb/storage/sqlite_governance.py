@@ -174,10 +174,6 @@ class GovernanceQueries(TransferQueries):
         """Return PRAGMA integrity_check's first line ('ok' when the file is sound)."""
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
 
-    def total_changes(self) -> int:
-        """Return how many rows this connection has changed so far (to tell whether a write did anything)."""
-        return self.conn.total_changes
-
     # -- accounts ---------------------------------------------------------------------------------
 
     def user_row(self, name: str) -> tuple | None:
@@ -185,7 +181,8 @@ class GovernanceQueries(TransferQueries):
         if not self.table_exists("users"):
             return None
         return self.conn.execute(
-            f"SELECT {', '.join(USER_COLUMNS)}, password_hash FROM users WHERE name = ?", (name,)
+            f"SELECT {', '.join(USER_COLUMNS)}, password_hash FROM users WHERE lower(name) = lower(?)",
+            (name,),
         ).fetchone()
 
     def user_rows(self) -> list[tuple]:
@@ -193,7 +190,7 @@ class GovernanceQueries(TransferQueries):
         if not self.table_exists("users"):
             return []
         return self.conn.execute(
-            f"SELECT {', '.join(USER_COLUMNS)} FROM users ORDER BY name COLLATE NOCASE"
+            f"SELECT {', '.join(USER_COLUMNS)} FROM users ORDER BY lower(name)"
         ).fetchall()
 
     def user_states(self) -> dict[str, tuple[str, str, str]]:
@@ -228,7 +225,8 @@ class GovernanceQueries(TransferQueries):
     def count_failed_attempt(self, name: str) -> int:
         """Add one failed attempt to an account and return the new count (atomic: one UPDATE ... RETURNING)."""
         row = self.conn.execute(
-            "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE name = ? RETURNING failed_attempts",
+            "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE lower(name) = lower(?) "
+            "RETURNING failed_attempts",
             (name,),
         ).fetchone()
         return int(row[0]) if row else 0
@@ -236,45 +234,53 @@ class GovernanceQueries(TransferQueries):
     def forgive_failed_attempt(self, name: str) -> None:
         """Take back one counted attempt (the password was right)."""
         self.conn.execute(
-            "UPDATE users SET failed_attempts = MAX(failed_attempts - 1, 0) WHERE name = ?", (name,)
+            "UPDATE users SET failed_attempts = CASE WHEN failed_attempts > 0 THEN failed_attempts - 1 ELSE 0 END "
+            "WHERE lower(name) = lower(?)",
+            (name,),
         )
 
     def lock_user(self, name: str, until: str, at: str) -> None:
         """Lock an account until a time and reset its failure count."""
         self.conn.execute(
-            "UPDATE users SET failed_attempts = 0, locked_until = ?, updated_at = ? WHERE name = ?",
+            "UPDATE users SET failed_attempts = 0, locked_until = ?, updated_at = ? WHERE lower(name) = lower(?)",
             (until, at, name),
         )
 
     def record_login(self, name: str, at: str, new_hash: str | None) -> None:
         """Reset the failure count and stamp the login (and store a re-hashed password if given)."""
         self.conn.execute(
-            "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login_at = ? WHERE name = ?",
+            "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login_at = ? WHERE lower(name) = lower(?)",
             (at, name),
         )
         if new_hash:
-            self.conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (new_hash, name))
+            self.conn.execute(
+                "UPDATE users SET password_hash = ? WHERE lower(name) = lower(?)", (new_hash, name)
+            )
 
     def set_password_hash(self, name: str, password_hash: str, at: str) -> None:
         """Store a new password hash (and clear any lockout)."""
         self.conn.execute(
             "UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ?, "
-            "failed_attempts = 0, locked_until = NULL WHERE name = ?",
+            "failed_attempts = 0, locked_until = NULL WHERE lower(name) = lower(?)",
             (password_hash, at, at, name),
         )
 
     def set_user_role(self, name: str, role: str, at: str) -> None:
         """Change an account's role."""
-        self.conn.execute("UPDATE users SET role = ?, updated_at = ? WHERE name = ?", (role, at, name))
+        self.conn.execute(
+            "UPDATE users SET role = ?, updated_at = ? WHERE lower(name) = lower(?)", (role, at, name)
+        )
 
     def set_user_status(self, name: str, status: str, at: str) -> None:
         """Change an account's status (active or disabled)."""
-        self.conn.execute("UPDATE users SET status = ?, updated_at = ? WHERE name = ?", (status, at, name))
+        self.conn.execute(
+            "UPDATE users SET status = ?, updated_at = ? WHERE lower(name) = lower(?)", (status, at, name)
+        )
 
     def unlock_user(self, name: str, at: str) -> None:
         """Lift a lockout and reset the failure count."""
         self.conn.execute(
-            "UPDATE users SET locked_until = NULL, failed_attempts = 0, updated_at = ? WHERE name = ?",
+            "UPDATE users SET locked_until = NULL, failed_attempts = 0, updated_at = ? WHERE lower(name) = lower(?)",
             (at, name),
         )
 
@@ -283,8 +289,9 @@ class GovernanceQueries(TransferQueries):
         row = self.conn.execute(
             "INSERT INTO login_attempts(key, failures, window_start) VALUES (?, 1, ?) "
             "ON CONFLICT(key) DO UPDATE SET "
-            "failures = CASE WHEN window_start < ? THEN 1 ELSE failures + 1 END, "
-            "window_start = CASE WHEN window_start < ? THEN excluded.window_start ELSE window_start END "
+            "failures = CASE WHEN login_attempts.window_start < ? THEN 1 ELSE login_attempts.failures + 1 END, "
+            "window_start = CASE WHEN login_attempts.window_start < ? THEN excluded.window_start "
+            "ELSE login_attempts.window_start END "
             "RETURNING failures",
             (key, now, window_start_before, window_start_before),
         ).fetchone()
@@ -292,7 +299,10 @@ class GovernanceQueries(TransferQueries):
 
     def forgive_client_failure(self, key: str) -> None:
         """Take back one counted failure of a rate-limit key (the attempt succeeded)."""
-        self.conn.execute("UPDATE login_attempts SET failures = MAX(failures - 1, 0) WHERE key = ?", (key,))
+        self.conn.execute(
+            "UPDATE login_attempts SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END WHERE key = ?",
+            (key,),
+        )
 
     def client_failures(self, key: str, window_start_before: str) -> int:
         """Return the failures counted for a rate-limit key within the current window."""
@@ -324,7 +334,7 @@ class GovernanceQueries(TransferQueries):
         """Remove every session of an account and return how many there were."""
         if not self.table_exists("sessions"):
             return 0
-        return self.conn.execute("DELETE FROM sessions WHERE name = ?", (name,)).rowcount
+        return self.conn.execute("DELETE FROM sessions WHERE lower(name) = lower(?)", (name,)).rowcount
 
     # -- signatures -------------------------------------------------------------------------------
 
@@ -357,7 +367,7 @@ class GovernanceQueries(TransferQueries):
         """Insert one signature and return its id."""
         cur = self.conn.execute(
             "INSERT INTO signatures(target_kind, target_id, revision, content_hash, meaning, signer, signer_role, "
-            "signer_full_name, at, comment) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "signer_full_name, at, comment) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (
                 kind,
                 target_id,
@@ -371,7 +381,7 @@ class GovernanceQueries(TransferQueries):
                 comment,
             ),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     def signature_rows(self, target_id: str | None = None) -> list[tuple]:
         """Return SIGNATURE_COLUMNS of the signatures of one target (or all), by id."""

@@ -36,7 +36,9 @@ class TransferQueries:
     def set_meta_default(self, key: str, value: str) -> str:
         """Store a meta value unless one is there, and return the value that is kept."""
         with self.transaction():
-            self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (key, value))
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", (key, value)
+            )
             return self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
 
     def entry_ids_in_scope(self, process: str, step: str | None, include_retired: bool) -> list[str]:
@@ -101,9 +103,12 @@ class TransferQueries:
     ) -> None:
         """Record where an imported entry came from (origin site, id, revision, history)."""
         self.conn.execute(
-            "INSERT OR REPLACE INTO transfer_provenance(entry_id, origin_site, origin_id, origin_kb, "
+            "INSERT INTO transfer_provenance(entry_id, origin_site, origin_id, origin_kb, "
             "origin_revision, origin_content_hash, package_id, imported_at, imported_by, history) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (origin_site, origin_id, package_id) DO UPDATE SET "
+            "entry_id = excluded.entry_id, origin_kb = excluded.origin_kb, "
+            "origin_revision = excluded.origin_revision, origin_content_hash = excluded.origin_content_hash, "
+            "imported_at = excluded.imported_at, imported_by = excluded.imported_by, history = excluded.history",
             (
                 entry_id,
                 origin["origin_site"],
@@ -141,7 +146,8 @@ class TransferQueries:
     def insert_site_key(self, site: str, key_id: str, public_key: str, at: str, by: str | None) -> bool:
         """Register a site's public key; return False when that key is already registered."""
         cur = self.conn.execute(
-            "INSERT OR IGNORE INTO site_keys(site, key_id, public_key, added_at, added_by) VALUES (?,?,?,?,?)",
+            "INSERT INTO site_keys(site, key_id, public_key, added_at, added_by) VALUES (?,?,?,?,?) "
+            "ON CONFLICT DO NOTHING",
             (site, key_id, public_key, at, by),
         )
         return bool(cur.rowcount)

@@ -33,9 +33,10 @@ class WorkshopQueries:
             for c in WORKSHOP_COLUMNS
         ]
         with self.transaction():
+            updates = ", ".join(f"{c} = excluded.{c}" for c in WORKSHOP_COLUMNS if c != "id")
             self.conn.execute(
-                f"INSERT OR REPLACE INTO workshops({', '.join(WORKSHOP_COLUMNS)}) "
-                f"VALUES ({','.join('?' * len(WORKSHOP_COLUMNS))})",
+                f"INSERT INTO workshops({', '.join(WORKSHOP_COLUMNS)}) "
+                f"VALUES ({','.join('?' * len(WORKSHOP_COLUMNS))}) ON CONFLICT (id) DO UPDATE SET {updates}",
                 values,
             )
 

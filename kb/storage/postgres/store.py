@@ -14,11 +14,28 @@ from kb.storage.entry_writes import AuditEvent, EntryWrites, RevisionRow
 from kb.storage.postgres.connection import PgConnections
 from kb.storage.postgres.feedback import PgFeedback
 from kb.storage.postgres.reads import LINK_COLUMNS, PgReads
+from kb.storage.postgres.shared_queries import PgQueryOverrides
 from kb.storage.schema import MigratedStore
+from kb.storage.sqlite_analytics import AnalyticsQueries
+from kb.storage.sqlite_governance import GovernanceQueries
+from kb.storage.sqlite_workshops import WorkshopQueries
 
 
-class PostgresStore(PgFeedback, PgReads, PgConnections, EntryWrites, MigratedStore):
-    """The Store API on PostgreSQL: a connection pool, writes serialised by one advisory lock."""
+class PostgresStore(
+    PgQueryOverrides,
+    PgFeedback,
+    PgReads,
+    PgConnections,
+    GovernanceQueries,
+    AnalyticsQueries,
+    WorkshopQueries,
+    EntryWrites,
+    MigratedStore,
+):
+    """The Store API on PostgreSQL: a connection pool, writes serialised by one advisory lock.
+
+    Accounts, signatures, transfers, clustering runs and workshops are the shared query mixins, run
+    through PgQueryOverrides (kb/storage/postgres/shared_queries.py)."""
 
     def put_vectors(self, items: Iterable[tuple[Entry, np.ndarray]], fingerprint: str) -> None:
         """Store vectors for entries' current content (replacing older ones of the same model)."""
@@ -64,6 +81,13 @@ class PostgresStore(PgFeedback, PgReads, PgConnections, EntryWrites, MigratedSto
                 "VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
                 rows,
             )
+        # The last seq ever issued, as SQLite's sqlite_sequence keeps it: deleting the newest events
+        # then shows as a gap at the end of the trail instead of going unnoticed.
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('audit_last_seq', %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            (str(seq),),
+        )
 
     # -- row primitives for the shared write rules (kb/storage/entry_writes.py) ------------------------
 

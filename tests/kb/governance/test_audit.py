@@ -12,13 +12,14 @@ from click.testing import CliRunner
 from cli.main import cli
 from kb.governance.audit import event_hash, export_trail, trail_rows, verify_chain
 from kb.models import Entry, KBError, Link
+from kb.storage.factory import open_store
 from kb.storage.sqlite import Store
 
 
 @pytest.fixture
-def store(tmp_path: Path):
+def store(store_target: str):
     """A store with three entries, an edit, a retirement and a link: 6 audit events."""
-    s = Store(tmp_path / "kb" / "tacitkb.db")
+    s = open_store(store_target)
     s.insert(
         [
             Entry(type="deviation", text="Depth filter blocked after 30 L", ext_id="D1", process="LVV"),

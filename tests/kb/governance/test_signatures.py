@@ -14,7 +14,9 @@ from kb.governance.roles import Actor, PermissionDenied
 from kb.governance.signatures import sign, signatures_for
 from kb.governance.users import AuthError, create_user, get_user
 from kb.models import Entry, KBError, NotFoundError
+from kb.storage.factory import open_store
 from kb.storage.sqlite import Store
+from tests.kb.governance.conftest import cli_db_args
 
 PW = {"alice": "admin-password", "quinn": "qa-password-1", "erin": "engineer-pw-1", "olga": "operator-pw-1"}
 
@@ -23,8 +25,8 @@ pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    s = Store(tmp_path / "kb" / "tacitkb.db")
+def store(store_target: str):
+    s = open_store(store_target)
     create_user(s, "alice", "admin", PW["alice"], by=None, full_name="Alice Admin")
     admin = Actor("alice", "admin")
     create_user(s, "quinn", "qa", PW["quinn"], by=admin, full_name="Quinn QA")
@@ -129,18 +131,18 @@ def test_a_clustering_run_can_be_signed_and_tampering_shows(store: Store) -> Non
         sign(store, "run-nope", "approved", signer="quinn", password=PW["quinn"])
 
 
-def test_cli_sign_and_show(store: Store, tmp_path: Path) -> None:
-    home = tmp_path / "kb"
+def test_cli_sign_and_show(store: Store, store_target: str, tmp_path: Path) -> None:
+    opened = cli_db_args(store_target, tmp_path / "kb")
     runner = CliRunner()
-    args = ["--kb", str(home), "--as", "quinn", "sign", "KB-000001", "--meaning", "reviewed"]
+    args = [*opened, "--as", "quinn", "sign", "KB-000001", "--meaning", "reviewed"]
     result = runner.invoke(cli, [*args, "--password-stdin"], input="wrong-password\n")
     assert result.exit_code == 1 and "wrong user name or password" in result.output
     result = runner.invoke(cli, args, input=f"{PW['quinn']}\n")  # hidden prompt
     assert result.exit_code == 0 and "signed: reviewed by Quinn QA (qa)" in result.output
-    result = runner.invoke(cli, ["--kb", str(home), "signatures", "KB-000001", "--json"])
+    result = runner.invoke(cli, [*opened, "signatures", "KB-000001", "--json"])
     (shown,) = json.loads(result.output)
     assert shown["valid"] and shown["signer"] == "quinn"
     result = runner.invoke(
-        cli, ["--kb", str(home), "--as", "erin", *args[4:], "--password-stdin"], input=f"{PW['erin']}\n"
+        cli, [*opened, "--as", "erin", *args[-4:], "--password-stdin"], input=f"{PW['erin']}\n"
     )
     assert result.exit_code == 1 and "may not sign" in result.output

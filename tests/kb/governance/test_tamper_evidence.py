@@ -17,6 +17,7 @@ from kb.governance.signatures import sign, signatures_for
 from kb.governance.users import AuthError, authenticate, create_user, disable, get_user
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Entry, KBError, Link
+from kb.storage.factory import open_store
 from kb.storage.sqlite import Store
 
 PW = {
@@ -30,8 +31,8 @@ pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    s = Store(tmp_path / "kb" / "tacitkb.db")
+def store(store_target: str):
+    s = open_store(store_target)
     create_user(s, "alice", "admin", PW["alice"], by=None, full_name="Alice Admin")
     admin = Actor("alice", "admin")
     create_user(s, "quinn", "qa", PW["quinn"], by=admin, full_name="Quinn QA")
@@ -130,7 +131,9 @@ def test_author_is_read_only_and_an_editor_cannot_sign(store: Store) -> None:
     assert sign(store, "KB-000002", "approved", signer="quentin", password=PW["quentin"]).signer == "quentin"
 
 
-def test_parallel_wrong_passwords_are_checked_at_most_five_times(store: Store, monkeypatch) -> None:
+def test_parallel_wrong_passwords_are_checked_at_most_five_times(
+    store: Store, store_target: str, monkeypatch
+) -> None:
     real_hash = store.user_row("quinn")[-1]
     checked: list[int] = []
     real_verify = users._verify
@@ -145,7 +148,7 @@ def test_parallel_wrong_passwords_are_checked_at_most_five_times(store: Store, m
     outcomes: list[str] = []
 
     def attempt(i: int) -> None:
-        own = Store(store.path)  # one connection per thread, as separate processes would have
+        own = open_store(store_target)  # one connection per thread, as separate processes would have
         try:
             barrier.wait()
             authenticate(own, "quinn", f"guess-{i}", client=f"host-{i}")

@@ -69,16 +69,14 @@ def test_a_target_that_is_not_empty_is_refused(source, target):
     assert target.count(status=None) == 1 and len(target.audit_events()) == 1
 
 
-def test_a_broken_source_chain_or_an_uncarried_table_copies_nothing(source, target):
+def test_a_broken_source_chain_or_an_unknown_table_copies_nothing(source, target):
     source.conn.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2")
     with pytest.raises(KBError, match="audit event 2: its hash does not match"):
         copy_sqlite_to_postgres(source, target)
     source.conn.execute("UPDATE audit_events SET actor = 'ana' WHERE seq = 2")
-    # The migration list made the accounts table; an account in it is something PostgreSQL cannot hold yet.
-    source.conn.execute(
-        "INSERT INTO users(name, role, password_hash, created_at, updated_at, password_changed_at) "
-        "VALUES ('ana', 'admin', 'x', 't', 't', 't')"
-    )
-    with pytest.raises(KBError, match=r"not carried by the PostgreSQL store yet: users \(1 rows\)"):
+    # A table no migration made (someone's own, added by hand) has nowhere to go: refused, not dropped.
+    source.conn.execute("CREATE TABLE local_notes (note TEXT)")
+    source.conn.execute("INSERT INTO local_notes VALUES ('keep me')")
+    with pytest.raises(KBError, match=r"no counterpart in the PostgreSQL store: local_notes \(1 rows\)"):
         copy_sqlite_to_postgres(source, target)
     assert target.count(status=None) == 0 and target.audit_events() == []
