@@ -26,7 +26,7 @@ from kb.storage.base import GENESIS_HASH, event_hash
 from kb.storage.postgres import PostgresStore
 
 
-def _server(
+def soak_server(
     url: str,
     name: str,
     seconds: float,
@@ -129,7 +129,8 @@ def main() -> None:
         queue: multiprocessing.Queue = ctx.Queue()
         barrier = ctx.Barrier(2)
         procs = [
-            ctx.Process(target=_server, args=(url, f"s{n}", args.seconds, barrier, queue)) for n in range(2)
+            ctx.Process(target=soak_server, args=(url, f"s{n}", args.seconds, barrier, queue))
+            for n in range(2)
         ]
         for p in procs:
             p.start()

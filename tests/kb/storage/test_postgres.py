@@ -171,3 +171,28 @@ def test_an_app_server_killed_mid_import_leaves_nothing_and_frees_the_write_lock
         assert [ev["entry_id"] for ev in other.audit_events()] == ["KB-000001"]
     finally:
         other.close()
+
+
+def test_four_writers_on_two_servers_with_readers_for_60_s_lose_nothing(pg_cluster):
+    """Issue 15, item 4: 2 server processes x (2 writers + 2 readers) for 60 s on one database."""
+    from bench.pg_soak import check, soak_server
+
+    url = pg_cluster.new_database()
+    PostgresStore(url).close()  # the schema exists before the servers start
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    barrier = ctx.Barrier(2)
+    servers = [ctx.Process(target=soak_server, args=(url, f"s{n}", 60.0, barrier, queue)) for n in range(2)]
+    for p in servers:
+        p.start()
+    results = [queue.get(timeout=360) for _ in servers]
+    for p in servers:
+        p.join(60)
+    outcome = check(url, results)
+    assert sum(len(r["errors"]) for r in results) == 0, [r["errors"][:3] for r in results]
+    assert outcome["confirmed_writes"] > 100, outcome  # the load was real
+    assert outcome["every_confirmed_write_present_once"], outcome
+    assert outcome["entries"] == outcome["confirmed_writes"], outcome
+    assert outcome["ids_unique_and_gap_free"] and outcome["audit_chain_intact"], outcome
+    assert outcome["audit_events"] == outcome["audit_events_expected"], outcome
+    assert outcome["readers_saw_every_entry"], outcome
