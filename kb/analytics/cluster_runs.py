@@ -1,4 +1,4 @@
-"""Persist clustering runs: save, load the latest or a given run, list (SQL: kb/storage/sqlite_analytics.py).
+"""Persist clustering runs: save, load the latest or a given run, list (SQL: kb/storage/analytics_queries.py).
 
 Tables (created when missing):
 - cluster_runs: run_id, created_at (UTC ISO), entry_type, fingerprint, n_items, n_clusters, params JSON,
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from kb.analytics.clustering import ClusterEvent, ClusterResult, DeviationCluster
-from kb.storage.sqlite_analytics import ClusterRunQueries
+from kb.storage.analytics_queries import ClusterRunQueries
 
 # The store (its migration list makes the tables); named for what this module needs of it.
 Where = ClusterRunQueries

@@ -42,7 +42,7 @@ def cluster_input(kb: KnowledgeBase, entry_type: str = "deviation") -> ClusterIn
     The rule (docs/drift.md): clusters are decided by the text, never by the title or the fields. A
     title often only names a product, lot or batch (FDA's product description mapped as the title
     made k-means split "injections" from "tablets"). Where the search vector already embeds the text
-    alone it is reused; otherwise the text is encoded once and cached (kb/storage/sqlite_analytics.py).
+    alone it is reused; otherwise the text is encoded once and cached (kb/storage/analytics_queries.py).
     """
     kb.encode_missing()
     entries = list(kb.store.iter_entries(type=entry_type))

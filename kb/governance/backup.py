@@ -22,7 +22,7 @@ from kb.governance.audit import verify_chain
 from kb.governance.integrity import verify_knowledge_base
 from kb.governance.roles import Actor
 from kb.models import KBError, utc_now
-from kb.storage.sqlite_governance import DatabaseError, GovernanceQueries, ReadOnlyDatabase
+from kb.storage.governance_queries import DatabaseError, GovernanceQueries, ReadOnlyDatabase
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kb.storage.sqlite_analytics import ANALYTICS_SCHEMA
+from kb.storage.analytics_queries import ANALYTICS_SCHEMA
+from kb.storage.governance_queries import GOVERNANCE_SCHEMA
 from kb.storage.sqlite_feedback import FEEDBACK_SCHEMA
-from kb.storage.sqlite_governance import GOVERNANCE_SCHEMA
 
 
 @dataclass(frozen=True)

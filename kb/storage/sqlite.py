@@ -26,6 +26,7 @@ from kb.models import (
     parse_id,
 )
 from kb.storage import schema
+from kb.storage.analytics_queries import AnalyticsQueries
 from kb.storage.base import (
     ENTRY_COLUMNS,
     GENESIS_HASH,
@@ -35,10 +36,9 @@ from kb.storage.base import (
     vector_to_blob,
 )
 from kb.storage.entry_writes import AuditEvent, EntryWrites, RevisionRow
-from kb.storage.sqlite_analytics import AnalyticsQueries
+from kb.storage.governance_queries import GovernanceQueries
 from kb.storage.sqlite_feedback import FeedbackQueries
-from kb.storage.sqlite_governance import GovernanceQueries
-from kb.storage.sqlite_workshops import WorkshopQueries
+from kb.storage.workshop_queries import WorkshopQueries
 
 
 def storage_error(exc: sqlite3.Error, path: Path) -> KBError:

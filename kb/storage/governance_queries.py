@@ -1,7 +1,10 @@
 """SQL of the governance layer (accounts, audit trail, signatures, site keys, transfer provenance, backups).
 
-`Store` inherits `GovernanceQueries`; kb/governance/* calls these named methods and never touches a
+Both stores inherit `GovernanceQueries`; kb/governance/* calls these named methods and never touches a
 connection itself. Their tables are created by the migration list (kb/storage/schema.py, step 4).
+The SQL is written once, in a dialect both databases accept, with `?` placeholders; the few queries
+spelled here the SQLite way (catalog, JSON, PRAGMA, sqlite_sequence) are overridden for PostgreSQL in
+kb/storage/postgres/shared_queries.py. File snapshots (backups) and ReadOnlyDatabase are SQLite only.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from kb.storage.sqlite_governance_transfer import TransferQueries
+from kb.storage.transfer_queries import TransferQueries
 
 # What a database call raises, for callers outside kb/storage that must not import the driver themselves.
 DatabaseError = sqlite3.Error

@@ -1,12 +1,12 @@
-"""The governance SQL lives in kb/storage/sqlite_governance.py: no kb/governance module reaches a connection."""
+"""The governance SQL lives in kb/storage/governance_queries.py: no kb/governance module reaches a connection."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from kb.storage.governance_queries import GOVERNANCE_SCHEMA
 from kb.storage.sqlite import Store
-from kb.storage.sqlite_governance import GOVERNANCE_SCHEMA
 
 GOVERNANCE = Path(__file__).resolve().parents[3] / "kb" / "governance"
 

@@ -1,6 +1,6 @@
 """SQL of transfer packages, site signing keys and backup snapshots (part of the governance queries).
 
-`GovernanceQueries` (kb/storage/sqlite_governance.py) inherits `TransferQueries`, and `Store` inherits that.
+`GovernanceQueries` (kb/storage/governance_queries.py) inherits `TransferQueries`, and `Store` inherits that.
 """
 
 from __future__ import annotations
