@@ -96,7 +96,8 @@ class Calibration:
         m, nom = self.measured_per_year, self.nominal_per_year
         return (
             f"calibration ({self.n_permutations} date permutations): {m.get('total', 0):.2f} chance signals "
-            f"a year measured (rising {m.get('rising', 0):.2f}, site {m.get('site_concentration', 0):.2f}, "
+            f"a year measured (rising {m.get('rising', 0):.2f}, words {m.get('term_burst', 0):.2f}, "
+            f"site {m.get('site_concentration', 0):.2f}, "
             f"emerging {m.get('emerging', 0):.2f}) vs {nom.get('total') or 0:.2f} nominal"
         )
 
@@ -116,9 +117,10 @@ def _monitored_years(report: DriftReport) -> float:
     return max(len(periods), 1) / ppy
 
 
-def _max_ratio(report: DriftReport) -> float:
-    """Return the highest S/h any cluster's CUSUM reached (0 when rising did not run)."""
-    per = report.false_alarm_rate.get("rising", {}).get("per_cluster", {})
+def _max_ratio(report: DriftReport, kind: str = "rising") -> float:
+    """Return the highest S/h any chart of a kind reached (clusters for rising, words for term_burst)."""
+    info = report.false_alarm_rate.get(kind, {})
+    per = info.get("per_cluster") or info.get("per_term") or {}
     return max((v["max_s"] / v["h"] for v in per.values() if v.get("h")), default=0.0)
 
 
@@ -147,10 +149,11 @@ def calibrate(
     years = _monitored_years(report)
     ppy = PERIODS_PER_YEAR[report.params["period"]]
     rpy = float(report.params.get("reports_per_year") or ppy)
-    counts: dict[str, list[int]] = {"rising": [], "emerging": [], "site_concentration": []}
+    counts: dict[str, list[int]] = {"rising": [], "term_burst": [], "emerging": [], "site_concentration": []}
     max_ratio: list[float] = []
+    max_word_ratio: list[float] = []
     min_p: list[float] = []
-    date_kinds = tuple(k for k in ("rising", "emerging") if k in kinds)
+    date_kinds = tuple(k for k in ("rising", "term_burst", "emerging") if k in kinds)
     for _ in range(n_permutations):
         perm = rng.permutation(len(recs))
         if date_kinds:
@@ -158,9 +161,10 @@ def calibrate(
                 DriftRecord(r.entry_id, r.cluster_id, dates[perm[i]], r.site) for i, r in enumerate(recs)
             ]
             rep = detect_drift(shuffled, kinds=date_kinds, **detect_kwargs)
-            counts["rising"].append(sum(s.kind == "rising" for s in rep.signals))
-            counts["emerging"].append(sum(s.kind == "emerging" for s in rep.signals))
+            for kind in ("rising", "term_burst", "emerging"):
+                counts[kind].append(sum(s.kind == kind for s in rep.signals))
             max_ratio.append(_max_ratio(rep))
+            max_word_ratio.append(_max_ratio(rep, "term_burst"))
         if "site_concentration" in kinds:
             sperm = rng.permutation(len(recs))
             moved = [
@@ -173,6 +177,7 @@ def calibrate(
             min_p.append(float("inf") if ratio is None else ratio)
     measured = {
         "rising": float(np.mean(counts["rising"])) / years if counts["rising"] else 0.0,
+        "term_burst": float(np.mean(counts["term_burst"])) / years if counts["term_burst"] else 0.0,
         "emerging": float(np.mean(counts["emerging"])) / years if counts["emerging"] else 0.0,
         # One site test per report: the mean per report times the reports read in a year (an upper
         # bound, since a chance concentration stays in the window of the next reports).
@@ -185,6 +190,7 @@ def calibrate(
     far = report.false_alarm_rate
     nominal = {
         "rising": far.get("rising", {}).get("rate_per_year"),
+        "term_burst": far.get("term_burst", {}).get("rate_per_year"),
         "site_concentration": far.get("site_concentration", {}).get("rate_per_year"),
         "emerging": None,
         "total": far.get("total_per_year"),
@@ -196,6 +202,12 @@ def calibrate(
             h = per_cluster.get(s.cluster_id, {}).get("h") or s.threshold
             ratio = s.statistic / h
             pvals[signal_key(s)] = round((1 + sum(r >= ratio for r in max_ratio)) / (1 + len(max_ratio)), 4)
+        elif s.kind == "term_burst" and max_word_ratio:
+            h = s.threshold
+            ratio = s.statistic / h
+            pvals[signal_key(s)] = round(
+                (1 + sum(r >= ratio for r in max_word_ratio)) / (1 + len(max_word_ratio)), 4
+            )
         elif s.kind == "site_concentration" and min_p:
             n_tests = s.details.get("n_tests") or 1
             ratio = s.statistic / (s.details.get("alpha_per_report", 1.0) / n_tests)
@@ -209,7 +221,8 @@ def calibrate(
         per_permutation=counts,
         signal_p_values=pvals,
         note=(
-            "rising and emerging: dates permuted across records; site concentration: sites permuted "
+            "rising, term bursts and emerging: dates permuted across records (each record keeps its words); "
+            "site concentration: sites permuted "
             "(a date permutation keeps a site's real, whole-record concentration)"
         ),
     )

@@ -20,6 +20,7 @@ from kb.analytics.cluster_runs import load_run, save_run
 from kb.analytics.clustering import ClusterResult, format_cluster_id
 from kb.analytics.curation import Items, recluster
 from kb.analytics.drift import DriftRecord, DriftReport, Fix, detect_drift, period_of, to_date
+from kb.analytics.drift.terms import record_terms
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Entry, KBError, utc_now
 
@@ -285,6 +286,8 @@ def drift_report(
         exposure = choice.exposure
     kwargs = {
         "period": period,
+        # What happened, in words: the text only (a title may just name a product or a lot).
+        "entry_terms": record_terms({e.id: e.text for e in deviations}),
         "fixes": fixes,
         "labels": labels,
         "exposure": exposure,

@@ -111,11 +111,13 @@ def _false_alarm_sentence(drift: DriftReport) -> str:
     far = drift.false_alarm_rate
     total = far.get("total_per_year")
     n = far.get("rising", {}).get("n_clusters") or len(drift.counts.by_cluster)
+    words = far.get("term_burst", {}).get("n_terms")
+    watched = f"{n} watched clusters" + (f" and {words} watched words" if words else "")
     text = (
         f"Watching {drift.params.get('watching', 'counts')}: {drift.params.get('watching_reason', '')}. "
-        f"Thresholds are set so that, across all {n} watched clusters, about {total} chance signal(s) per year "
-        "are expected when nothing has changed (rising and site concentration); emerging and repeat-after-fix "
-        "signals are rules, not tests."
+        f"Thresholds are set so that, across all {watched}, about {total} chance signal(s) per year "
+        "are expected when nothing has changed (rising, word bursts and site concentration); emerging and "
+        "repeat-after-fix signals are rules, not tests."
     )
     cal = drift.params.get("calibration")
     if cal:

@@ -32,6 +32,7 @@ from ui.widgets import PAGES, flash, guarded, md_escape, safe_callback
 TOP_SITES = 8
 KIND_LABELS = {
     "rising": "Rising",
+    "term_burst": "Words bursting across clusters (a wave of one material or product)",
     "emerging": "Emerging",
     "site_concentration": "Site concentration (transfer gap)",
     "repeat_after_fix": "Repeat after fix (CAPA did not hold)",

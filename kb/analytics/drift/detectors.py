@@ -26,6 +26,7 @@ from kb.analytics.drift.model import (
 from kb.analytics.drift.periods import _coerce, count_by_period
 from kb.analytics.drift.rising import _rising
 from kb.analytics.drift.rules import _emerging, _repeat_after_fix
+from kb.analytics.drift.terms import _term_bursts
 
 
 @_single_thread
@@ -54,8 +55,12 @@ def detect_drift(
     start: date | str | None = None,
     end: date | str | None = None,
     known_gaps: Iterable[str] = (),
+    entry_terms: Mapping[str, Sequence[str]] | None = None,
 ) -> DriftReport:
-    """Run the drift detectors over clustered deviation records and return signals with their evidence."""
+    """Run the drift detectors over clustered deviation records and return signals with their evidence.
+
+    entry_terms ({entry id: salient words}, terms.record_terms) turns on the term-burst detector.
+    """
     if period not in PERIODS_PER_YEAR:
         raise ValueError(f"period must be 'week' or 'month', not '{period}'")
     unknown = set(kinds) - set(SIGNAL_KINDS)
@@ -69,7 +74,8 @@ def detect_drift(
     ppy = PERIODS_PER_YEAR[period]
     weights = dict(DEFAULT_BUDGET_SPLIT if budget_split is None else budget_split)
     # The budget is shared by the statistical detectors actually run: running one alone gives it all.
-    used = {k: float(w) for k, w in weights.items() if k in kinds and w > 0}
+    runnable = set(kinds) - ({"term_burst"} if not entry_terms else set())
+    used = {k: float(w) for k, w in weights.items() if k in runnable and w > 0}
     split = {k: w / sum(used.values()) for k, w in used.items()} if used else {}
     rpy = float(reports_per_year) if reports_per_year else float(ppy)
     known_gaps = tuple(sorted(set(known_gaps)))
@@ -123,6 +129,20 @@ def detect_drift(
         )
         signals += sig
         far["rising"] = info
+    if "term_burst" in runnable:
+        sig, info = _term_bursts(
+            ctx,
+            entry_terms or {},
+            exposure=exposure,
+            budget=false_alarms_per_year * split.get("term_burst", 0.0),
+            baseline_periods=baseline_periods,
+            min_baseline_periods=min_baseline_periods,
+            mu0_floor=mu0_floor,
+            shift=shift,
+            notes=[],  # the rising detector already said whether the history is long enough
+        )
+        signals += sig
+        far["term_burst"] = info
     if "site_concentration" in kinds:
         sig, info = _site_concentration(
             ctx,
@@ -163,7 +183,7 @@ def shuffle_false_alarm_rate(
     seed: int = 0,
     *,
     shuffle_sites: bool = False,
-    kinds: Sequence[str] = ("rising", "site_concentration", "emerging"),
+    kinds: Sequence[str] = ("rising", "term_burst", "site_concentration", "emerging"),
     **detect_kwargs: Any,
 ) -> list[list[Signal]]:
     """Return the signals of each of n_shuffles reruns with dates permuted across records (a null)."""

@@ -13,9 +13,11 @@ T = TypeVar("T")
 PERIODS_PER_YEAR: dict[str, int] = {"week": 52, "month": 12}
 # A fix "held" when the rate after it is below this share of the rate before it.
 HELD_RATE_RATIO = 0.5
-SIGNAL_KINDS: tuple[str, ...] = ("rising", "site_concentration", "repeat_after_fix", "emerging")
-# The yearly false-alarm budget is shared by the two statistical detectors; the other two are rules.
-DEFAULT_BUDGET_SPLIT: dict[str, float] = {"rising": 0.5, "site_concentration": 0.5}
+SIGNAL_KINDS: tuple[str, ...] = ("rising", "term_burst", "site_concentration", "repeat_after_fix", "emerging")
+# The yearly false-alarm budget is shared by the three statistical detectors; the other two are rules.
+# term_burst runs only when the records' words are given (detect_drift(entry_terms=...)); when it does
+# not run, its share goes to the others.
+DEFAULT_BUDGET_SPLIT: dict[str, float] = {"rising": 0.5, "term_burst": 0.25, "site_concentration": 0.25}
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Signal:
     """One drift signal: which cluster, what kind, where, since when, how strong, and the records."""
 
     cluster_id: str
-    kind: str  # rising | emerging | site_concentration | repeat_after_fix
+    kind: str  # rising | term_burst | emerging | site_concentration | repeat_after_fix
     site: str | None
     start_period: str
     statistic: float
