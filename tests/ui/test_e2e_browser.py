@@ -60,13 +60,16 @@ def chromium_path() -> str:
     raise AssertionError("unreachable")
 
 
-def create_accounts(home: Path) -> None:
-    """The first admin, and the engineer account the journey logs in with (as `tacitkb users create`)."""
+def create_accounts(home: Path, db: str | None = None) -> None:
+    """The first admin, and the engineer account the journey logs in with (as `tacitkb users create`).
+
+    `db`: a shared database URL (postgresql://...) instead of the SQLite file in `home`.
+    """
     from kb.governance.roles import Actor
     from kb.governance.users import create_user
     from kb.knowledge_base import KnowledgeBase
 
-    base = KnowledgeBase(home)
+    base = KnowledgeBase(home, db=db)
     try:
         create_user(base, "admin", "admin", ADMIN_PASSWORD, by=None)
         create_user(base, USER, "engineer", PASSWORD, by=Actor("admin", "admin"), full_name="Ana Operator")
@@ -127,18 +130,19 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None
     raise AssertionError("streamlit did not become healthy in time")
 
 
-@pytest.fixture(scope="module")
-def server(sample_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[dict]:
-    """A Streamlit server over a copy of the sample knowledge base; yields url, start time and log path."""
-    chromium_path()
-    pytest.importorskip("playwright.sync_api", reason="E2E BROWSER TEST SKIPPED: pip install playwright")
-    home = tmp_path_factory.mktemp("e2e") / "kb"
-    shutil.copytree(sample_kb_dir, home)
-    create_accounts(home)
-    hostile = create_hostile_entries(home, embedder)
+def start_streamlit(home: Path, log_path: Path, **env: str) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run ui/app.py` headless on a free port over $TACITKB_HOME=home; return (process, url).
+
+    Extra keyword arguments are environment variables (e.g. TACITKB_DB=url); output goes to log_path.
+    """
     port = free_port()
-    log_path = home.parent / "streamlit.log"
-    env = {**os.environ, "TACITKB_HOME": str(home), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "TACITKB_HOME": str(home),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        **env,
+    }
     command = [
         sys.executable,
         "-m",
@@ -156,10 +160,33 @@ def server(sample_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory, embedd
         "--browser.gatherUsageStats",
         "false",
     ]
-    started = time.monotonic()
     with log_path.open("w") as log:
         proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def stop_streamlit(proc: subprocess.Popen) -> None:
+    """Stop a server started by start_streamlit (terminate, then kill after 20 s)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(sample_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[dict]:
+    """A Streamlit server over a copy of the sample knowledge base; yields url, start time and log path."""
+    chromium_path()
+    pytest.importorskip("playwright.sync_api", reason="E2E BROWSER TEST SKIPPED: pip install playwright")
+    home = tmp_path_factory.mktemp("e2e") / "kb"
+    shutil.copytree(sample_kb_dir, home)
+    create_accounts(home)
+    hostile = create_hostile_entries(home, embedder)
+    log_path = home.parent / "streamlit.log"
+    started = time.monotonic()
+    proc, url = start_streamlit(home, log_path)
     try:
         wait_healthy(url, proc)
         yield {
@@ -170,11 +197,7 @@ def server(sample_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory, embedd
             "hostile": hostile,
         }
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_streamlit(proc)
 
 
 @pytest.fixture(scope="module")
@@ -228,6 +251,18 @@ def go(page, title: str) -> None:
     """Navigate with the sidebar (same session, so the user's identity is kept)."""
     page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
     settle(page)
+
+
+def log_in(page, url: str, user: str, password: str) -> None:
+    """Open the app in a new session and log in through the form; wait for the Quick log page."""
+    page.goto(url)
+    textbox(page, "Account name").wait_for(state="visible")
+    settle(page)
+    textbox(page, "Account name").fill(user)
+    page.locator("input[type=password]").first.fill(password)
+    page.get_by_role("button", name="Log in").click()
+    settle(page)
+    textbox(page, "What you noticed").wait_for(state="visible")
 
 
 def shot(page, name: str) -> None:
@@ -368,14 +403,7 @@ def test_hostile_fields_render_as_plain_text_on_every_page(server: dict, browser
         page.get_by_role("button", name=f"Open {entry_id}").first.wait_for()
 
     try:
-        page.goto(server["url"])  # a new session: the login form first
-        textbox(page, "Account name").wait_for(state="visible")
-        settle(page)
-        textbox(page, "Account name").fill(USER)
-        page.locator("input[type=password]").first.fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        settle(page)
-        textbox(page, "What you noticed").wait_for(state="visible")
+        log_in(page, server["url"], USER, PASSWORD)  # a new session: the login form first
         # Search results: the hostile title is shown as typed, with the snippet and the fix's link.
         find("glowing tubing clamp hostile-marker-zebra", bad)
         page.get_by_text(shown(HOSTILE_TITLE), exact=False).first.wait_for()
