@@ -148,7 +148,7 @@ def evaluate(name: str, home: Path, permutations: int) -> dict[str, Any]:
             hits = [
                 s
                 for s in out["signals"]
-                if s["kind"] in ("rising", "emerging")
+                if s["kind"] in ("rising", "term_burst", "emerging")
                 and s[wave] * 2 > s["n"]
                 and _months(onset, s["start"]) <= ONSET_MONTHS
             ]

@@ -137,10 +137,11 @@ def _calibration(r: dict[str, Any]) -> str:
     m, nom = cal["measured_per_year"], cal["nominal_per_year"]
     return (
         f"{cal['n_permutations']} permutations, {cal['monitored_years']} monitored years: rising "
-        f"{m['rising']} a year measured vs {nom['rising']} nominal; site concentration {m['site_concentration']} "
+        f"{m['rising']} a year measured vs {nom['rising']} nominal; word bursts {m.get('term_burst', 0)} vs "
+        f"{nom.get('term_burst')}; site concentration {m['site_concentration']} "
         f"vs {nom['site_concentration']}; emerging {m['emerging']} (a rule, no nominal rate); "
-        f"total {m['total']} vs {nom['total']}. Rising signals per permutation: {cal['per_permutation']['rising']}. "
-        + _beyond(r, cal)
+        f"total {m['total']} vs {nom['total']}. Rising signals per permutation: {cal['per_permutation']['rising']}; "
+        f"word bursts per permutation: {cal['per_permutation'].get('term_burst', [])}. " + _beyond(r, cal)
     )
 
 

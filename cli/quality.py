@@ -174,9 +174,14 @@ def drift(
         return
     far = report.false_alarm_rate
     click.echo(f"watching {report.params['watching']}: {report.params['watching_reason']}")
+    words = far.get("term_burst", {}).get("n_terms")
+    watched = f"{far.get('rising', {}).get('n_clusters', 0)} clusters" + (
+        f" and {words} words" if words else ""
+    )
+    tests = "rising + word bursts + site concentration" if words else "rising + site concentration"
     click.echo(
-        f"{len(report.signals)} signal(s); expected chance signals per year across all "
-        f"{far.get('rising', {}).get('n_clusters', 0)} clusters: {far.get('total_per_year')} (rising + site concentration)"
+        f"{len(report.signals)} signal(s); expected chance signals per year across all {watched}: "
+        f"{far.get('total_per_year')} ({tests})"
     )
     cal = report.params.get("calibration")
     if cal:
