@@ -1,5 +1,7 @@
 """The labelled retrieval sets (samples, cgt_dev, MaintNet), their knowledge bases and the metrics.
 
+The knowledge bases search as the CLI and the app do: with the vocabulary's query expansion.
+
 - samples: bench/queries_samples.jsonl over data/samples (written together with the product).
 - cgt_dev: ../shared/data/cgt_dev (written independently; graded 2/1/0, see its README).
 - MaintNet: problem -> fix over ../shared/data/maintnet (derived labels, see `maintnet_set`).
@@ -23,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import REPO, SHARED_DATA, WORK, MissingData, load_maintnet
+from ingest.vocabulary import QueryExpander
 
 QUERIES_SAMPLES = REPO / "bench" / "queries_samples.jsonl"
 CGT_DIR = SHARED_DATA / "cgt_dev"
@@ -205,7 +208,7 @@ def samples_kb(emb: Any, *, rebuild: bool = False, limit: int | None = None):  #
                 load_samples(kb, "bench")
             kb.ensure_index()
         stamp.write_text(digest)
-    kb = KnowledgeBase(home, embedder=emb)
+    kb = KnowledgeBase(home, embedder=emb, query_expander=QueryExpander())
     kb.ensure_index()
     return kb
 
@@ -223,7 +226,7 @@ def records_kb(emb: Any, name: str, entries: list[dict[str, Any]], *, rebuild: b
             kb.add_many(entries, author="bench")
             kb.ensure_index()
         stamp.write_text(digest)
-    kb = KnowledgeBase(home, embedder=emb)
+    kb = KnowledgeBase(home, embedder=emb, query_expander=QueryExpander())
     kb.ensure_index()
     return kb
 
@@ -273,7 +276,7 @@ def copy_kb(kb: Any, name: str, emb: Any) -> Any:
     home = WORK / "quality" / name
     shutil.rmtree(home, ignore_errors=True)
     shutil.copytree(kb.home, home)
-    return KnowledgeBase(home, embedder=emb)
+    return KnowledgeBase(home, embedder=emb, query_expander=kb.query_expander)
 
 
 __all__ = [

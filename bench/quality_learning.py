@@ -12,6 +12,7 @@ from typing import Any
 
 from bench.common import say
 from bench.labelled import LabelledSet, copy_kb, evaluate, paired, per_query_ndcg
+from kb.retrieval.search import DEFAULT_ALPHA
 
 SIMULATED_USER = "simulated-user"
 
@@ -39,7 +40,7 @@ def learning_eval(s: LabelledSet, emb: Any) -> dict[str, Any]:
         learned = kb.learned()
 
         base, full = _ranked(kb, scored, learn=False), _ranked(kb, scored)
-        boost_only = _ranked(kb, scored, alpha=0.5)
+        boost_only = _ranked(kb, scored, alpha=DEFAULT_ALPHA)
         out[name] = {
             "shared_topics": shared_topics(judged, scored),
             "judged_queries": len(judged),

@@ -39,7 +39,10 @@ class Context:
             if not self.create and not self.db_url and not (self.home / DB_NAME).is_file():
                 raise KBError(f"no knowledge base at {self.home}; run `tacitkb init`")
 
-            kb = KnowledgeBase(self.home, db=self.db_url)
+            from ingest.vocabulary import QueryExpander
+
+            # Searches expand the query with the vocabulary's synonyms by default (`search --no-expand`).
+            kb = KnowledgeBase(self.home, db=self.db_url, query_expander=QueryExpander())
             # No account yet: unchanged (attributed by --as). Once accounts exist, the --as name must be an
             # active account, and its role is checked on every write.
             kb.actor = actor_for_cli(kb, self.user)

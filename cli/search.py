@@ -35,8 +35,9 @@ from kb.models import KBError
     "--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True
 )
 @click.option(
-    "--expand",
-    is_flag=True,
+    "--expand/--no-expand",
+    default=True,
+    show_default=True,
     help="Add trade synonyms and abbreviations from the vocabulary to the keyword query.",
 )
 @click.option(
@@ -62,11 +63,8 @@ def search(
 ) -> None:
     """Search by describing the problem in your own words."""
 
-    expander = None
-    if expand:
-        from ingest.vocabulary import load_vocabulary
-
-        expander = load_vocabulary().expand_query
+    # The knowledge base expands with the vocabulary by default; --no-expand searches the words as typed.
+    expander = ctx.kb.query_expander if expand else None
     filters_ = make_filters(types, tags, **filters)
     if from_stdin:
         if query is not None:

@@ -30,7 +30,7 @@ from kb.retrieval.caches import IndexCaches, cache_ok
 from kb.retrieval.embed import Embedder, load_embedder
 from kb.retrieval.keyword_index import KeywordIndex
 from kb.retrieval.learning import Learned, Learner
-from kb.retrieval.search import hybrid_search
+from kb.retrieval.search import DEFAULT_ALPHA, DEFAULT_FUSION, DEFAULT_NORM, hybrid_search
 from kb.retrieval.vector_index import EXACT_LIMIT, VectorIndex
 from kb.storage.base import Store
 from kb.storage.entry_writes import default_title
@@ -375,7 +375,12 @@ class KnowledgeBase:
         with self._lock:
             index = self.index
             learned = self.learned() if learn else None
-            if learned is not None and learned.alpha is not None and options.get("fusion", "rrf") == "rrf":
+            # The tuned alpha was chosen under the default fusion: it applies only to that fusion.
+            default_fusion = (
+                options.get("fusion", DEFAULT_FUSION) == DEFAULT_FUSION
+                and options.get("norm", DEFAULT_NORM) == DEFAULT_NORM
+            )
+            if learned is not None and learned.alpha is not None and default_fusion:
                 options.setdefault("alpha", learned.alpha)
             return hybrid_search(
                 self.store,
@@ -407,7 +412,9 @@ class KnowledgeBase:
             return [parse_id(h.entry.id) for h in hits]
 
         with self._lock:
-            return self._learner.current(self.embedder.fingerprint, self.embedder.encode, rank)
+            return self._learner.current(
+                self.embedder.fingerprint, self.embedder.encode, rank, default_alpha=DEFAULT_ALPHA
+            )
 
     def record_feedback(
         self, query: str, ref: str, *, helped: bool, user: str | None = None

@@ -21,7 +21,7 @@ from typing import Any
 import streamlit as st
 
 from ingest.templates import Template, load_templates
-from ingest.vocabulary import Vocabulary, load_vocabulary
+from ingest.vocabulary import QueryExpander, Vocabulary, load_vocabulary
 from kb.governance.roles import Actor, actions_of
 from kb.governance.users import Unaccounted, actor_for_cli, get_user, users_exist
 from kb.knowledge_base import KnowledgeBase, default_home
@@ -80,7 +80,8 @@ def open_kb(home: str) -> KnowledgeBase:
     """Open the knowledge base at `home` once per process, with its index loaded and checked."""
     embedder = load_model()
     start = time.perf_counter()
-    kb = KnowledgeBase(home, embedder=embedder)
+    # Searches expand the query with the vocabulary's synonyms (the default chosen on the labelled sets).
+    kb = KnowledgeBase(home, embedder=embedder, query_expander=QueryExpander())
     kb.ensure_index()
     seconds = time.perf_counter() - start
     with _startup_lock:

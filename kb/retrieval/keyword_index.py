@@ -41,13 +41,14 @@ from kb.retrieval.topk import at_least_kth, pair_codes, top_k
 K1 = 1.2
 B = 0.75
 IDF_FLOOR = 1e-6  # FTS5's: a term in more than half the documents still counts a little
-# Column weights: a word in the title says more about the entry than one in the body.
-FIELD_WEIGHTS: Mapping[str, float] = {"title": 2.0, "text": 1.0, "equipment": 1.0, "tags": 0.5}
+# Column weights. A title word counts as much as a body word: x1 beside x2 and x3 was measured on three
+# labelled sets (bench/quality.py, docs/benchmarks.md section 3), and the chosen default search uses x1.
+FIELD_WEIGHTS: Mapping[str, float] = {"title": 1.0, "text": 1.0, "equipment": 1.0, "tags": 0.5}
 # Query planning: a sorted candidate set up to SPARSE_LIMIT documents, else a dense accumulator; a
 # candidate lookup (binary search) costs about LOOKUP_COST sequential postings.
 SPARSE_LIMIT = 30_000
 LOOKUP_COST = 16
-FORMAT = 2  # bump when tokenisation or the file layout changes: older files are then rebuilt
+FORMAT = 3  # bump when tokenisation, field weights or the file layout change: older files are rebuilt
 
 
 class _Delta(NamedTuple):

@@ -25,6 +25,9 @@ SIM_FLOOR = 0.7
 # (scores ~0.03) and linear fusion (scores ~1): a full boost lifts an entry to the top.
 BOOST_WEIGHT = 1.0
 ALPHA_GRID = (0.3, 0.4, 0.5, 0.6, 0.7)
+# The search's default dense share (kb.retrieval.search.DEFAULT_ALPHA, which imports this module; a test
+# checks that the two agree): tuning keeps it unless another alpha beats it.
+DEFAULT_ALPHA = 0.4
 MIN_TUNE_QUERIES = 10  # judged queries with at least one "helped" before tuning is tried
 FOLDS = 5
 TUNE_MARGIN = 0.01  # cross-validated nDCG gain the tuned alpha must show over the default
@@ -173,7 +176,7 @@ def tune_alpha(
     judged: dict[str, tuple[np.ndarray, set[int]]],
     rank: Callable[[str, np.ndarray, float], list[int]],
     *,
-    default: float = 0.5,
+    default: float = DEFAULT_ALPHA,
     grid: Sequence[float] = ALPHA_GRID,
     folds: int = FOLDS,
     min_queries: int = MIN_TUNE_QUERIES,
@@ -243,7 +246,7 @@ class Learner:
         fingerprint: str,
         encode: Callable[[list[str]], np.ndarray],
         rank: Callable[[str, np.ndarray, float], list[int]] | None = None,
-        default_alpha: float = 0.5,
+        default_alpha: float = DEFAULT_ALPHA,
     ) -> Learned:
         """Return the judgments as of now (at most `recheck_seconds` stale for other processes' writes)."""
         now = time.monotonic()

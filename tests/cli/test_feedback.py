@@ -43,17 +43,26 @@ def test_feedback_is_recorded_and_search_explain_shows_what_it_did(run):
     assert code == 0 and out.startswith(
         "recorded: KB-000002 helped for 'filter clogging with strings' (by tester"
     )
+    # D1 tops both legs (fused score 1.0 under the default fusion): one "helped" (+0.7 of the top score)
+    # lifts F1 but not past it; the same user judging D1 not relevant sinks it.
+    code, out = run("search", "filters clogging with strings", "--json")
+    hits = json.loads(out)
+    assert [h["id"] for h in hits[:2]] == ["KB-000001", "KB-000002"] and hits[1]["score"] > 0.5
+    code, out = run("feedback", "filter clogging with strings", "D1", "--not-relevant")
+    assert code == 0
 
     code, out = run("search", "filters clogging with strings", "--explain", "--json")
     data = json.loads(out)
-    assert data["learning"]["judgments"] == 1 and data["learning"]["queries"] == 1
+    assert data["learning"]["judgments"] == 2 and data["learning"]["queries"] == 1
     first = data["hits"][0]
     assert first["id"] == "KB-000002", "the fix that helped for a similar query comes first"
     boost = first["explain"]["judgment_boost"]
     assert boost["helped"] == 1 and boost["because"][0]["query"] == "filter clogging with strings"
+    sunk = next(h for h in data["hits"] if h["id"] == "KB-000001")["explain"]["judgment_boost"]
+    assert sunk["not_relevant"] == 1 and sunk["value"] < 0
 
     code, out = run("search", "filters clogging with strings", "--explain")
-    assert "learning: 1 judgment for 1 query" in out
+    assert "learning: 2 judgments for 1 query" in out
     assert "helped for 'filter clogging with strings'" in out
 
 

@@ -83,6 +83,16 @@ def test_import_search_show_edit_retire_round_trip(run, tmp_path):
     assert code == 0 and json.loads(out)["ok"] is True
 
 
+def test_search_expands_with_the_vocabulary_by_default(run, tmp_path):
+    (tmp_path / "x.csv").write_text(CSV)
+    assert run("import", str(tmp_path / "x.csv"))[0] == 0
+    # "differential pressure" is in no entry; its vocabulary synonym dP is in D1 and F1.
+    code, out = run("search", "differential pressure", "--mode", "keyword", "--json")
+    assert code == 0 and sorted(h["ext_id"] for h in json.loads(out)) == ["D1", "F1"]
+    code, out = run("search", "differential pressure", "--mode", "keyword", "--no-expand", "--json")
+    assert code == 0 and json.loads(out) == []
+
+
 def test_reimport_adds_nothing(run, tmp_path):
     (tmp_path / "x.csv").write_text(CSV)
     run("import", str(tmp_path / "x.csv"))

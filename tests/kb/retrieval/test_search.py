@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kb.models import KBError
-from kb.retrieval.search import SearchFilters, best_sentence, highlight, query_terms
+from kb.retrieval import learning, search
+from kb.retrieval.search import SearchFilters, best_sentence, fuse, highlight, normalise, query_terms
 
 
 @pytest.fixture
@@ -164,6 +165,29 @@ def test_modes_and_fusions(filled):
     assert linear[0].entry.id == "KB-000062"
     with pytest.raises(KBError, match="mode"):
         filled.search("x", mode="magic")
+
+
+def test_the_default_fusion_is_the_one_chosen_on_the_labelled_sets(filled):
+    # docs/benchmarks.md section 3: convex fusion, scores divided by each leg's largest, dense share 0.4.
+    assert (search.DEFAULT_FUSION, search.DEFAULT_NORM, search.DEFAULT_ALPHA) == ("linear", "max", 0.4)
+    assert learning.DEFAULT_ALPHA == search.DEFAULT_ALPHA  # alpha tuning starts from the search's default
+    hits = filled.search("printer ribbon", k=3)
+    assert [(h.entry.id, h.score) for h in hits] == [
+        (h.entry.id, h.score)
+        for h in filled.search("printer ribbon", k=3, fusion="linear", alpha=0.4, norm="max")
+    ]
+    assert hits[0].entry.id == "KB-000062"
+
+
+def test_scaling_by_the_largest_keeps_the_order_of_negative_similarities():
+    # A query unlike every entry a filter leaves: all cosines negative. Dividing by the (negative)
+    # maximum would put the least similar first.
+    scaled = normalise({1: -0.05, 2: -0.2, 3: -0.4}, "max")
+    assert sorted(scaled, key=lambda s: -scaled[s]) == [1, 2, 3]
+    assert scaled[3] == pytest.approx(-1.0)
+    assert normalise({1: 2.0, 2: 1.0}, "max") == {1: 1.0, 2: 0.5}
+    fused = fuse({}, {}, {1: 1, 2: 2, 3: 3}, {1: -0.05, 2: -0.2, 3: -0.4})
+    assert sorted(fused, key=lambda s: -fused[s]) == [1, 2, 3]
 
 
 def test_links_come_with_hits(filled):
