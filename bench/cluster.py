@@ -43,12 +43,14 @@ def deviations(n: int) -> tuple[list[str], np.ndarray, list[str]]:
     return ids, np.vstack(vecs).astype(np.float32), texts
 
 
-def drift_seconds(result: Any, ids: list[str]) -> tuple[float, float]:
-    """Return the wall and CPU time of the default drift review over these clusters (seeded dates and sites)."""
+def drift_seconds(result: Any, ids: list[str], texts: list[str]) -> tuple[float, float]:
+    """Return the wall and CPU time of the default drift review over these clusters (seeded dates and sites),
+    the term-burst detector included (its words are read from the texts inside the timing)."""
     from datetime import date, timedelta
 
     from kb.analytics.calibration import choose_exposure
     from kb.analytics.drift import DriftRecord, detect_drift
+    from kb.analytics.drift.terms import record_terms
 
     rng = np.random.default_rng(0)
     of = result.cluster_of()
@@ -59,7 +61,8 @@ def drift_seconds(result: Any, ids: list[str]) -> tuple[float, float]:
     ]
     t0, c0 = time.perf_counter(), time.process_time()
     choice = choose_exposure(recs)
-    detect_drift(recs, exposure=choice.exposure, repeat_min=2)
+    words = record_terms(dict(zip(ids, texts, strict=True)))
+    detect_drift(recs, exposure=choice.exposure, repeat_min=2, entry_terms=words)
     return time.perf_counter() - t0, time.process_time() - c0
 
 
@@ -75,7 +78,7 @@ def run(sizes: list[int], reps: int = 2, *, docs: bool = True) -> dict[str, Any]
             t0, c0 = time.perf_counter(), time.process_time()
             res = cluster_deviations(ids, vectors, texts)
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-            drift_s, drift_cpu = drift_seconds(res, ids)
+            drift_s, drift_cpu = drift_seconds(res, ids, texts)
             runs.append(
                 {
                     "wall_s": wall,

@@ -15,6 +15,18 @@ from kb.analytics.drift.model import (
 )
 
 
+def baseline_length(
+    n_periods: int, period: str, baseline_periods: int | None, min_baseline_periods: int
+) -> int:
+    """Return how many leading periods form the baseline (the default rule below, or the caller's)."""
+    base_n = (
+        baseline_periods
+        if baseline_periods is not None
+        else max(min_baseline_periods, min(n_periods // 2, 3 * PERIODS_PER_YEAR[period]))
+    )
+    return min(base_n, n_periods)
+
+
 def _rising(
     ctx: _Context,
     *,
@@ -25,6 +37,7 @@ def _rising(
     mu0_floor: float,
     shift: float,
     notes: list[str],
+    baseline_uncertainty: bool = True,
 ) -> tuple[list[Signal], dict[str, Any]]:
     counts = ctx.counts
     n_p = len(counts.periods)
@@ -44,12 +57,7 @@ def _rising(
     # Default baseline: the first half of the history, at most three years. A longer baseline would
     # swallow the start of a wave in a long record (the 2018 nitrosamine recalls in FDA's 2012-2026
     # record), and the chart cannot date a change before its monitoring begins.
-    base_n = (
-        baseline_periods
-        if baseline_periods is not None
-        else max(min_baseline_periods, min(n_p // 2, 3 * PERIODS_PER_YEAR[ctx.period]))
-    )
-    base_n = min(base_n, n_p)
+    base_n = baseline_length(n_p, ctx.period, baseline_periods, min_baseline_periods)
     usable = [i for i in range(base_n) if not ctx.gap[i]]
     if len(usable) < min_baseline_periods or base_n >= n_p:
         notes.append(
@@ -91,7 +99,9 @@ def _rising(
         m = _resolution(mu0)
         k = round(k * m) / m  # the chain's grid value: the ARL below is exact for this k
         # Calibrate for the true in-control mean being any plausible value given the baseline.
-        h = calibrate_h(mu0, k, arl, baseline=(base_count, base_expo / mean_e))
+        h = calibrate_h(
+            mu0, k, arl, baseline=(base_count, base_expo / mean_e) if baseline_uncertainty else None
+        )
         per_cluster[cid] = {"mu0": round(mu0, 6), "mu0_observed": round(mu0_raw, 6), "k": k, "h": h}
         # One signal per CUSUM excursion (S > 0 without a break): its start is the change-point
         # estimate (the last period S was zero), so QA reads "since when" directly. Not resetting

@@ -3,7 +3,7 @@
 Clusters are failure modes. A wave about one material or product (methanol in hand sanitiser, NDMA in
 sartans) is filed under many failure modes, so no cluster is mostly about it; the word is. Each
 salient word (in at least `min_docs` deviations and at most `max_share` of them: rarer words cannot
-rise, commoner ones are what clusters are for) gets the same CUSUM chart as a cluster (rising.py),
+rise, commoner ones are what clusters are for) that was rare in the baseline gets the same CUSUM chart as a cluster (rising.py),
 over the deviations whose text holds it, with its own share of the false-alarm budget split over all
 watched words. Shuffled dates move each record's words with it, so the calibration null covers it.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 from kb.analytics.drift.context import _Context
 from kb.analytics.drift.model import DriftRecord, PeriodCounts, Signal
-from kb.analytics.drift.rising import _rising
+from kb.analytics.drift.rising import _rising, baseline_length
 
 _WORD = re.compile(r"[a-z][a-z-]{3,}[a-z]")
 # Function words and recall/deviation boilerplate: frequent everywhere, never a wave of their own.
@@ -151,10 +151,28 @@ def _term_bursts(
 ) -> tuple[list[Signal], dict[str, Any]]:
     """Run the rising chart over every salient word; return term_burst signals and the budget info."""
     recs, counts = term_counts(ctx, entry_terms)
+    # Only words that were rare in the baseline (at most the chart's floor of mu0_floor per period): a word
+    # already common there belongs to some failure mode's vocabulary, and its rise is the cluster chart's
+    # job. This also bounds the work: every watched word then shares the floor's few thresholds.
+    base_n = baseline_length(
+        len(counts.periods),
+        ctx.period,
+        rising_kwargs.get("baseline_periods"),
+        rising_kwargs["min_baseline_periods"],
+    )
+    base_active = sum(1 for i in range(base_n) if not counts.is_gap(i)) or 1
+    floor = rising_kwargs["mu0_floor"] * base_active
+    counts.by_cluster = {
+        w: row for w, row in counts.by_cluster.items() if sum(c or 0 for c in row[:base_n]) <= floor
+    }
+    watched = set(counts.by_cluster)
+    recs = [r for r in recs if r.cluster_id in watched]
     if not counts.by_cluster:
         return [], {"rate_per_year": None, "note": "no word is in enough deviations to be watched"}
     word_ctx = _Context(recs, counts, ctx.period, None)
-    charted, info = _rising(word_ctx, **rising_kwargs)
+    # Every watched word sits at the floor (rare in the baseline, filtered above), so its in-control mean
+    # is the floor itself, not an estimate: one threshold serves them all.
+    charted, info = _rising(word_ctx, baseline_uncertainty=False, **rising_kwargs)
     info["n_terms"] = info.pop("n_clusters", len(counts.by_cluster))
     info["per_term"] = info.pop("per_cluster", {})
     site_of = {r.entry_id: r.site for r in ctx.recs}
