@@ -373,14 +373,14 @@ class KnowledgeBase:
         fusion weight tuned on them is used when the caller sets none; with no judgments nothing changes.
         """
         with self._lock:
-            index = self.index
+            index, keywords = self.caches.current()
             learned = self.learned() if learn else None
             if learned is not None and learned.alpha is not None and options.get("fusion", "rrf") == "rrf":
                 options.setdefault("alpha", learned.alpha)
             return hybrid_search(
                 self.store,
                 index,
-                self.keywords,
+                keywords,
                 self.embedder,
                 query,
                 k=k,
