@@ -358,7 +358,18 @@ Optional comparison packages: `.venv/bin/pip install -r bench/requirements.txt`.
 
 """
 
-SECTION_ORDER = ("summary", "findings", "ingest", "latency", "startup", "quality", "compare", "cluster")
+SECTION_ORDER = (
+    "summary",
+    "findings",
+    "ingest",
+    "latency",
+    "startup",
+    "quality",
+    "compare",
+    "cluster",
+    "postgres",
+    "postgres_import",
+)
 
 
 def write_section(name: str, body: str, *, docs: Path | None = None) -> Path:
