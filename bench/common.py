@@ -368,6 +368,8 @@ SECTION_ORDER = (
     "compare",
     "cluster",
     "twoservers",
+    "postgres",
+    "postgres_import",
 )
 
 

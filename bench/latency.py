@@ -1,6 +1,7 @@
 """Query latency at 10k, 100k and 1M entries: p50/p95 end to end, dense and hybrid, with and without a filter.
 
     .venv/bin/python -m bench.latency [--sizes 10000,100000,1000000] [--queries 200] [--rebuild] [--no-docs]
+                                      [--backend sqlite|postgres|both]
 
 End to end = `KnowledgeBase.search(query, k=10, ...)`: encode the query, the BM25 keyword index and
 FAISS under the filters, fuse, fetch the rows and links of the hits. Each size runs in its own process (peak RSS per size).
@@ -17,6 +18,15 @@ Bases (under /tmp/tacitkb-bench/latency/base-N, reused between runs unless --reb
   then the index is built by `KnowledgeBase.ensure_index()` (flat up to EXACT_LIMIT, IVF above).
 - 1 % of rows carry site `RARE` (the selective filter); the rest are CAM or LEI.
 Queries are real MaintNet PROBLEM texts and FDA reason openings (not stored verbatim in the base).
+
+--backend (default sqlite: the above, docs section 2):
+- postgres / both: start a throwaway PostgreSQL cluster (tests/pg.py), copy each built SQLite base into
+  a fresh database of it (kb.storage.migrate, verified, then VACUUM ANALYZE) with the base's cache files
+  copied into their own folder (/tmp/tacitkb-bench/latency/pg-caches-N), and time the same queries
+  through `KnowledgeBase(caches, db=URL).search`. `both` opens the SQLite base in the same process and
+  runs every query on each store in turn, so the two are measured under the same load; `postgres` alone
+  compares with the latest `--backend sqlite` result. Writes docs section 7 only (section 2 is left
+  alone), and the ratio PostgreSQL / SQLite of p95 against the issue-15 target (within 20 % at 100k).
 """
 
 from __future__ import annotations
@@ -66,6 +76,11 @@ NOISE_COS = 0.8
 
 def base_dir(n: int) -> Path:
     return WORK / "latency" / f"base-{n}"
+
+
+def pg_caches_dir(n: int) -> Path:
+    """The cache folder (index.faiss, keywords.npz) of the PostgreSQL copy of base n."""
+    return WORK / "latency" / f"pg-caches-{n}"
 
 
 # -- building a base ------------------------------------------------------------------------------
@@ -210,6 +225,16 @@ def query_texts(count: int, seed: int = 1) -> list[str]:
 
 def measure(n: int, queries: int) -> dict[str, Any]:
     """Open a built base (this process only) and time the query configurations."""
+    return measure_backends(n, queries, {"sqlite": None})["sqlite"]
+
+
+def measure_backends(n: int, queries: int, dbs: dict[str, str | None]) -> dict[str, dict[str, Any]]:
+    """Time the query configurations on one or more stores of the same base, in this process.
+
+    `dbs` maps a backend name to its database (None: the SQLite base folder; a postgresql:// URL: that
+    database, with its caches in `pg_caches_dir(n)`). With several backends every query runs on each in
+    turn, alternating which goes first, so that load from other processes falls on all of them alike.
+    """
     from kb.knowledge_base import KnowledgeBase
     from kb.retrieval.embed import load_embedder
     from kb.retrieval.search import SearchFilters, hybrid_search
@@ -221,69 +246,91 @@ def measure(n: int, queries: int) -> dict[str, Any]:
     texts = query_texts(queries)
     emb.encode(texts[:8])
     rss_model = rss_mib()
-    kb = KnowledgeBase(base_dir(n), embedder=emb)
-    t0 = time.perf_counter()
-    kb.ensure_index()
-    open_s = time.perf_counter() - t0
-    rss_open = rss_mib()
+    kbs: dict[str, Any] = {}
+    outs: dict[str, dict[str, Any]] = {}
+    for name, db in dbs.items():
+        home = base_dir(n) if db is None else pg_caches_dir(n)
+        kb = KnowledgeBase(home, embedder=emb, db=db)
+        t0 = time.perf_counter()
+        kb.ensure_index()
+        kbs[name] = kb
+        outs[name] = {"open_s": time.perf_counter() - t0, "rss_after_open_mib": rss_mib()}
     configs = [
         ("dense", "dense", None),
         ("hybrid", "hybrid", None),
         ("dense + filter", "dense", SearchFilters(site="RARE")),
         ("hybrid + filter", "hybrid", SearchFilters(site="RARE")),
     ]
-    for q in texts[:10]:  # warm-up: page cache, allocator
+    for q in texts[:10]:  # warm-up: page cache, allocator, connection pool
         for _, mode, flt in configs:
-            kb.search(q, k=10, mode=mode, filters=flt)
-    out: dict[str, Any] = {
-        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "loadavg_at_measure": loadavg(),
-        "n": n,
-        "build": build,
-        "prepared": prepared,
-        "keywords_mib": dir_size_mib(base_dir(n) / "keywords.npz"),
-        "db_mib_now": dir_size_mib(base_dir(n) / "tacitkb.db"),
-        "open_s": open_s,
-        "rss_model_mib": rss_model,
-        "rss_after_open_mib": rss_open,
-        "configs": {},
-    }
+            for kb in kbs.values():
+                kb.search(q, k=10, mode=mode, filters=flt)
+    for name, db in dbs.items():
+        outs[name] = {
+            "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "loadavg_at_measure": loadavg(),
+            "n": n,
+            "backend": name,
+            "build": build,
+            "prepared": prepared,
+            "keywords_mib": dir_size_mib(kbs[name].keywords_path),
+            "db_mib_now": store_mib(kbs[name].store) if db else dir_size_mib(base_dir(n) / "tacitkb.db"),
+            **outs[name],
+            "rss_model_mib": rss_model,
+            "configs": {},
+        }
     vectors = emb.encode(texts)
     encode_times = []
     for q in texts:
         t = time.perf_counter()
         emb.encode([q])
         encode_times.append(time.perf_counter() - t)
-    out["encode_only"] = percentiles(encode_times)
-    for name, mode, flt in configs:
-        e2e, e2e_cpu, no_encode, hits_n = [], [], [], []
-        for q, v in zip(texts, vectors, strict=True):
-            t, c = time.perf_counter(), time.process_time()
-            hits = kb.search(q, k=10, mode=mode, filters=flt)
-            e2e.append(time.perf_counter() - t)
-            e2e_cpu.append(time.process_time() - c)  # all threads of this process (torch uses 2)
-            hits_n.append(len(hits))
-            t = time.perf_counter()
-            hybrid_search(
-                kb.store, kb.index, kb.keywords, emb, q, k=10, mode=mode, filters=flt, query_vector=v
+    for out in outs.values():
+        out["encode_only"] = percentiles(encode_times)
+    names = list(kbs)
+    for cname, mode, flt in configs:
+        timings = {b: {"e2e": [], "cpu": [], "no_encode": [], "hits": [], "ids": []} for b in names}
+        for i, (q, v) in enumerate(zip(texts, vectors, strict=True)):
+            for b in names if i % 2 == 0 else names[::-1]:
+                kb, tm = kbs[b], timings[b]
+                t, c = time.perf_counter(), time.process_time()
+                hits = kb.search(q, k=10, mode=mode, filters=flt)
+                tm["e2e"].append(time.perf_counter() - t)
+                tm["cpu"].append(time.process_time() - c)  # all threads of this process (torch uses 2)
+                tm["hits"].append(len(hits))
+                tm["ids"].append([h.entry.id for h in hits])
+                t = time.perf_counter()
+                index, keywords = kb.caches.current()  # as KnowledgeBase.search checks them
+                hybrid_search(kb.store, index, keywords, emb, q, k=10, mode=mode, filters=flt, query_vector=v)
+                tm["no_encode"].append(time.perf_counter() - t)
+        for b in names:
+            tm = timings[b]
+            outs[b]["configs"][cname] = {
+                "e2e": percentiles(tm["e2e"]),
+                "e2e_cpu": percentiles(tm["cpu"]),
+                "search_without_encode": percentiles(tm["no_encode"]),
+                "mean_hits": float(np.mean(tm["hits"])),
+                "loadavg": loadavg(),  # right after this configuration's queries
+            }
+            if len(names) > 1:
+                outs[b]["configs"][cname]["top_ids"] = tm["ids"]
+            say(
+                f"latency: {n}{'' if len(names) == 1 else ' ' + b}: {cname}: "
+                f"p50 {outs[b]['configs'][cname]['e2e']['p50_ms']:.1f} ms, "
+                f"p95 {outs[b]['configs'][cname]['e2e']['p95_ms']:.1f} ms"
             )
-            no_encode.append(time.perf_counter() - t)
-        out["configs"][name] = {
-            "e2e": percentiles(e2e),
-            "e2e_cpu": percentiles(e2e_cpu),
-            "search_without_encode": percentiles(no_encode),
-            "mean_hits": float(np.mean(hits_n)),
-            "loadavg": loadavg(),  # right after this configuration's queries
-        }
-        say(
-            f"latency: {n}: {name}: p50 {out['configs'][name]['e2e']['p50_ms']:.1f} ms, "
-            f"p95 {out['configs'][name]['e2e']['p95_ms']:.1f} ms"
-        )
-    out["peak_rss_serving_mib"] = peak_rss_mib()
-    out["parts"] = parts(kb, texts, vectors)
-    out["recall"] = approx_recall(kb, vectors)
-    kb.close()
-    return out
+    peak = peak_rss_mib()
+    for b in names:
+        outs[b]["peak_rss_serving_mib"] = peak  # the whole process: every backend measured in it
+        outs[b]["parts"] = parts(kbs[b], texts, vectors)
+        outs[b]["recall"] = approx_recall(kbs[b], vectors)
+        kbs[b].close()
+    return outs
+
+
+def store_mib(store: Any) -> float:
+    """Return the size of a PostgreSQL store's database in MiB."""
+    return store._one("SELECT pg_database_size(current_database())")[0] / 2**20
 
 
 def _label(r: dict[str, Any]) -> str:
@@ -328,9 +375,8 @@ def parts(kb: Any, texts: list[str], vectors: np.ndarray) -> dict[str, Any]:
         "faiss_search_filtered_cold": each(
             lambda q, v: (index._filter_cache.clear(), index.search(v, 50, allowed_seqs(kb.store, rare)))
         ),
-        "fetch_rows_and_links": each(
-            lambda q, v: (kb.store.get_many(top10[q]), kb.store.links_for(top10[q]))
-        ),
+        "fetch_rows_and_links": each(lambda q, v: kb.store.get_many_with_links(top10[q])),
+        "store_version": each(lambda q, v: kb.store.version()),
     }
 
 
@@ -555,7 +601,271 @@ variants of the real rows (see `bench/latency.py`).
     return result
 
 
+# -- PostgreSQL beside SQLite ---------------------------------------------------------------------
+
+TARGET_PG_RATIO = {100_000: 1.20}  # issue 15: search p95 on PostgreSQL within 20 % of SQLite at 100k
+
+
+def copy_to_postgres(n: int, url: str) -> dict[str, Any]:
+    """Copy built base n into an empty PostgreSQL database (verified) and its caches into pg_caches_dir(n).
+
+    The rows, vectors and change version are the SQLite base's (kb.storage.migrate, as `tacitkb migrate`
+    does), so the cache files built for it are valid for the copy as they are: both backends search the
+    same FAISS and BM25 indexes, and only the store differs.
+    """
+    import psycopg
+
+    from kb.files import meta_path
+    from kb.retrieval.caches import INDEX_NAME, KEYWORDS_NAME
+    from kb.storage.migrate import copy_sqlite_to_postgres
+    from kb.storage.postgres import PostgresStore
+    from kb.storage.sqlite import SQLiteStore
+
+    home = base_dir(n)
+    source, target = SQLiteStore(home / "tacitkb.db"), PostgresStore(url)
+    try:
+        t0 = time.perf_counter()
+        report = copy_sqlite_to_postgres(source, target)
+        copy_s = time.perf_counter() - t0
+        # What an operator does after a bulk load (autovacuum would get there on its own, later).
+        t1 = time.perf_counter()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM (ANALYZE)")
+        analyze_s = time.perf_counter() - t1
+        db_mib = store_mib(target)
+    finally:
+        source.close()
+        target.close()
+    caches = pg_caches_dir(n)
+    shutil.rmtree(caches, ignore_errors=True)
+    caches.mkdir(parents=True)
+    for name in (INDEX_NAME, KEYWORDS_NAME):
+        for path in (home / name, meta_path(home / name)):
+            shutil.copy2(path, caches / path.name)
+    return {
+        "copy_s": copy_s,
+        "vacuum_analyze_s": analyze_s,
+        "db_mib": db_mib,
+        "verified": report.to_dict()["ok"],
+        "rows": {t.table: t.target_rows for t in report.tables},
+        "version": report.version,
+    }
+
+
+def _child(args: list[str], env: dict[str, str]) -> None:
+    """Run `python -m bench.latency ARGS` in a child process (one process per size and step)."""
+    cmd = [sys.executable, "-m", "bench.latency", *args]
+    say(f"latency: {' '.join(cmd[1:])}")
+    subprocess.run(cmd, check=True, cwd=REPO, env=env)
+
+
+def run_postgres(
+    sizes: list[int], queries: int = 200, *, both: bool = True, rebuild: bool = False, docs: bool = True
+) -> dict[str, Any]:
+    """Measure each size on a PostgreSQL copy of its SQLite base (and, with `both`, on SQLite alongside)."""
+    import psycopg
+
+    from tests.pg import start_cluster
+
+    info = machine_info()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    results = []
+    cluster = start_cluster()
+    try:
+        with psycopg.connect(cluster.url(), autocommit=True) as conn:
+            info["postgres"] = conn.execute("SHOW server_version").fetchone()[0].split()[0]
+        for n in sizes:
+            t0 = time.perf_counter()
+            _child(["--build", str(n)] + (["--rebuild"] if rebuild else []), env)
+            url = cluster.new_database()
+            copy_file = WORK / "latency" / f"copy-{n}-postgres.json"
+            _child(["--copy-to-postgres", str(n), "--db", url, "--out", str(copy_file)], env)
+            out_file = WORK / "latency" / f"result-{n}-postgres.json"
+            backend = "both" if both else "postgres"
+            _child(
+                ["--one", str(n), "--queries", str(queries), "--backend", backend, "--db", url]
+                + ["--out", str(out_file)],
+                env,
+            )
+            res = json.loads(out_file.read_text())
+            res["copy"] = json.loads(copy_file.read_text())
+            res["wall_s"] = time.perf_counter() - t0
+            if "sqlite" not in res["backends"]:
+                old = WORK / "latency" / f"result-{n}.json"
+                if old.is_file():  # the SQLite figures of an earlier `--backend sqlite` run, marked
+                    res["backends"]["sqlite"] = json.loads(old.read_text()) | {"earlier": True}
+            results.append(res)
+    finally:
+        cluster.destroy()
+    info["loadavg_end"] = loadavg()
+    result = {"machine": info, "results": results}
+    body = postgres_section(result, sizes, queries, both) + POSTGRES_NOTES
+    print(body)
+    if docs:
+        write_section("postgres", body)
+    save_result("latency_postgres", result)
+    return result
+
+
+def _same_top10(sq: dict[str, Any], pg: dict[str, Any]) -> str:
+    """Return the share of queries whose top-10 ids (in order) are the same on both backends."""
+    a, b = sq.get("top_ids"), pg.get("top_ids")
+    if not a or not b or len(a) != len(b):
+        return "-"
+    return f"{sum(x == y for x, y in zip(a, b, strict=True))}/{len(a)}"
+
+
+def postgres_section(result: dict[str, Any], sizes: list[int], queries: int, both: bool) -> str:
+    """Return the markdown of the PostgreSQL-beside-SQLite section."""
+    info = result["machine"]
+    rows, prow, srows, verdicts = [], [], [], []
+    for r in result["results"]:
+        n, sq, pg = r["n"], r["backends"].get("sqlite"), r["backends"]["postgres"]
+        target = TARGET_PG_RATIO.get(n)
+        for name, c in pg["configs"].items():
+            s = sq["configs"][name] if sq else None
+            ratio = c["e2e"]["p95_ms"] / s["e2e"]["p95_ms"] if s else None
+            if target and ratio is not None:
+                verdicts.append(ratio <= target)
+            rows.append(
+                [
+                    f"{n:,}" + (" (SQLite: earlier run)" if sq and sq.get("earlier") else ""),
+                    name,
+                    s["e2e"]["p50_ms"] if s else "-",
+                    s["e2e"]["p95_ms"] if s else "-",
+                    c["e2e"]["p50_ms"],
+                    c["e2e"]["p95_ms"],
+                    f"{ratio:.2f}" if ratio is not None else "-",
+                    (f"<= {target:.2f}: {'met' if ratio <= target else 'NOT met'}")
+                    if target and ratio is not None
+                    else "-",
+                    f"{s['search_without_encode']['p95_ms']:.2f} / {c['search_without_encode']['p95_ms']:.2f}"
+                    if s
+                    else f"- / {c['search_without_encode']['p95_ms']:.2f}",
+                    _same_top10(s, c) if s else "-",
+                    c.get("loadavg", "-"),
+                ]
+            )
+        for label, key in (
+            ("fetch 10 rows and their links", "fetch_rows_and_links"),
+            ("allowed_seqs (filter SQL, site = RARE)", "allowed_seqs_filter"),
+            ("store.version() (each cache checks it per search)", "store_version"),
+        ):
+            cells = []
+            for side in (sq, pg):
+                part = side and side.get("parts", {}).get(key)
+                cells.append(f"{part['p50_ms']:.2f} / {part['p95_ms']:.2f}" if part else "-")
+            prow.append([f"{n:,}", label, *cells])
+        cp = r["copy"]
+        srows.append(
+            [
+                f"{n:,}",
+                sq.get("db_mib_now", "-") if sq else "-",
+                pg["db_mib_now"],
+                cp["copy_s"],
+                cp["vacuum_analyze_s"],
+                "yes" if cp["verified"] else "NO",
+                sq["open_s"] if sq else "-",
+                pg["open_s"],
+                pg["peak_rss_serving_mib"],
+            ]
+        )
+    main = table(
+        [
+            "entries",
+            "query",
+            "SQLite p50 ms",
+            "SQLite p95 ms",
+            "PostgreSQL p50 ms",
+            "PostgreSQL p95 ms",
+            "p95 PG / SQLite",
+            "target",
+            "p95 ms without query encode (SQLite / PG)",
+            "same top-10",
+            "load average",
+        ],
+        rows,
+    )
+    parts_t = table(["entries", "part (p50 / p95 ms)", "SQLite", "PostgreSQL"], prow)
+    sizes_t = table(
+        [
+            "entries",
+            "SQLite db MiB",
+            "PostgreSQL db MiB",
+            "migrate s (copy + verify)",
+            "VACUUM ANALYZE s",
+            "copy verified",
+            "open s SQLite",
+            "open s PostgreSQL",
+            "peak RSS MiB (process)",
+        ],
+        srows,
+    )
+    verdict = (
+        "not measured at 100k"
+        if not verdicts
+        else ("**met**" if all(verdicts) else "**NOT met**")
+        + f" ({sum(verdicts)} of {len(verdicts)} query configurations within 20 %)"
+    )
+    how = (
+        "Both stores are open in one process and every query runs on each in turn (alternating which "
+        "goes first), so load from other processes falls on both alike."
+        if both
+        else "Only PostgreSQL was measured in this run; the SQLite figures are the latest "
+        "`--backend sqlite` run's (marked)."
+    )
+    return f"""## 7. PostgreSQL beside SQLite at 100k entries
+
+Command: `nice -n 5 .venv/bin/python -m bench.latency --backend {"both" if both else "postgres"} --sizes {",".join(map(str, sizes))} --queries {queries}`
+
+{machine_line(info)} PostgreSQL {info.get("postgres", "?")}: the throwaway cluster of `tests/pg.py`
+(localhost TCP, fsync off, shared_buffers 64MB) on the same 2 cores.
+
+Target (issue 15): search p95 with PostgreSQL as the store within 20 % of SQLite at 100k entries:
+{verdict}.
+
+The PostgreSQL database is a copy of the SQLite latency base of section 2 (same rows, same vectors,
+`kb.storage.migrate.copy_sqlite_to_postgres`, verified, then `VACUUM (ANALYZE)`); its caches
+(`index.faiss`, `keywords.npz`, the same files) sit in their own folder, so both backends rank with the
+same indexes and only the store differs. {queries} real queries per configuration, k = 10, after 10
+warm-up queries; end to end = `KnowledgeBase.search` as in section 2. "same top-10" counts the queries
+whose ten hits (ids, in order) are the same on both backends.
+
+{how}
+
+{main}
+
+Where the store's share of the time goes (each part timed alone over the same queries):
+
+{parts_t}
+
+{sizes_t}
+"""
+
+
 LATENCY_NOTES = ""
+
+POSTGRES_NOTES = """
+What the PostgreSQL store does per search (kb/storage/postgres/): one statement for the caches' version
+check (`KnowledgeBase.search` reads it once for both caches, `IndexCaches.current`), one for the seqs
+passing a filter (an index-only scan on the covering filter indexes of migration 7, sent back as one
+array), and one pipeline for the hits and their links (`Store.get_many_with_links`); pooled connections
+are not checked when taken (a read that finds its connection dead after a server restart is retried
+once). The PostgreSQL server processes run at the benchmark's `nice -n 5`, like the client: under load
+from other jobs each round trip waits for a core, which is why the p95 gap is larger than the p50 gap.
+
+Another run with the same store code, under heavier load (2026-12-04 23:37 UTC, load average 4.6 to 4.9):
+p95 PG / SQLite 1.10 dense, 1.02 hybrid, 1.14 dense + filter, 1.16 hybrid + filter (met).
+
+History: the first run of this comparison (2026-12-04 23:20 UTC, load average 4.0 to 4.9, same base,
+same method) did **not** meet the target: p95 PG / SQLite 1.14 dense, 1.15 hybrid, 1.57 dense + filter,
+1.46 hybrid + filter (PostgreSQL p95 14.8 / 27.6 / 27.9 / 38.4 ms against SQLite 13.0 / 24.1 / 17.7 /
+26.4 ms). A search then made 4 to 5 statements, each on a pool connection checked with an extra round trip
+when taken: the version twice, the filter as one row per matching entry read through a heap page each,
+the hits, their links. With the pool check dropped, hits and links in one pipeline and the filter as one
+array: 1.09 / 1.07 / 1.25 / 1.16 (23:28 UTC, load 1.9 to 2.1); with the covering filter indexes and one
+version read per search, the runs above.
+"""
 
 
 def main() -> None:
@@ -566,17 +876,41 @@ def main() -> None:
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgres", "both"),
+        default="sqlite",
+        help="sqlite: section 2 (default); postgres or both: a PostgreSQL copy of each base on a "
+        "throwaway cluster (tests/pg.py), side by side with SQLite in section 7",
+    )
     parser.add_argument("--build", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--copy-to-postgres", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build:
         print(json.dumps(build_base(args.build, rebuild=args.rebuild), indent=2))
         print(json.dumps(prepare_base(args.build), indent=2))
         return
+    if args.copy_to_postgres:
+        Path(args.out).write_text(json.dumps(copy_to_postgres(args.copy_to_postgres, args.db), indent=2))
+        return
     if args.one:
-        res = measure(args.one, args.queries)
+        if args.backend == "sqlite":
+            res = measure(args.one, args.queries)
+        else:
+            dbs = (
+                {"postgres": args.db} if args.backend == "postgres" else {"sqlite": None, "postgres": args.db}
+            )
+            res = {"n": args.one, "backends": measure_backends(args.one, args.queries, dbs)}
         Path(args.out).write_text(json.dumps(res, indent=2))
         return
-    run([int(s) for s in args.sizes.split(",")], args.queries, rebuild=args.rebuild, docs=not args.no_docs)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.backend == "sqlite":
+        run(sizes, args.queries, rebuild=args.rebuild, docs=not args.no_docs)
+    else:
+        run_postgres(
+            sizes, args.queries, both=args.backend == "both", rebuild=args.rebuild, docs=not args.no_docs
+        )
 
 
 if __name__ == "__main__":

@@ -67,6 +67,22 @@ def rows() -> list[list[Any]]:
                         "met" if rec >= 0.95 else "not met",
                     ]
                 )
+    pg = _load("latency_postgres")
+    if pg:
+        for r in pg["results"]:
+            sq = r["backends"].get("sqlite")
+            if r["n"] != 100_000 or not sq:
+                continue
+            for name, c in r["backends"]["postgres"]["configs"].items():
+                p95, base = c["e2e"]["p95_ms"], sq["configs"][name]["e2e"]["p95_ms"]
+                out.append(
+                    [
+                        f"search p95 PostgreSQL / SQLite at {r['n']:,}, {name}",
+                        "ratio <= 1.20",
+                        f"{p95 / base:.2f} ({p95:.1f} vs {base:.1f} ms; load {c['loadavg'].split()[0]})",
+                        "met" if p95 <= 1.2 * base else "not met",
+                    ]
+                )
     st = _load("startup")
     if st:
         for r in st["results"]:

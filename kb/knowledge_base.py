@@ -373,7 +373,7 @@ class KnowledgeBase:
         fusion weight tuned on them is used when the caller sets none; with no judgments nothing changes.
         """
         with self._lock:
-            index = self.index
+            index, keywords = self.caches.current()
             learned = self.learned() if learn else None
             # The tuned alpha was chosen under the default fusion: it applies only to that fusion.
             default_fusion = (
@@ -385,7 +385,7 @@ class KnowledgeBase:
             return hybrid_search(
                 self.store,
                 index,
-                self.keywords,
+                keywords,
                 self.embedder,
                 query,
                 k=k,

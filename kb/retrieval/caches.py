@@ -70,6 +70,22 @@ class IndexCaches:
             self._refresh(self._keywords)
             return self._keywords
 
+    def current(self) -> tuple[VectorIndex, KeywordIndex]:
+        """Both caches, checked against the store with one read of its version when neither is behind.
+
+        A search needs both; on a server database each version read is a round trip.
+        """
+        with self.lock:
+            if self._index is None:
+                self._index = self._open_index()
+            if self._keywords is None:
+                self._keywords = self._open_keywords()
+            version = self.store.version()
+            if self._index.meta.version != version or self._keywords.meta.version != version:
+                self._refresh(self._index)
+                self._refresh(self._keywords)
+            return self._index, self._keywords
+
     def _refresh(self, cache: VectorIndex | KeywordIndex) -> None:
         """Apply what other processes wrote since the cache was loaded, and keep the files current."""
         if self._catch_up(cache):

@@ -236,8 +236,7 @@ def hybrid_search(
         for seq, boost in boosts.items():
             scores[seq] = scores.get(seq, floor) + learned.weight * boost.value * scale
     ranked = sorted(scores, key=lambda s: (-scores[s], s))[:k]
-    entries = store.get_many([format_id(s) for s in ranked])
-    links = store.links_for([format_id(s) for s in ranked])
+    entries, links = store.get_many_with_links([format_id(s) for s in ranked])
     wanted = set(query_terms(query)) if query.strip() else set()
     hits = []
     for position, seq in enumerate(ranked, start=1):

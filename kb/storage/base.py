@@ -83,6 +83,10 @@ class Store(Protocol):
     def get_many(self, entry_ids: Sequence[str]) -> dict[str, Entry]:
         """Return the entries with these ids, keyed by id (unknown ids are left out)."""
 
+    def get_many_with_links(self, entry_ids: Sequence[str]) -> tuple[dict[str, Entry], dict[str, list[Link]]]:
+        """Return (get_many(ids), links_for(ids)): the hits of a search and their links, in one go
+        (a server database answers both in one round trip)."""
+
     def find_by_ext_id(self, ext_id: str) -> Entry | None:
         """Return the newest entry carrying this source-system id, if any."""
 

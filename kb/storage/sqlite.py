@@ -193,6 +193,10 @@ class SQLiteStore(
                 out[entry.id] = entry
         return out
 
+    def get_many_with_links(self, entry_ids: Sequence[str]) -> tuple[dict[str, Entry], dict[str, list[Link]]]:
+        """Return get_many(ids) and links_for(ids) together (what a search shows of its hits)."""
+        return self.get_many(entry_ids), self.links_for(entry_ids)
+
     def find_by_ext_id(self, ext_id: str) -> Entry | None:
         """Return the newest entry carrying this source-system id, if any."""
         cur = self.conn.execute(

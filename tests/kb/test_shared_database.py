@@ -65,3 +65,24 @@ def test_a_server_restarts_from_its_caches_or_rebuilds_them(servers, tmp_path):
         (tmp_path / "b" / name).unlink()
     rebuilt = servers("b")  # caches gone: rebuilt from the database
     assert rebuilt.search("sweet smell when thawing", k=1)[0].entry.text.startswith("A sweet smell")
+
+
+def test_a_search_asks_the_database_one_statement_per_step(servers, monkeypatch):
+    """The caches' version check, the filter, the hits with their links: on a server, each is a round trip."""
+    a = servers("a")
+    a.add_many(
+        [
+            {"type": "deviation", "text": "Harvest filter clogged after the nuclease step", "site": "LEI"},
+            {"type": "fix", "text": "Swap the depth filter and slow the feed", "site": "CAM"},
+        ],
+        author="ana",
+    )
+    assert a.search("clogged filter", k=2)  # opens both caches
+    reads = []
+    read = a.store._read
+    monkeypatch.setattr(a.store, "_read", lambda work: (reads.append(work), read(work))[1])
+    assert len(a.search("clogged filter", k=2, learn=False)) == 2
+    assert len(reads) == 2, "expected: the version (both caches), the hits with their links"
+    reads.clear()
+    hits = a.search("clogged filter", k=2, learn=False, filters=SearchFilters(site="lei"))
+    assert [h.entry.site for h in hits] == ["LEI"] and len(reads) == 3, "and the seqs passing the filter"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors
@@ -14,6 +14,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from kb.models import KBError
 from kb.storage import schema
+
+T = TypeVar("T")
 
 WRITE_LOCK = 0x7AC17CB  # the advisory lock key every write transaction holds until it ends
 NOTIFY_CHANNEL = "tacitkb_changes"
@@ -73,9 +75,10 @@ class PgConnections:
             min_size=1,
             max_size=max_connections,
             kwargs={"autocommit": True},
-            # A pooled connection is checked when taken, so after a server restart the pool hands out
-            # new connections instead of dead ones (automatic reconnect).
-            check=ConnectionPool.check_connection,
+            # Connections are not checked by the pool when taken: that is one more round trip per read,
+            # and a search makes several. A write checks its connection first (_checked_connection);
+            # a read on a connection that died idle (a server restart) is retried once (_read). Either
+            # way, after a restart the same store serves again on new connections.
             timeout=timeout_s,
             open=False,
         )
@@ -89,26 +92,67 @@ class PgConnections:
     # -- connections and transactions -------------------------------------------------------------
 
     @contextmanager
+    def _checked_connection(self) -> Iterator[psycopg.Connection]:
+        """Yield a pooled connection that answers (checked with an empty statement when taken)."""
+        conn = self.pool.getconn()
+        try:
+            try:
+                ConnectionPool.check_connection(conn)
+            except psycopg.Error:
+                self.pool.putconn(conn)  # broken: the pool discards it and opens a replacement
+                conn = None
+                self.pool.check()  # its idle siblings died with it when the server restarted
+                conn = self.pool.getconn()
+            yield conn
+        finally:
+            if conn is not None:
+                self.pool.putconn(conn)
+
+    @contextmanager
     def _conn(self) -> Iterator[psycopg.Connection]:
-        """Yield this thread's transaction connection, or a pooled one for a single read."""
+        """Yield this thread's transaction connection, or a checked pooled one (statements of any kind)."""
         tx = getattr(self._local, "conn", None)
         if tx is not None:
             yield tx
             return
         try:
-            with self.pool.connection() as conn:
+            with self._checked_connection() as conn:
                 yield conn
         except (psycopg.Error, PoolTimeout) as exc:
             raise pg_error(exc, self.location) from exc
 
+    def _read(self, work: Callable[[psycopg.Connection], T]) -> T:
+        """Run a read-only `work(conn)` on this thread's transaction connection, else on a pooled one.
+
+        The pooled connection is not checked first (a search would pay a round trip per read for it):
+        when it turns out broken (the server restarted since it was last used), the pool's idle
+        connections are checked and the read runs once more, which is safe because it only reads.
+        """
+        tx = getattr(self._local, "conn", None)
+        if tx is not None:
+            return work(tx)
+        for attempt in (1, 2):
+            conn = None
+            try:
+                with self.pool.connection() as conn:
+                    return work(conn)
+            except (psycopg.Error, PoolTimeout) as exc:
+                if attempt == 1 and conn is not None and conn.broken:
+                    self.pool.check()
+                    continue
+                raise pg_error(exc, self.location) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _all(self, sql: str, params: Sequence[Any] = (), *, binary: bool = False) -> list[tuple]:
-        with self._conn() as conn, conn.cursor(binary=binary) as cur:
-            cur.execute(sql, params)
-            return cur.fetchall()
+        def work(conn: psycopg.Connection) -> list[tuple]:
+            with conn.cursor(binary=binary) as cur:
+                cur.execute(sql, params)
+                return cur.fetchall()
+
+        return self._read(work)
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
-        with self._conn() as conn:
-            return conn.execute(sql, params).fetchone()
+        return self._read(lambda conn: conn.execute(sql, params).fetchone())
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -117,7 +161,7 @@ class PgConnections:
             yield
             return
         try:
-            with self.pool.connection() as conn:
+            with self._checked_connection() as conn:
                 self._local.conn = conn
                 try:
                     with conn.transaction():

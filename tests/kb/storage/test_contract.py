@@ -105,6 +105,12 @@ def test_links_are_typed_idempotent_and_listed_both_ways(store):
     assert len(by_id[dev.id]) == len(by_id[fix.id]) == 1 and by_id[other.id] == []
     assert len(store.all_links()) == 1
     assert [e["action"] for e in store.audit_events(dev.id)] == ["create", "link"]
+    # What a search fetches for its hits: both answers at once, the same as asked one by one.
+    ids = [other.id, dev.id, "KB-000099", dev.id]
+    entries, links = store.get_many_with_links(ids)
+    assert list(entries) == [dev.id, other.id] and entries == store.get_many(ids)
+    assert links == store.links_for(ids) and links[dev.id] == by_id[dev.id] and links["KB-000099"] == []
+    assert store.get_many_with_links([]) == ({}, {})
 
 
 # -- bad input -------------------------------------------------------------------------------------

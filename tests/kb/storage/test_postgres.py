@@ -10,7 +10,7 @@ import time
 import psycopg
 import pytest
 
-from kb.models import Entry, KBError
+from kb.models import Entry, KBError, SearchFilters
 from kb.storage.postgres import NOTIFY_CHANNEL, PostgresStore
 
 
@@ -29,6 +29,68 @@ def test_a_server_restart_gives_a_clear_error_then_the_pool_reconnects(pg_cluste
             "after restart"
         ]
         assert [e["seq"] for e in store.audit_events()] == [1, 2, 3, 4]
+    finally:
+        store.close()
+
+
+def test_reads_on_connections_that_died_idle_are_retried_on_new_ones(pg_cluster):
+    url = pg_cluster.new_database()
+    store = PostgresStore(url, timeout_s=5)
+    try:
+        (e,) = store.insert([Entry(type="cue", text="kept across the restart")], author="a")
+        assert store.count() == 1
+        pg_cluster.restart()  # every pooled connection is now dead, and reads do not check them first
+        assert store.count() == 1
+        entries, links = store.get_many_with_links([e.id])
+        assert entries[e.id].text == "kept across the restart" and links == {e.id: []}
+        assert list(store.filter_seqs(SearchFilters())) == [1]
+        pg_cluster.stop()
+        with pytest.raises(KBError, match="cannot reach the database server"):
+            store.count()
+        pg_cluster.start()
+        assert store.version() == 1
+    finally:
+        store.close()
+
+
+def test_filters_are_answered_from_the_index_alone_after_the_upgrade_to_covering_indexes(pg_cluster):
+    from kb.storage import schema
+    from kb.storage.postgres.reads import _filter_sql
+
+    url = pg_cluster.new_database()
+    store = PostgresStore(url)
+    try:
+        store.insert(
+            [
+                Entry(type="cue", text=f"note {i}", site="RARE" if i % 100 == 0 else "CAM")
+                for i in range(3000)
+            ],
+            author="a",
+        )
+        # A database made before migration 7: the old filter indexes, schema version 6.
+        with store.transaction():
+            for statement in (
+                "DROP INDEX entries_by_site",
+                "CREATE INDEX entries_by_site ON entries(lower(site), status)",
+            ):
+                store._tx().execute(statement)
+            store.set_meta("schema_version", "6")
+    finally:
+        store.close()
+    store = PostgresStore(url)  # opening applies migration 7
+    try:
+        assert store.schema_version() == schema.LATEST >= 7
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM (ANALYZE) entries")
+        where, params = _filter_sql(SearchFilters(site="rare"))
+        plan = "\n".join(
+            r[0]
+            for r in store._all(
+                f"EXPLAIN SELECT array_agg(seq ORDER BY seq) FROM entries WHERE {where}", params
+            )
+        )
+        assert "Index Only Scan using entries_by_site" in plan, plan
+        assert list(store.filter_seqs(SearchFilters(site="rare"))) == list(range(1, 3001, 100))
     finally:
         store.close()
 
