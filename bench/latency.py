@@ -235,6 +235,7 @@ def measure_backends(n: int, queries: int, dbs: dict[str, str | None]) -> dict[s
     database, with its caches in `pg_caches_dir(n)`). With several backends every query runs on each in
     turn, alternating which goes first, so that load from other processes falls on all of them alike.
     """
+    from ingest.vocabulary import QueryExpander
     from kb.knowledge_base import KnowledgeBase
     from kb.retrieval.embed import load_embedder
     from kb.retrieval.search import SearchFilters, hybrid_search
@@ -250,7 +251,8 @@ def measure_backends(n: int, queries: int, dbs: dict[str, str | None]) -> dict[s
     outs: dict[str, dict[str, Any]] = {}
     for name, db in dbs.items():
         home = base_dir(n) if db is None else pg_caches_dir(n)
-        kb = KnowledgeBase(home, embedder=emb, db=db)
+        # Searches as the CLI and the app run them: the default query expansion included.
+        kb = KnowledgeBase(home, embedder=emb, db=db, query_expander=QueryExpander())
         t0 = time.perf_counter()
         kb.ensure_index()
         kbs[name] = kb
