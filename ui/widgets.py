@@ -280,7 +280,8 @@ def sidebar_footer() -> None:
             return
         s = state.STARTUP
         st.caption(
-            f"Knowledge base: `{kb.home}` · {kb.store.count()} active entries  \n"
+            # On a shared database the folder holds only this server's caches: name the database instead.
+            f"Knowledge base: `{getattr(kb.store, 'location', None) or kb.home}` · {kb.store.count()} active entries  \n"
             f"Model loaded once in {s['model_load_s']} s · first page {s['first_page_s']} s after start"
         )
 

@@ -219,14 +219,16 @@ def test_an_app_server_killed_mid_import_leaves_nothing_and_frees_the_write_lock
     url = pg_cluster.new_database()
     ctx = multiprocessing.get_context("spawn")
     inside = ctx.Event()
+    other = PostgresStore(url, timeout_s=20)  # the other app server, already serving
     proc = ctx.Process(target=_import_then_hang, args=(url, inside))
     proc.start()
     try:
         assert inside.wait(120), "the importing process never got inside its transaction"
+        # While the import holds the write lock, the other server still answers reads (none of it visible).
+        assert other.count(status=None) == 0 and other.version() == 0
     finally:
         proc.kill()
         proc.join(30)
-    other = PostgresStore(url, timeout_s=20)
     try:
         (e,) = other.insert([Entry(type="cue", text="the other server keeps writing")], author="b")
         assert e.id == "KB-000001" and other.count(status=None) == 1
