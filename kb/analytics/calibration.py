@@ -51,7 +51,9 @@ def choose_exposure(
     alpha: float = VOLUME_ALPHA,
 ) -> ExposureChoice:
     """Return counts or shares for this record: shares when the total per period is over-dispersed."""
-    from scipy.stats import chi2
+    # chi2.sf(x, dof) is the regularised upper incomplete gamma Q(dof/2, x/2); scipy.special imports in
+    # a fifth of the time scipy.stats takes, which counts for a command that should start in under 1.5 s.
+    from scipy.special import gammaincc
 
     counts = count_by_period(records, period, start=start, known_gaps=known_gaps)
     totals = np.array([t for t in counts.total if t is not None], dtype=np.float64)
@@ -60,7 +62,7 @@ def choose_exposure(
     # Index of dispersion: a steady Poisson volume gives sum((x - mean)^2) / mean ~ chi2(n - 1).
     disp = float(((totals - totals.mean()) ** 2).sum() / totals.mean())
     dof = len(totals) - 1
-    p = float(chi2.sf(disp, dof))
+    p = float(gammaincc(dof / 2, disp / 2))
     lo, hi = int(totals.min()), int(totals.max())
     span = f"{lo}..{hi} per {period}, dispersion {disp / dof:.1f}x Poisson, p = {p:.2g}"
     if p < alpha:

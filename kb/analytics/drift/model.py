@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -138,9 +139,18 @@ def _single_thread(fn: Callable[..., T]) -> Callable[..., T]:
     # results then cannot depend on the machine's core count.
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
+        if getattr(_LIMITED, "active", False):
+            return fn(*args, **kwargs)  # already inside a limited call: entering again costs ~2 ms each
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1):
-            return fn(*args, **kwargs)
+            _LIMITED.active = True
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _LIMITED.active = False
 
     return wrapper
+
+
+_LIMITED = threading.local()
