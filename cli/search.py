@@ -74,6 +74,8 @@ def search(
     if query is None:
         raise KBError("argument 'QUERY': missing (or use --stdin to read one query per line)")
     hits = ctx.kb.search(query, k=k, filters=filters_, mode=mode, expand=expander)
+    if getattr(expander, "problem", None):
+        click.echo(f"warning: {expander.problem}", err=True)
     if explain:
         from cli.feedback import print_explained
 

@@ -250,11 +250,17 @@ class QueryExpander:
     def __init__(self, paths: Sequence[str | os.PathLike[str]] | None = None) -> None:
         self.paths = paths
         self._vocabulary: Vocabulary | None = None
+        # Why expansion is off, when the vocabulary files cannot be read: searches then run on the words
+        # as typed and the CLI and the app show this (an import names the same problem as an error).
+        self.problem: str | None = None
 
     def __call__(self, query: str) -> str:
-        if self._vocabulary is None:
-            self._vocabulary = load_vocabulary(self.paths)
-        return self._vocabulary.expand_query(query)
+        if self._vocabulary is None and self.problem is None:
+            try:
+                self._vocabulary = load_vocabulary(self.paths)
+            except VocabularyError as exc:
+                self.problem = f"{exc}\nsearching without vocabulary expansion until it is fixed"
+        return query if self._vocabulary is None else self._vocabulary.expand_query(query)
 
 
 def _read(path: Path, problems: list[str]) -> dict[str, Any] | None:

@@ -93,6 +93,16 @@ def test_search_expands_with_the_vocabulary_by_default(run, tmp_path):
     assert code == 0 and json.loads(out) == []
 
 
+def test_a_broken_vocabulary_file_warns_and_searches_the_words_as_typed(run, tmp_path, monkeypatch):
+    (tmp_path / "x.csv").write_text(CSV)
+    assert run("import", str(tmp_path / "x.csv"))[0] == 0
+    monkeypatch.setenv("TACITKB_HOME", str(run.home))
+    (run.home / "vocabulary.yaml").write_text("processes: [unclosed\n")
+    code, out = run("search", "differential pressure", "--mode", "keyword")
+    assert code == 0 and "warning: invalid vocabulary" in out and "vocabulary.yaml" in out
+    assert "searching without vocabulary expansion" in out and "no matches" in out.lower()
+
+
 def test_reimport_adds_nothing(run, tmp_path):
     (tmp_path / "x.csv").write_text(CSV)
     run("import", str(tmp_path / "x.csv"))

@@ -118,6 +118,9 @@ def render() -> None:
         hits = kb.similar(similar_to, k=k, filters=filters)
     elif query or not filters.is_empty():
         hits = kb.search(query, k=k, filters=filters)
+        problem = getattr(kb.query_expander, "problem", None)
+        if problem:
+            st.warning(md_escape(problem))
     else:
         st.caption(
             "Type a symptom and press Enter. Results show earlier cues, know-how, deviations and the "
