@@ -126,13 +126,18 @@ class GovernanceQueries(TransferQueries):
             return None
         return None if row is None else int(row[0])
 
+    @staticmethod
+    def _json_text(column: str, key: str) -> str:
+        """Return SQL reading one key of a JSON text column as text (NULL when the text is not JSON)."""
+        return f"CASE WHEN json_valid({column}) THEN json_extract({column}, '$.{key}') END"
+
     def trail_events(
         self, entry_id: str | None, low: str | None, high: str | None
     ) -> list[tuple[int, str, str | None, str, str | None, str]]:
         """Return (seq, at, actor, action, entry_id, details) of the events of one entry and/or time range."""
         where, params = [], []
         if entry_id:
-            where.append("(entry_id = ? OR (json_valid(details) AND json_extract(details, '$.target') = ?))")
+            where.append(f"(entry_id = ? OR {self._json_text('details', 'target')} = ?)")
             params += [entry_id, entry_id]
         if low:
             where.append("at >= ?")

@@ -26,6 +26,10 @@ class TransferQueries:
         """Return True when a table of this name exists."""
         raise NotImplementedError
 
+    @staticmethod
+    def _json_text(column: str, key: str) -> str:  # provided by GovernanceQueries
+        raise NotImplementedError
+
     # -- transfer packages ------------------------------------------------------------------------
 
     def meta_value(self, key: str) -> str | None:
@@ -77,9 +81,9 @@ class TransferQueries:
 
     def known_origins(self) -> dict[tuple[str, str], str]:
         """Return {(origin site, origin id): local entry id} of every imported entry."""
+        site, origin = self._json_text("fields", "origin_site"), self._json_text("fields", "origin_id")
         rows = self.conn.execute(
-            "SELECT id, json_extract(fields, '$.origin_site'), json_extract(fields, '$.origin_id') FROM entries "
-            "WHERE json_extract(fields, '$.origin_id') IS NOT NULL ORDER BY seq"
+            f"SELECT id, {site}, {origin} FROM entries WHERE {origin} IS NOT NULL ORDER BY seq"
         ).fetchall()
         return {(site, origin_id): entry_id for entry_id, site, origin_id in rows if site}
 

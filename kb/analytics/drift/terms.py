@@ -18,10 +18,11 @@ from typing import Any
 from kb.analytics.drift.context import _Context
 from kb.analytics.drift.model import DriftRecord, PeriodCounts, Signal
 from kb.analytics.drift.rising import _rising, baseline_length
+from kb.retrieval.search import STOP_WORDS
 
 _WORD = re.compile(r"[a-z][a-z-]{3,}[a-z]")
-# Function words and recall/deviation boilerplate: frequent everywhere, never a wave of their own.
-_STOP = frozenset(
+# Function words (search's list, plus the longer ones it does not need): never a wave of their own.
+_STOP = STOP_WORDS | frozenset(
     [
         "about",
         "above",
@@ -34,7 +35,6 @@ _STOP = frozenset(
         "among",
         "another",
         "because",
-        "been",
         "before",
         "being",
         "below",
@@ -42,19 +42,15 @@ _STOP = frozenset(
         "both",
         "cannot",
         "could",
-        "does",
         "doing",
         "down",
         "during",
         "each",
         "either",
         "every",
-        "from",
         "further",
-        "have",
         "having",
         "here",
-        "into",
         "itself",
         "just",
         "more",
@@ -64,38 +60,19 @@ _STOP = frozenset(
         "neither",
         "other",
         "otherwise",
-        "over",
         "same",
         "should",
         "since",
         "some",
         "such",
-        "than",
-        "that",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
         "those",
         "through",
         "under",
         "until",
         "upon",
         "very",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "with",
         "within",
         "without",
-        "would",
-        "your",
     ]
 )
 MIN_DOCS = 8

@@ -95,38 +95,14 @@ class PgQueryOverrides:
         row = self._one("SELECT value FROM meta WHERE key = 'audit_last_seq'")
         return None if row is None else int(row[0])
 
-    def trail_events(
-        self, entry_id: str | None, low: str | None, high: str | None
-    ) -> list[tuple[int, str, str | None, str, str | None, str]]:
-        """Return (seq, at, actor, action, entry_id, details) of the events of one entry and/or time range."""
-        where, params = [], []
-        if entry_id:
-            # Every stored `details` is JSON written by the store, so the cast cannot fail.
-            where.append("(entry_id = %s OR details::jsonb ->> 'target' = %s)")
-            params += [entry_id, entry_id]
-        if low:
-            where.append("at >= %s")
-            params.append(low)
-        if high:
-            where.append("at < %s")
-            params.append(high)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        return self._all(
-            f"SELECT seq, at, actor, action, entry_id, details FROM audit_events {clause} ORDER BY seq",
-            params,
-        )
+    @staticmethod
+    def _json_text(column: str, key: str) -> str:
+        """Return SQL reading one key of a JSON text column (every stored one is JSON the store wrote)."""
+        return f"({column}::jsonb ->> '{key}')"
 
     def database_integrity(self) -> str:
         """Return 'ok': PostgreSQL checks its own pages (data checksums, amcheck); there is no PRAGMA."""
         return "ok"
-
-    def known_origins(self) -> dict[tuple[str, str], str]:
-        """Return {(origin site, origin id): local entry id} of every imported entry."""
-        rows = self._all(
-            "SELECT id, fields::jsonb ->> 'origin_site', fields::jsonb ->> 'origin_id' FROM entries "
-            "WHERE fields::jsonb ->> 'origin_id' IS NOT NULL ORDER BY seq"
-        )
-        return {(site, origin_id): entry_id for entry_id, site, origin_id in rows if site}
 
     def cluster_run_summaries(self, entry_type: str | None) -> list[tuple[Any, ...]]:
         """Return (run_id, created_at, entry_type, fingerprint, n_items, n_clusters, diagnostics, timings,

@@ -58,8 +58,10 @@ def site_a(tmp_path: Path, embedder):
 
 
 @pytest.fixture
-def site_b(tmp_path: Path, embedder, site_a):
-    with KnowledgeBase(tmp_path / "b", embedder=embedder) as kb:
+def site_b(tmp_path: Path, embedder, site_a, backend: str, request: pytest.FixtureRequest):
+    # The receiving site on either store: its own SQLite folder, or a PostgreSQL database.
+    db = request.getfixturevalue("pg_cluster").new_database() if backend == "postgres" else None
+    with KnowledgeBase(tmp_path / "b", embedder=embedder, db=db) as kb:
         # Each site's admin registers the other's signing key (no accounts here: single-user mode).
         site_keys.register(kb, "LEI", site_keys.public_key(site_a.home), by=None)
         site_keys.register(site_a, "CAM", site_keys.public_key(kb.home), by=None)
