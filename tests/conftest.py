@@ -63,3 +63,9 @@ def sample_kb(sample_kb_dir: Path, embedder: SentenceTransformerEmbedder) -> Ite
     base = KnowledgeBase(sample_kb_dir, embedder=embedder)
     yield base
     base.close()
+
+
+@pytest.fixture(params=("sqlite", "postgres"))
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store a backend-parametrised test runs on this time (storage contract, governance)."""
+    return request.param

@@ -10,14 +10,6 @@ from pathlib import Path
 
 import pytest
 
-BACKENDS = ("sqlite", "postgres")
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    """The backend name of this run of a governance test."""
-    return request.param
-
 
 @pytest.fixture
 def store_target(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:

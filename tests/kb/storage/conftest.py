@@ -9,14 +9,6 @@ import pytest
 
 from kb.storage.factory import open_store
 
-BACKENDS = ("sqlite", "postgres")
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    """The backend name of this run of a contract test."""
-    return request.param
-
 
 @pytest.fixture
 def store_target(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
