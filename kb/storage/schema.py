@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kb.storage.analytics_queries import ANALYTICS_SCHEMA
+from kb.storage.feedback_queries import FEEDBACK_SCHEMA
 from kb.storage.governance_queries import GOVERNANCE_SCHEMA
-from kb.storage.sqlite_feedback import FEEDBACK_SCHEMA
 
 
 @dataclass(frozen=True)
@@ -190,6 +190,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX entries_by_step ON entries(lower(step), status) INCLUDE (step, seq)",
             "CREATE INDEX entries_by_process ON entries(lower(process), status) INCLUDE (process, seq)",
             "CREATE INDEX entries_type ON entries(type, status) INCLUDE (seq)",
+        ),
+    ),
+    # PostgreSQL judgments were numbered MAX(id) + 1 by hand before they shared SQLite's INSERT, which
+    # lets the identity column number them: start it after the rows already there.
+    Migration(
+        8,
+        "PostgreSQL judgment ids continue after the stored ones",
+        (),  # SQLite: AUTOINCREMENT already does
+        (
+            "SELECT setval(pg_get_serial_sequence('feedback', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM feedback",
         ),
     ),
 )

@@ -36,8 +36,8 @@ from kb.storage.base import (
     vector_to_blob,
 )
 from kb.storage.entry_writes import AuditEvent, EntryWrites, RevisionRow
+from kb.storage.feedback_queries import FeedbackQueries
 from kb.storage.governance_queries import GovernanceQueries
-from kb.storage.sqlite_feedback import FeedbackQueries
 from kb.storage.workshop_queries import WorkshopQueries
 
 

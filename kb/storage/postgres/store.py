@@ -12,9 +12,9 @@ from kb.models import Entry, Link
 from kb.storage.analytics_queries import AnalyticsQueries
 from kb.storage.base import ENTRY_COLUMNS, GENESIS_HASH, event_hash, vector_to_blob
 from kb.storage.entry_writes import AuditEvent, EntryWrites, RevisionRow
+from kb.storage.feedback_queries import FeedbackQueries
 from kb.storage.governance_queries import GovernanceQueries
 from kb.storage.postgres.connection import PgConnections
-from kb.storage.postgres.feedback import PgFeedback
 from kb.storage.postgres.reads import LINK_COLUMNS, PgReads
 from kb.storage.postgres.shared_queries import PgQueryOverrides
 from kb.storage.schema import MigratedStore
@@ -23,11 +23,11 @@ from kb.storage.workshop_queries import WorkshopQueries
 
 class PostgresStore(
     PgQueryOverrides,
-    PgFeedback,
     PgReads,
     PgConnections,
     GovernanceQueries,
     AnalyticsQueries,
+    FeedbackQueries,
     WorkshopQueries,
     EntryWrites,
     MigratedStore,

@@ -260,3 +260,26 @@ def test_four_writers_on_two_servers_with_readers_for_60_s_lose_nothing(pg_clust
     assert outcome["ids_unique_and_gap_free"] and outcome["audit_chain_intact"], outcome
     assert outcome["audit_events"] == outcome["audit_events_expected"], outcome
     assert outcome["readers_saw_every_entry"], outcome
+
+
+def test_judgments_numbered_by_hand_before_migration_8_are_continued_not_collided(pg_cluster):
+    url = pg_cluster.new_database()
+    store = PostgresStore(url)
+    try:
+        (e,) = store.insert([Entry(type="cue", text="orange medium on day 5")], author="a")
+        # What the release before migration 8 wrote: ids chosen as MAX(id) + 1, the identity untouched.
+        with store.transaction():
+            store._tx().execute(
+                'INSERT INTO feedback(id, at, "user", query, entry_id, judgment, fingerprint) '
+                "VALUES (1, 't', 'ana', 'q', %s, 'helped', 'm'), (2, 't', 'ana', 'q', %s, 'helped', 'm')",
+                (e.id, e.id),
+            )
+            store.set_meta("schema_version", "7")
+    finally:
+        store.close()
+    store = PostgresStore(url)  # opening applies migration 8
+    try:
+        row = store.add_feedback("q2", e.id, "helped", user="bo", fingerprint="m", vector=None, at="t2")
+        assert row["id"] == 3 and store.feedback_stamp() == (3, 3)
+    finally:
+        store.close()

@@ -1,8 +1,10 @@
-"""The store's judgments ("this helped" / "not relevant" on a search hit): one row each, audited."""
+"""The store's judgments ("this helped" / "not relevant" on a search hit): one row each, audited.
+
+Written once for both stores ("user" quoted: a reserved word in PostgreSQL; RETURNING for the new id).
+"""
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import numpy as np
@@ -30,7 +32,7 @@ def checked_judgment(judgment: str, vector: np.ndarray | None) -> bytes | None:
 class FeedbackQueries:
     """Judgments on search hits: stored with the query, user, time and model fingerprint; each audited."""
 
-    conn: sqlite3.Connection
+    conn: Any
 
     def add_feedback(
         self,
@@ -47,12 +49,12 @@ class FeedbackQueries:
         blob = checked_judgment(judgment, vector)
         with self.transaction():  # type: ignore[attr-defined]
             cur = self.conn.execute(
-                "INSERT INTO feedback(at, user, query, entry_id, judgment, fingerprint, vector) "
-                "VALUES (?,?,?,?,?,?,?)",
+                'INSERT INTO feedback(at, "user", query, entry_id, judgment, fingerprint, vector) '
+                "VALUES (?,?,?,?,?,?,?) RETURNING id",
                 (at, user, query, entry_id, judgment, fingerprint, blob),
             )
             row = {
-                "id": cur.lastrowid,
+                "id": int(cur.fetchone()[0]),
                 "at": at,
                 "user": user,
                 "query": query,
@@ -71,7 +73,7 @@ class FeedbackQueries:
 
     def feedback_rows(self, entry_id: str | None = None) -> list[dict[str, Any]]:
         """Return the judgments (of one entry, or all), oldest first, with seq and the query's vector."""
-        sql = "SELECT id, at, user, query, entry_id, judgment, fingerprint, vector FROM feedback"
+        sql = 'SELECT id, at, "user", query, entry_id, judgment, fingerprint, vector FROM feedback'
         params: tuple[str, ...] = ()
         if entry_id:
             sql += " WHERE entry_id = ?"
@@ -81,6 +83,8 @@ class FeedbackQueries:
         for r in self.conn.execute(sql + " ORDER BY id", params):
             row = dict(zip(cols, r, strict=True))
             row["seq"] = int(row["entry_id"][3:])
-            row["vector"] = None if row["vector"] is None else np.frombuffer(row["vector"], dtype="<f4")
+            row["vector"] = (
+                None if row["vector"] is None else np.frombuffer(bytes(row["vector"]), dtype="<f4")
+            )
             out.append(row)
         return out
