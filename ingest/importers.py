@@ -360,13 +360,7 @@ def _fix_draft(deviation: Entry, action: Any) -> Entry | None:
         text=text,
         # The fix's id follows its deviation's, so a re-import finds both again.
         ext_id=f"{deviation.ext_id}{FIX_SUFFIX}" if deviation.ext_id else None,
-        process=deviation.process,
-        step=deviation.step,
-        site=deviation.site,
-        scale=deviation.scale,
-        equipment=deviation.equipment,
-        batch=deviation.batch,
-        occurred_at=deviation.occurred_at,
+        **deviation.context(),
     )
 
 

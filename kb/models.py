@@ -44,6 +44,10 @@ EDITABLE_FIELDS: tuple[str, ...] = (*TEXT_FIELDS, "tags", "fields")
 MAX_TEXT_CHARS = 8000
 
 
+# The fields that place an entry in the process (where, on what, when), shared with entries made from it.
+CONTEXT_FIELDS = ("process", "step", "site", "scale", "equipment", "batch", "occurred_at")
+
+
 @dataclass
 class Entry:
     """One piece of captured knowledge: a cue, know-how, deviation, fix, lesson or document chunk."""
@@ -70,6 +74,10 @@ class Entry:
     status: str = "active"
     revision: int = 0
     content_hash: str = ""
+
+    def context(self) -> dict[str, Any]:
+        """Return where and when this entry happened, for an entry derived from it (a fix, a chunk)."""
+        return {name: getattr(self, name) for name in CONTEXT_FIELDS}
 
     def to_dict(self) -> dict[str, Any]:
         """Return the entry as a plain dict (JSON-ready)."""
