@@ -116,31 +116,24 @@ def detect_drift(
     far: dict[str, Any] = {"unit": "expected chance signals per year across all watched clusters"}
     signals: list[Signal] = []
     ctx = _Context(recs, counts, period, labels)
+    # The cluster charts and the word charts are the same CUSUM with the same settings.
+    chart = {
+        "exposure": exposure,
+        "baseline_periods": baseline_periods,
+        "min_baseline_periods": min_baseline_periods,
+        "mu0_floor": mu0_floor,
+        "shift": shift,
+    }
     if "rising" in kinds:
         sig, info = _rising(
-            ctx,
-            exposure=exposure,
-            budget=false_alarms_per_year * split.get("rising", 0.0),
-            baseline_periods=baseline_periods,
-            min_baseline_periods=min_baseline_periods,
-            mu0_floor=mu0_floor,
-            shift=shift,
-            notes=notes,
+            ctx, budget=false_alarms_per_year * split.get("rising", 0.0), notes=notes, **chart
         )
         signals += sig
         far["rising"] = info
     if "term_burst" in runnable:
-        sig, info = _term_bursts(
-            ctx,
-            entry_terms or {},
-            exposure=exposure,
-            budget=false_alarms_per_year * split.get("term_burst", 0.0),
-            baseline_periods=baseline_periods,
-            min_baseline_periods=min_baseline_periods,
-            mu0_floor=mu0_floor,
-            shift=shift,
-            notes=[],  # the rising detector already said whether the history is long enough
-        )
+        budget = false_alarms_per_year * split.get("term_burst", 0.0)
+        # notes=[]: the rising detector already said whether the history is long enough.
+        sig, info = _term_bursts(ctx, entry_terms or {}, budget=budget, notes=[], **chart)
         signals += sig
         far["term_burst"] = info
     if "site_concentration" in kinds:
