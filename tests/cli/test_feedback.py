@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from cli.main import cli
 
 CSV = (
     "ext_id,type,text,process,step,site\n"
@@ -18,21 +15,11 @@ CSV = (
 
 
 @pytest.fixture
-def run(tmp_path, embedder):
-    """Invoke the CLI against a temporary knowledge base holding three entries."""
-    runner = CliRunner()
-    home = tmp_path / "kb"
-
-    def invoke(*args: str) -> tuple[int, str]:
-        result = runner.invoke(cli, ["--kb", str(home), "--as", "tester", *args])
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.output
-
+def run(run, tmp_path):
+    """The CLI against a knowledge base holding three entries."""
     (tmp_path / "x.csv").write_text(CSV)
-    assert invoke("init")[0] == 0  # every command but init refuses a folder without a knowledge base
-    assert invoke("import", str(tmp_path / "x.csv"))[0] == 0
-    return invoke
+    assert run("import", str(tmp_path / "x.csv"))[0] == 0
+    return run
 
 
 def test_feedback_is_recorded_and_search_explain_shows_what_it_did(run):

@@ -9,34 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
-from cli.main import cli
-
 CSV = (
     "ext_id,type,text,process,step,site,occurred_at,severity,shift\n"
     'D1,deviation,"Depth filter blocked after 30 L, dP 1.5 bar, clumps",LVV,clarification,LEI,2025-06-01,major,night\n'
     'F1,fix,"Benzonase 50 U/mL dosed 1 h before clarification; dP flat",LVV,clarification,LEI,2025-06-03,,day\n'
     'C1,cue,"Medium orange on day 5 in the G-Rex; fed early",CAR-T,expansion,CAM,2024-05-01,,day\n'
 )
-
-
-@pytest.fixture
-def run(tmp_path, embedder):
-    """Invoke the CLI against a temporary knowledge base; returns (exit_code, output)."""
-    runner = CliRunner()
-    home = tmp_path / "kb"
-
-    def invoke(*args: str, input: str | None = None) -> tuple[int, str]:
-        result = runner.invoke(cli, ["--kb", str(home), "--as", "tester", *args], input=input)
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.output
-
-    assert invoke("init")[0] == 0
-    invoke.home = home
-    return invoke
 
 
 def test_import_search_show_edit_retire_round_trip(run, tmp_path):

@@ -4,10 +4,6 @@ problem/action records, progress, a mistyped --kb and consistent outputs."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import pytest
-from click.testing import CliRunner
 
 from cli.main import cli
 
@@ -16,23 +12,6 @@ CSV = (
     'D1,deviation,"Depth filter blocked after 30 L, dP 1.5 bar, clumps",LVV,clarification,LEI,2025-06-01\n'
     'F1,fix,"Benzonase 50 U/mL dosed 1 h before clarification; dP flat",LVV,clarification,LEI,2025-06-03\n'
 )
-
-
-@pytest.fixture
-def run(tmp_path, embedder):
-    """Invoke the CLI against a knowledge base created with `init`; returns (exit_code, output)."""
-    runner = CliRunner()
-    home = tmp_path / "kb"
-
-    def invoke(*args: str, input: str | None = None, kb: Path | None = None) -> tuple[int, str]:
-        result = runner.invoke(cli, ["--kb", str(kb or home), "--as", "tester", *args], input=input)
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.output
-
-    assert invoke("init")[0] == 0
-    invoke.home = home
-    return invoke
 
 
 def test_verify_after_add_edit_link_and_reimport_is_consistent(run, tmp_path):
