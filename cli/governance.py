@@ -88,14 +88,6 @@ ACTION_OF = {"backup": "backup", "export": "transfer", "retire": "retire", "edit
              "import": "import", "site-key add": "transfer"}  # fmt: skip
 
 
-def _command_path(click_ctx: click.Context) -> str:
-    names = []
-    while click_ctx.parent is not None:
-        names.append(click_ctx.info_name or "")
-        click_ctx = click_ctx.parent
-    return " ".join(reversed(names))
-
-
 def _password_for(ctx: Context, why: str) -> str:
     """Return the acting user's password: from a valid token file, --password-stdin, or a hidden prompt."""
     from kb.governance import sessions

@@ -74,11 +74,6 @@ class SiteRange:
     unit: str | None
     entry_ids: tuple[str, ...]
 
-    @property
-    def has_value(self) -> bool:
-        """Return True when the site states a number (not only a qualitative condition)."""
-        return self.range_min is not None or self.range_max is not None
-
     def show(self) -> str:
         """Return the range as a person would read it (>= 95 %, 1.8-2.2 x10^6 cells/mL, no range)."""
         return format_range(self.range_min, self.range_max, self.unit)

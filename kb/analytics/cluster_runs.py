@@ -23,14 +23,6 @@ import numpy as np
 from kb.analytics.clustering import ClusterEvent, ClusterResult, DeviationCluster
 from kb.storage.analytics_queries import ClusterRunQueries
 
-# The store (its migration list makes the tables); named for what this module needs of it.
-Where = ClusterRunQueries
-
-
-def _q(where: Where) -> ClusterRunQueries:
-    """Return the cluster-run queries of a store."""
-    return where
-
 
 def _utc_now() -> str:
     # Same format as the entry store's timestamps.
@@ -47,7 +39,7 @@ def _with_names(result: ClusterResult) -> dict[str, Any]:
     return {**result.diagnostics, "names": names} if names else dict(result.diagnostics)
 
 
-def save_run(db: Where, result: ClusterResult, *, fingerprint: str, entry_type: str) -> str:
+def save_run(db: ClusterRunQueries, result: ClusterResult, *, fingerprint: str, entry_type: str) -> str:
     """Write one clustering run (clusters, members, events) in a single transaction; return its run_id."""
     created_at = _utc_now()
     # Sortable by time, unique without coordination between processes.
@@ -108,7 +100,7 @@ def save_run(db: Where, result: ClusterResult, *, fingerprint: str, entry_type: 
         for i, e in enumerate(result.events)
     ]
     # One transaction (a savepoint inside a caller's): a failed write leaves nothing behind.
-    _q(db).insert_cluster_run(run_row, cluster_rows, member_rows, event_rows)
+    db.insert_cluster_run(run_row, cluster_rows, member_rows, event_rows)
     result.run_id = run_id
     result.created_at = created_at
     result.fingerprint = fingerprint
@@ -116,10 +108,10 @@ def save_run(db: Where, result: ClusterResult, *, fingerprint: str, entry_type: 
     return run_id
 
 
-def list_runs(db: Where, *, entry_type: str | None = None) -> list[dict[str, Any]]:
+def list_runs(db: ClusterRunQueries, *, entry_type: str | None = None) -> list[dict[str, Any]]:
     """Return a summary row per stored run, newest first."""
     out = []
-    for row in _q(db).cluster_run_summaries(entry_type):
+    for row in db.cluster_run_summaries(entry_type):
         diag = json.loads(row[6])
         out.append(
             {
@@ -137,20 +129,21 @@ def list_runs(db: Where, *, entry_type: str | None = None) -> list[dict[str, Any
     return out
 
 
-def load_run(db: Where, run_id: str | None = None, *, entry_type: str | None = None) -> ClusterResult | None:
+def load_run(
+    db: ClusterRunQueries, run_id: str | None = None, *, entry_type: str | None = None
+) -> ClusterResult | None:
     """Return a stored run as a ClusterResult (the latest when run_id is None), or None if there is none."""
-    q = _q(db)
-    row = q.cluster_run_row(run_id, entry_type)
+    row = db.cluster_run_row(run_id, entry_type)
     if row is None and run_id is not None:
         raise KeyError(f"no clustering run '{run_id}'")
     if row is None:
         return None
     rid = row[0]
     members: dict[str | None, list[tuple[str, int | None]]] = {}
-    for cid, eid, rep_rank in q.cluster_run_members(rid):
+    for cid, eid, rep_rank in db.cluster_run_members(rid):
         members.setdefault(cid, []).append((eid, rep_rank))
     clusters = []
-    for cid, label, size, blob in q.cluster_run_clusters(rid):
+    for cid, label, size, blob in db.cluster_run_clusters(rid):
         mem = members.get(cid, [])
         reps = sorted((r, e) for e, r in mem if r is not None)
         clusters.append(
@@ -173,7 +166,7 @@ def load_run(db: Where, run_id: str | None = None, *, entry_type: str | None = N
         c.family = family_of.get(c.id)
         c.name = names.get(c.id)
     events = [
-        ClusterEvent(kind, json.loads(old), json.loads(new)) for kind, old, new in q.cluster_run_events(rid)
+        ClusterEvent(kind, json.loads(old), json.loads(new)) for kind, old, new in db.cluster_run_events(rid)
     ]
     return ClusterResult(
         clusters=clusters,
@@ -190,7 +183,7 @@ def load_run(db: Where, run_id: str | None = None, *, entry_type: str | None = N
     )
 
 
-def cluster_assignments(db: Where, run_id: str | None = None) -> dict[str, str | None]:
+def cluster_assignments(db: ClusterRunQueries, run_id: str | None = None) -> dict[str, str | None]:
     """Return entry id -> cluster id (None when unclustered) for a run (the latest by default)."""
     result = load_run(db, run_id)
     if result is None:

@@ -238,10 +238,6 @@ class IndexCaches:
         """Return the vector index if it is loaded in this process (without loading it)."""
         return self._index
 
-    def loaded_keywords(self) -> KeywordIndex | None:
-        """Return the keyword index if it is loaded in this process (without loading it)."""
-        return self._keywords
-
     def report(self) -> dict[str, dict[str, Any]]:
         """Return the state of both index files against the database (changing neither)."""
         return {

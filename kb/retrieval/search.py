@@ -11,7 +11,7 @@ from kb.models import Hit, KBError, SearchFilters, format_id
 from kb.retrieval.embed import Embedder
 from kb.retrieval.keyword_index import KeywordIndex
 from kb.retrieval.learning import Learned
-from kb.retrieval.tokens import stem, words
+from kb.retrieval.tokens import STOP_WORDS, stem, words
 from kb.retrieval.vector_index import VectorIndex
 from kb.storage.base import Store
 
@@ -28,83 +28,6 @@ DEFAULT_ALPHA = 0.4
 RRF_K = 60  # RRF's k when fusion="rrf" is asked for
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
-
-
-# Function words match nearly every entry; left in an OR query they only add noise to BM25 ranks.
-STOP_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "but",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "he",
-        "her",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "no",
-        "not",
-        "of",
-        "on",
-        "or",
-        "our",
-        "out",
-        "over",
-        "she",
-        "so",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "too",
-        "up",
-        "us",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-    ]
-)
 
 
 def query_terms(text: str) -> list[str]:
@@ -225,7 +148,8 @@ def hybrid_search(
         boosts = {s: b for s, b in learned.boosts(vector).items() if s not in exclude}
         joining = [s for s, b in boosts.items() if b.value > 0 and s not in scores]
         if allowed is not None:
-            joining = [s for s in joining if s in set(allowed.tolist())]
+            allowed_set = set(allowed.tolist())
+            joining = [s for s in joining if s in allowed_set]
         if joining:
             live = store.get_many([format_id(s) for s in joining])
             joining = [s for s in joining if format_id(s) in live and live[format_id(s)].status == "active"]

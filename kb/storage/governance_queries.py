@@ -239,14 +239,6 @@ class GovernanceQueries(TransferQueries):
         ).fetchone()
         return int(row[0]) if row else 0
 
-    def forgive_failed_attempt(self, name: str) -> None:
-        """Take back one counted attempt (the password was right)."""
-        self.conn.execute(
-            "UPDATE users SET failed_attempts = CASE WHEN failed_attempts > 0 THEN failed_attempts - 1 ELSE 0 END "
-            "WHERE lower(name) = lower(?)",
-            (name,),
-        )
-
     def lock_user(self, name: str, until: str, at: str) -> None:
         """Lock an account until a time and reset its failure count."""
         self.conn.execute(

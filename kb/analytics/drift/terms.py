@@ -18,7 +18,7 @@ from typing import Any
 from kb.analytics.drift.context import _Context
 from kb.analytics.drift.model import DriftRecord, PeriodCounts, Signal
 from kb.analytics.drift.rising import _rising, baseline_length
-from kb.retrieval.search import STOP_WORDS
+from kb.retrieval.tokens import STOP_WORDS
 
 _WORD = re.compile(r"[a-z][a-z-]{3,}[a-z]")
 # Function words (search's list, plus the longer ones it does not need): never a wave of their own.
