@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.models import KBError, utc_now
-from kb.storage.base import GENESIS_HASH, event_hash
+from kb.storage.base import GENESIS_HASH, Store, event_hash
 from kb.storage.entry_writes import revision_digest
-from kb.storage.sqlite import Store
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase

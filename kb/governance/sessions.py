@@ -17,7 +17,7 @@ from pathlib import Path
 from kb.governance.roles import Actor
 from kb.governance.users import AuthError, authenticate, get_user
 from kb.models import KBError, utc_now
-from kb.storage.sqlite import Store
+from kb.storage.base import Store
 
 SESSION_HOURS = 8
 TOKEN_PREFIX = "token:"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from kb.governance.roles import Actor
 from kb.governance.users import authenticate, get_user
 from kb.models import KBError, NotFoundError, utc_now
-from kb.storage.sqlite import Store
+from kb.storage.base import Store
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from kb.governance.roles import Actor
 from kb.models import KBError, utc_now
-from kb.storage.sqlite import Store
+from kb.storage.base import Store
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase

@@ -49,8 +49,8 @@ from kb.governance.package_reader import (
     read_package,
 )
 from kb.governance.site_keys import SIGNATURE_PART
-from kb.models import LINK_RELATIONS, TEXT_FIELDS, Entry, KBError, Link, utc_now
-from kb.storage.sqlite import Store
+from kb.models import LINK_RELATIONS, TEXT_FIELDS, Entry, KBError, Link, check_entry, utc_now
+from kb.storage.base import Store
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
@@ -198,7 +198,7 @@ def _draft(
         values["ext_id"] = f"{origin['origin_site']}:{origin['origin_ext_id']}"
     try:
         entry = Entry(**values, tags=tags, fields=fields)
-        Store.check_entry(entry)
+        check_entry(entry)
     except (TypeError, KBError) as exc:
         raise KBError(f"{where}: {exc}") from exc
     history = row.get("history") or []

@@ -20,8 +20,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from kb.governance.roles import ROLES, Actor, PermissionDenied, actions_of
 from kb.models import KBError, utc_now
+from kb.storage.base import Store
 from kb.storage.governance_queries import DatabaseError, secret_digest
-from kb.storage.sqlite import Store
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase

@@ -108,7 +108,7 @@ class ClusterRunQueries:
         where, args = ("WHERE entry_type = ?", [entry_type]) if entry_type is not None else ("", [])
         return self.conn.execute(
             "SELECT run_id, created_at, entry_type, fingerprint, n_items, n_clusters, diagnostics, timings, "
-            f"last_id_number FROM cluster_runs {where} ORDER BY created_at DESC, rowid DESC",
+            f"last_id_number FROM cluster_runs {where} ORDER BY created_at DESC, last_id_number DESC, run_id DESC",
             args,
         ).fetchall()
 
@@ -120,7 +120,8 @@ class ClusterRunQueries:
             return self.conn.execute(f"SELECT {cols} FROM cluster_runs WHERE run_id = ?", [run_id]).fetchone()
         where, args = ("WHERE entry_type = ?", [entry_type]) if entry_type is not None else ("", [])
         return self.conn.execute(
-            f"SELECT {cols} FROM cluster_runs {where} ORDER BY created_at DESC, rowid DESC LIMIT 1", args
+            f"SELECT {cols} FROM cluster_runs {where} ORDER BY created_at DESC, last_id_number DESC, run_id DESC LIMIT 1",
+            args,
         ).fetchone()
 
     def cluster_run_members(self, run_id: str) -> list[tuple[Any, ...]]:

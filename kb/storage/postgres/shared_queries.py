@@ -3,7 +3,7 @@
 Those mixins are written once, in SQL both databases accept (`ON CONFLICT`, `RETURNING`, `lower(name)`)
 with `?` placeholders, against `self.conn.execute(...)`. Here `conn` is `PgStatements`, which runs each
 statement on this thread's write transaction (or a pooled connection for a read) with psycopg's `%s`
-placeholders; `PgQueryOverrides` replaces the few queries that must differ (catalog, JSON, rowid).
+placeholders; `PgQueryOverrides` replaces the few queries that must differ (catalog, JSON).
 """
 
 from __future__ import annotations
@@ -103,26 +103,3 @@ class PgQueryOverrides:
     def database_integrity(self) -> str:
         """Return 'ok': PostgreSQL checks its own pages (data checksums, amcheck); there is no PRAGMA."""
         return "ok"
-
-    def cluster_run_summaries(self, entry_type: str | None) -> list[tuple[Any, ...]]:
-        """Return (run_id, created_at, entry_type, fingerprint, n_items, n_clusters, diagnostics, timings,
-        last_id_number) per run, newest first."""
-        where, args = ("WHERE entry_type = %s", [entry_type]) if entry_type is not None else ("", [])
-        return self._all(
-            "SELECT run_id, created_at, entry_type, fingerprint, n_items, n_clusters, diagnostics, timings, "
-            f"last_id_number FROM cluster_runs {where} ORDER BY created_at DESC, last_id_number DESC, run_id DESC",
-            args,
-        )
-
-    def cluster_run_row(self, run_id: str | None, entry_type: str | None) -> tuple[Any, ...] | None:
-        """Return (run_id, created_at, entry_type, fingerprint, params, diagnostics, timings, last_id_number)
-        of a run, or of the latest (of a type) when run_id is None."""
-        cols = "run_id, created_at, entry_type, fingerprint, params, diagnostics, timings, last_id_number"
-        if run_id is not None:
-            return self._one(f"SELECT {cols} FROM cluster_runs WHERE run_id = %s", [run_id])
-        where, args = ("WHERE entry_type = %s", [entry_type]) if entry_type is not None else ("", [])
-        return self._one(
-            f"SELECT {cols} FROM cluster_runs {where} "
-            "ORDER BY created_at DESC, last_id_number DESC, run_id DESC LIMIT 1",
-            args,
-        )
