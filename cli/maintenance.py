@@ -106,9 +106,9 @@ def reindex(ctx: Context, as_json: bool) -> None:
 def migrate(ctx: Context, target: str, as_json: bool) -> None:
     """Copy this SQLite knowledge base into an empty PostgreSQL database, verified table by table."""
 
-    from kb.storage.factory import DB_FILE
+    from kb.storage.factory import DB_FILE, is_postgres_url
     from kb.storage.migrate import copy_sqlite_to_postgres
-    from kb.storage.postgres import PostgresStore, is_postgres_url
+    from kb.storage.postgres import PostgresStore
     from kb.storage.sqlite import SQLiteStore
 
     if not is_postgres_url(target):

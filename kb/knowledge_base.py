@@ -34,12 +34,12 @@ from kb.retrieval.search import DEFAULT_ALPHA, DEFAULT_FUSION, DEFAULT_NORM, hyb
 from kb.retrieval.vector_index import EXACT_LIMIT, VectorIndex
 from kb.storage.base import Store
 from kb.storage.entry_writes import default_title
-from kb.storage.sqlite import SQLiteStore
+from kb.storage.factory import DB_FILE, open_store
 
 if TYPE_CHECKING:  # the facade checks roles through the actor it is given; it does not import governance
     from kb.governance.roles import Actor
 
-DB_NAME = "tacitkb.db"
+DB_NAME = DB_FILE  # the SQLite file in the folder (when no server is named)
 
 
 def default_home() -> Path:
@@ -83,13 +83,7 @@ class KnowledgeBase:
         self.home.mkdir(parents=True, exist_ok=True)
         # The database: a server URL (db, else $TACITKB_DB) shared by several app servers, or by default
         # the SQLite file in this folder. Either way the folder keeps this process's index caches.
-        url = db or os.environ.get("TACITKB_DB")
-        if url:
-            from kb.storage.factory import open_store  # the server driver loads only when one is named
-
-            self.store: Store = open_store(url)
-        else:
-            self.store = SQLiteStore(self.home / DB_NAME)
+        self.store: Store = open_store(db or os.environ.get("TACITKB_DB") or self.home)
         self.query_expander = query_expander
         self._embedder = embedder
         self._lock = threading.RLock()

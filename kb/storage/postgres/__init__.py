@@ -13,7 +13,7 @@ Each committed write also sends NOTIFY tacitkb_changes with the new version, for
 Reads take a pooled connection in autocommit (one snapshot per statement, as SQLite's reads do).
 """
 
-from kb.storage.postgres.connection import NOTIFY_CHANNEL, WRITE_LOCK, describe, is_postgres_url, pg_error
+from kb.storage.postgres.connection import NOTIFY_CHANNEL, WRITE_LOCK, describe, pg_error
 from kb.storage.postgres.store import PostgresStore
 
 __all__ = [
@@ -21,6 +21,5 @@ __all__ = [
     "WRITE_LOCK",
     "PostgresStore",
     "describe",
-    "is_postgres_url",
     "pg_error",
 ]

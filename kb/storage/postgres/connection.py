@@ -21,11 +21,6 @@ WRITE_LOCK = 0x7AC17CB  # the advisory lock key every write transaction holds un
 NOTIFY_CHANNEL = "tacitkb_changes"
 
 
-def is_postgres_url(target: object) -> bool:
-    """Return True when a --db/TACITKB_DB value names a PostgreSQL database rather than a folder."""
-    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
-
-
 def describe(url: str) -> str:
     """Return 'database NAME on HOST:PORT' for messages (never the password)."""
     try:
