@@ -105,8 +105,11 @@ class KnowledgeBase:
         return self.actor.name
 
     def close(self) -> None:
-        """Close the database connection."""
-        self.store.close()
+        """Save caches that caught up with other processes' writes, and close the database connection."""
+        try:
+            self.caches.flush()
+        finally:
+            self.store.close()
 
     def __enter__(self) -> KnowledgeBase:
         return self

@@ -46,6 +46,8 @@ class IndexCaches:
         self._keywords: KeywordIndex | None = None
         self.lock = lock or threading.RLock()
         self.last_repair: str | None = None
+        # Caught up in memory with other processes' writes since the files were last saved.
+        self._unsaved = False
 
     @property
     def embedder(self) -> Embedder:
@@ -87,9 +89,18 @@ class IndexCaches:
             return self._index, self._keywords
 
     def _refresh(self, cache: VectorIndex | KeywordIndex) -> None:
-        """Apply what other processes wrote since the cache was loaded, and keep the files current."""
+        """Apply what other processes wrote since the cache was loaded (in memory: see flush)."""
+        # Saving here would rewrite both whole files on a search after every write another app server
+        # makes; the files are saved with this process's own writes and by flush(), and a process that
+        # opens older files catches up from the change log anyway.
         if self._catch_up(cache):
-            self.save()  # the next process that opens the files starts from here
+            self._unsaved = True
+
+    def flush(self) -> None:
+        """Save the caches if they caught up with other processes' writes since they were last saved."""
+        with self.lock:
+            if self._unsaved:
+                self.save()
 
     def _open_index(self) -> VectorIndex:
         """Load the index file if it matches the store, else rebuild it from stored vectors."""
@@ -224,6 +235,7 @@ class IndexCaches:
 
     def save(self) -> None:
         """Save the loaded indexes, each caught up to the store's version first."""
+        self._unsaved = False
         if self._index is not None:
             self._catch_up(self._index)
             try:

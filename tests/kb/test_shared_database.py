@@ -86,3 +86,19 @@ def test_a_search_asks_the_database_one_statement_per_step(servers, monkeypatch)
     reads.clear()
     hits = a.search("clogged filter", k=2, learn=False, filters=SearchFilters(site="lei"))
     assert [h.entry.site for h in hits] == ["LEI"] and len(reads) == 3, "and the seqs passing the filter"
+
+
+def test_catching_up_with_another_server_rewrites_no_file_until_close(servers, tmp_path):
+    from kb.retrieval.vector_index import VectorIndex
+
+    a, b = servers("a"), servers("b")
+    a.add({"type": "cue", "text": "Foam on the harvest bag means the antifoam pump stalled"}, author="ana")
+    b.search("foam on the bag", k=1)  # B builds and saves its caches
+    files = [tmp_path / "b" / "index.faiss", tmp_path / "b" / "keywords.npz"]
+    before = [f.stat().st_mtime_ns for f in files]
+    cue = a.add({"type": "cue", "text": "A sweet smell at thaw means the bag leaked"}, author="ana")
+    assert b.search("sweet smell when thawing", k=1)[0].entry.id == cue.id  # caught up in memory
+    assert [f.stat().st_mtime_ns for f in files] == before, "a search rewrote the cache files"
+    b.close()
+    assert [f.stat().st_mtime_ns for f in files] != before
+    assert VectorIndex.load(files[0]).meta.version == a.store.version()  # saved as caught up
