@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from ingest.vocabulary import Vocabulary
+from kb.formatting import md_escape
 from kb.governance.roles import PermissionDenied
 from kb.governance.users import Unaccounted, actor_for_cli, authenticate, create_user, users_exist
 from kb.knowledge_base import KnowledgeBase
@@ -343,22 +344,6 @@ def open_button(entry_id: str, key: str, label: str | None = None) -> None:
 
 
 # --- text -----------------------------------------------------------------------------------------
-
-# Every ASCII punctuation mark Markdown (or Streamlit's :directive[...] and :emoji: syntax, GFM autolinks
-# of http:// and www., and HTML entities) gives a meaning; CommonMark lets a backslash escape each of them.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~:&@=^\"'])")
-
-
-# GFM turns http://, www. and e-mail addresses into links *after* escapes are resolved (remark-gfm finds
-# them in the plain text), so a backslash cannot stop it: an invisible word joiner breaks the pattern.
-_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|www|mailto|xmpp)(?=[:.])|(@)")
-WORD_JOINER = "\u2060"
-
-
-def md_escape(text: str) -> str:
-    """Return user text as literal Markdown: every special character escaped, no autolinks, newlines kept."""
-    unlinked = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2)) + WORD_JOINER, text or "")
-    return _MD_SPECIAL.sub(r"\\\1", unlinked)
 
 
 def snippet_markdown(snippet: str) -> str:

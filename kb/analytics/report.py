@@ -9,10 +9,10 @@ from __future__ import annotations
 import base64
 import html
 import io
-import re
 from pathlib import Path
 from typing import Any
 
+from kb import formatting
 from kb.analytics.calibration import Calibration
 from kb.analytics.clustering import ClusterResult
 from kb.analytics.drift import DriftReport
@@ -125,15 +125,9 @@ def _false_alarm_sentence(drift: DriftReport) -> str:
     return text
 
 
-_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|www|mailto|xmpp)(?=[:.])|(@)")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~:&@=^\"'])")
-
-
 def md_escape(text: Any) -> str:
-    """Return text with every Markdown-significant character escaped (labels, sites and messages are data)."""
-    # GFM finds http://, www. and e-mail autolinks after escapes are resolved: a word joiner breaks them.
-    unlinked = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2)) + "\u2060", str(text or ""))
-    return _MD_SPECIAL.sub(r"\\\1", unlinked).replace("\n", " ")
+    """Return data (labels, sites, messages) as literal Markdown on one line (a table cell, a list item)."""
+    return formatting.md_escape(text, keep_newlines=False)
 
 
 def _markdown(kb: KnowledgeBase, data: dict[str, Any], images: dict[str, str]) -> str:
