@@ -251,8 +251,14 @@ def drift_report(
     entry_type: str = "deviation",
     known_gaps: tuple[str, ...] = (),
     calibrate: int = 0,
+    when_undated: str = "raise",
 ) -> DriftReport:
-    """Return drift signals for the current clusters: rising, emerging, site concentration, repeat after fix."""
+    """Return drift signals for the current clusters: rising, word bursts, emerging, site concentration,
+    repeat after fix.
+
+    With no dated deviation: raise a KBError saying what is missing ("raise", the CLI), or return an empty
+    report whose first note says it, with params["undated"] True ("empty", a page that still shows clusters).
+    """
     if period not in ("week", "month"):
         raise KBError(f"argument '--period': '{period}' is not week or month")
     if since:
@@ -264,7 +270,13 @@ def drift_report(
     deviations = [e for e in all_entries if e.occurred_at]
     missing = describe_missing_dates(len(deviations), len(all_entries), entry_type)
     if not deviations:
-        raise KBError(missing or f"no dated {entry_type} entries")
+        reason = missing or f"no dated {entry_type} entries"
+        if when_undated != "empty":
+            raise KBError(reason)
+        empty = detect_drift([], period=period)
+        empty.notes.insert(0, reason)
+        empty.params.update(undated=True, watching="nothing", watching_reason="drift needs dated deviations")
+        return empty
     result = result or current_clusters(kb, entry_type)
     cluster_of = result.cluster_of()
     # Every deviation counts, clustered or not, so that a period with records is never read as a gap.

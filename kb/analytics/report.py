@@ -107,7 +107,8 @@ def write_report(
     return out
 
 
-def _false_alarm_sentence(drift: DriftReport) -> str:
+def false_alarm_sentence(drift: DriftReport) -> str:
+    """Return what drift watched and how many chance signals a year its thresholds allow (and measured)."""
     far = drift.false_alarm_rate
     total = far.get("total_per_year")
     n = far.get("rising", {}).get("n_clusters") or len(drift.counts.by_cluster)
@@ -138,7 +139,7 @@ def _markdown(kb: KnowledgeBase, data: dict[str, Any], images: dict[str, str]) -
         f"Generated {utc_now()} from `{kb.home}`; cluster run {result.run_id}, model `{result.fingerprint}`, "
         f"{result.n_items} deviations, {len(result.clusters)} clusters, {len(result.unclustered_ids)} unclustered.",
         "",
-        _false_alarm_sentence(drift),
+        false_alarm_sentence(drift),
         "",
         f"## Signals ({len(drift.signals)})",
         "",
@@ -191,7 +192,7 @@ td,th{{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}
 <p>Generated {esc(utc_now())} from <code>{esc(str(kb.home))}</code>; cluster run {esc(str(result.run_id))}, model
 <code>{esc(str(result.fingerprint))}</code>, {result.n_items} deviations, {len(result.clusters)} clusters,
 {len(result.unclustered_ids)} unclustered.</p>
-<p>{esc(_false_alarm_sentence(drift))}</p>
+<p>{esc(false_alarm_sentence(drift))}</p>
 <h2>Signals ({len(drift.signals)})</h2>
 <table><tr><th>kind</th><th>cluster</th><th>site</th><th>since</th><th>statistic / threshold</th><th>what</th><th>records</th></tr>
 {signal_rows}</table>

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from kb.analytics.calibration import Calibration
-from kb.analytics.drift import DriftReport, Signal, detect_drift
+from kb.analytics.drift import DriftReport, Signal
 from kb.analytics.quality import (
     cluster_rows,
     cluster_timeline,
@@ -23,9 +23,8 @@ from kb.analytics.quality import (
     latest_clusters,
 )
 from kb.analytics.quality import run_clustering as qa_run_clustering
-from kb.analytics.report import write_report
+from kb.analytics.report import false_alarm_sentence, write_report
 from kb.formatting import top_values
-from kb.models import KBError
 from ui import state
 from ui.widgets import PAGES, flash, guarded, md_escape, safe_callback
 
@@ -47,13 +46,8 @@ def qa_snapshot(
     kb = state.get_kb()
     with state.locked(kb):
         result = current_clusters(kb)  # reuses the stored run when it covers every deviation
-        try:
-            drift = drift_report(kb, period=period, since=since, result=result)
-        except KBError as exc:
-            # No dated deviation: the clusters still show; the warning says what is missing and what to do.
-            drift = detect_drift([], period=period)
-            drift.notes.insert(0, str(exc))
-            drift.params.update(watching="nothing", watching_reason="drift needs dated deviations")
+        # No dated deviation: the clusters still show; the first note says what is missing and what to do.
+        drift = drift_report(kb, period=period, since=since, result=result, when_undated="empty")
         return {
             "run_id": result.run_id,
             "created_at": result.created_at,
@@ -284,23 +278,18 @@ def render() -> None:
     )
 
     st.subheader(f"Drift signals ({len(drift.signals)})")
-    far = drift.false_alarm_rate
-    for note in drift.notes[:1]:
-        if "occurred_at" in note:
-            st.warning(note)
-    st.caption(
-        f"Watching {drift.params.get('watching')}: {drift.params.get('watching_reason')}. "
-        f"Thresholds are set so that about {far.get('total_per_year')} chance signal(s) per year are expected "
-        "across all watched clusters when nothing has changed (rising and site concentration); emerging and "
-        "repeat-after-fix signals are rules, not tests. Open a signal for its records."
-    )
+    if drift.params.get("undated"):
+        st.warning(md_escape(drift.notes[0]))
+    st.caption(md_escape(false_alarm_sentence(drift) + " Open a signal for its records."))
     render_calibration(period, since)
     if not drift.signals:
         st.info("No drift signals.")
     ordered = sorted(drift.signals, key=lambda s: (-len(s.entry_ids), s.cluster_id, s.kind))
     cluster_labels = {r["id"]: r["title"] for r in data["rows"]}
     for i, signal in enumerate(ordered):
-        render_signal(signal, far, cluster_labels.get(signal.cluster_id, ""), expanded=i == 0)
+        render_signal(
+            signal, drift.false_alarm_rate, cluster_labels.get(signal.cluster_id, ""), expanded=i == 0
+        )
 
     st.subheader("Clusters")
     table = cluster_table(data)

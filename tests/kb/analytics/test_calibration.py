@@ -69,6 +69,11 @@ def test_undated_records_say_what_is_missing(kb):
     kb.add_many([{"type": "deviation", "text": f"pump tubing kink number {i}"} for i in range(8)], author="t")
     with pytest.raises(KBError, match=r"occurred_at is set on 0 of 8 .*--map occurred_at="):
         drift_report(kb)
+    # A page that still shows the clusters asks for an empty report that says the same.
+    empty = drift_report(kb, when_undated="empty")
+    assert empty.params["undated"] and empty.signals == [] and "occurred_at is set on 0 of 8" in empty.notes[0]
+    with pytest.raises(KBError, match="argument '--period'"):  # argument errors are still errors
+        drift_report(kb, period="day", when_undated="empty")
 
 
 def test_drift_command_says_what_it_watches_and_calibrates(sample_kb_dir, tmp_path):
