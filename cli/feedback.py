@@ -30,11 +30,12 @@ def feedback(ctx: Context, query: str, entry: str, helped: bool | None, as_json:
 
 
 def learning_summary(kb: KnowledgeBase) -> dict[str, Any]:
-    """Return what the learned part of search holds: judgments, queries and the alpha tuning outcome."""
+    """Return what the learned part of search holds: judgments, queries, links and the alpha tuning."""
     learned = kb.learned()
     return {
         "judgments": len(learned),
         "queries": len({j.query for j in learned.judgments}),
+        "linked_pairs": learned.links,
         "alpha_tuning": learned.tuning.to_dict() if learned.tuning else None,
     }
 
@@ -50,8 +51,10 @@ def print_explained(kb: KnowledgeBase, hits: list[Hit], as_json: bool) -> None:
         click.echo("learning: no judgments yet; the default ranking is used as is")
     else:
         n, q = summary["judgments"], summary["queries"]
+        pairs = summary["linked_pairs"]
         click.echo(
             f"learning: {n} judgment{'s' * (n != 1)} for {q} quer{'ies' if q != 1 else 'y'}; "
+            f"{pairs} pair{'s' * (pairs != 1)} of entries helped together; "
             f"{tuning['reason'] if tuning else 'no alpha tuning'}"
         )
     if not hits:
@@ -73,6 +76,15 @@ def print_explained(kb: KnowledgeBase, hits: list[Hit], as_json: bool) -> None:
                 click.echo(
                     f"      {b['judgment']} for '{b['query']}' (query similarity {b['similarity']:.2f})"
                 )
+        related = x.get("related_boost")
+        if related:
+            n = related["judged_together"]
+            click.echo(
+                f"    helped together with the top hit {related['top_hit']}: {related['value']:+.3f} "
+                f"({n} earlier quer{'ies' if n != 1 else 'y'})"
+            )
+            for query in related["because"]:
+                click.echo(f"      both helped for '{query}'")
 
 
 COMMANDS = (feedback,)

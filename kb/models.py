@@ -136,7 +136,8 @@ class Hit:
     semantic_score: float | None = None
     snippet: str = ""
     links: list[Link] = field(default_factory=list)
-    # Why it matched: matched_words, semantic_similarity, keyword_score, fused_score, judgment_boost.
+    # Why it matched: matched_words, semantic_similarity, keyword_score, fused_score, judgment_boost,
+    # related_boost.
     explain: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -155,6 +156,12 @@ class Hit:
             parts.append(
                 f"judgments {boost['value']:+.2f} ({boost['helped']} helped, "
                 f"{boost['not_relevant']} not relevant, for similar queries)"
+            )
+        related = self.explain.get("related_boost")
+        if related:
+            parts.append(
+                f"helped together with the top hit {related['top_hit']} {related['value']:+.2f} "
+                f"({related['judged_together']} earlier quer{'ies' if related['judged_together'] != 1 else 'y'})"
             )
         return ", ".join(parts) or "filter match"
 

@@ -472,7 +472,7 @@ def render_hit(
 
 
 def explain_lines(hit: Hit) -> list[str]:
-    """Return the hit's evidence in words: matched words, semantic similarity, boost from judgments."""
+    """Return the hit's evidence in words: matched words, semantic similarity, boosts from judgments."""
     x = hit.explain
     out = []
     if x.get("matched_words"):
@@ -483,6 +483,12 @@ def explain_lines(hit: Hit) -> list[str]:
     if boost:
         because = "; ".join(f"{b['judgment']} for '{b['query']}'" for b in boost["because"])
         out.append(f"earlier judgments {boost['value']:+.2f} ({because})")
+    related = x.get("related_boost")
+    if related:
+        because = "; ".join(f"'{q}'" for q in related["because"])
+        out.append(
+            f"helped together with the top hit {related['top_hit']} {related['value']:+.2f} (for {because})"
+        )
     return out
 
 

@@ -1,9 +1,14 @@
-"""Learning from judgments: a query-similarity-weighted boost, and a fusion weight tuned by cross-validation.
+"""Learning from judgments: a query-similarity boost, links between entries, and a cross-validated alpha.
 
-A judgment says that an entry helped (or was not relevant) for a query. When a new query is close in
-meaning to judged ones, the entries judged for them move up (or down) in proportion to that closeness.
-With enough judged queries, the dense share of the fusion (alpha) is tuned for this knowledge base, but
-only when the tuned choice beats the default on judgments it was not chosen on (k-fold cross-validation).
+A judgment says that an entry helped (or was not relevant) for a query. Judgments act in three ways:
+- similar queries: when a new query is close in meaning to judged ones, the entries judged for them move
+  up (or down) in proportion to that closeness;
+- entries that helped together: entries judged helpful for the same query are linked (often one problem
+  written down in different words: the operator's cue, the sending site's know-how, the receiving site's
+  deviation). When a new query's top hit is one of them, the others move up, however the new query is
+  worded;
+- with enough judged queries, the dense share of the fusion (alpha) is tuned for this knowledge base, but
+  only when the tuned choice beats the default on judgments it was not chosen on (k-fold cross-validation).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from kb.models import format_id
+
 # Cosine between MiniLM query vectors below which a judgment says nothing about the new query. Queries
 # that share no relevant entry reach 0.59 (cgt_dev) and 0.68 (samples), and at a floor of 0.5 their
 # judgments cost up to 0.04 nDCG on held-out queries (docs/benchmarks.md); above 0.7 are rewordings
@@ -24,6 +31,12 @@ SIM_FLOOR = 0.7
 # The boost is added as a share of the best fused score of the query, so it means the same under RRF
 # (scores ~0.03) and linear fusion (scores ~1): a full boost lifts an entry to the top.
 BOOST_WEIGHT = 1.0
+# Share of the best fused score an entry gains when it helped together with the query's top hit (one
+# earlier query: 0.4 * tanh(1) = 0.30; many: up to 0.4). Chosen with judgments simulated on half the
+# queries of samples, cgt_dev and MaintNet and scored on the other half (bench/quality_learning.py,
+# docs/benchmarks.md): 0.4 had the best mean gain over the three sets among the weights whose worst set
+# lost less than 0.002; only the top hit passes its links on (the second and third cost the samples).
+RELATED_WEIGHT = 0.4
 ALPHA_GRID = (0.3, 0.4, 0.5, 0.6, 0.7)
 # The search's default dense share (kb.retrieval.search.DEFAULT_ALPHA, which imports this module; a test
 # checks that the two agree): tuning keeps it unless another alpha beats it.
@@ -69,6 +82,24 @@ class Boost:
 
 
 @dataclass
+class Related:
+    """What the links did to one entry: it helped together with the query's top hit for earlier queries."""
+
+    value: float
+    top_hit: int
+    queries: list[str] = field(default_factory=list)  # the earlier queries both entries helped for
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the link boost as JSON-ready data (the top hit by id, the first three queries)."""
+        return {
+            "value": round(self.value, 4),
+            "top_hit": format_id(self.top_hit),
+            "judged_together": len(self.queries),
+            "because": self.queries[:3],
+        }
+
+
+@dataclass
 class Tuning:
     """The outcome of tuning alpha on judged queries (alpha None: the default stays)."""
 
@@ -95,11 +126,18 @@ class Learned:
     """The judgments in memory, ready to boost a query's candidates; empty (falsy) when there are none."""
 
     def __init__(
-        self, judgments: Sequence[Judgment], *, weight: float = BOOST_WEIGHT, tuning: Tuning | None = None
+        self,
+        judgments: Sequence[Judgment],
+        *,
+        weight: float = BOOST_WEIGHT,
+        related_weight: float = RELATED_WEIGHT,
+        tuning: Tuning | None = None,
     ) -> None:
         self.judgments = list(judgments)
         self.weight = weight
+        self.related_weight = related_weight
         self.tuning = tuning
+        self._together = helped_together(self.judgments)
         dim = self.judgments[0].vector.shape[0] if self.judgments else 0
         self._matrix = (
             np.vstack([j.vector for j in self.judgments]).astype(np.float32)
@@ -122,8 +160,23 @@ class Learned:
     def without(self, query: str) -> Learned:
         """Return the judgments less those made for exactly this query (for leave-one-out evaluation)."""
         return Learned(
-            [j for j in self.judgments if j.query != query], weight=self.weight, tuning=self.tuning
+            [j for j in self.judgments if j.query != query],
+            weight=self.weight,
+            related_weight=self.related_weight,
+            tuning=self.tuning,
         )
+
+    @property
+    def links(self) -> int:
+        """Return how many pairs of entries helped together for some query."""
+        return sum(len(others) for others in self._together.values()) // 2
+
+    def related(self, top_hit: int) -> dict[int, Related]:
+        """Return the boost per entry that helped together with the top hit (tanh of the queries, in [0, 1))."""
+        return {
+            seq: Related(math.tanh(len(queries)), top_hit, queries)
+            for seq, queries in sorted(self._together.get(top_hit, {}).items())
+        }
 
     def boosts(self, vector: np.ndarray) -> dict[int, Boost]:
         """Return the boost per judged entry for a query vector (entries with no close judgment left out)."""
@@ -170,6 +223,16 @@ def judged_queries(judgments: Sequence[Judgment]) -> dict[str, tuple[np.ndarray,
         if j.helped:
             helped.add(seq)
     return {q: v for q, v in out.items() if v[1]}
+
+
+def helped_together(judgments: Sequence[Judgment]) -> dict[int, dict[int, list[str]]]:
+    """Return, per entry, the other entries judged helpful for the same query, with those queries."""
+    together: dict[int, dict[int, list[str]]] = {}
+    for query, (_, helped) in judged_queries(judgments).items():
+        for a in helped:
+            for b in helped - {a}:
+                together.setdefault(a, {}).setdefault(b, []).append(query)
+    return together
 
 
 def tune_alpha(

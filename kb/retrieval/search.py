@@ -141,24 +141,33 @@ def hybrid_search(
     dn_score = dict(dn)
 
     fused = fuse(kw_rank, kw_score, dn_rank, dn_score, fusion, alpha, rrf_k or RRF_K, norm)
-    scores, boosts = dict(fused), {}
-    if learned and vector is not None:
-        # Entries judged for similar queries: helped ones may join the candidates (only if the filters
-        # and the indexes, which hold active entries only, let them), not-relevant ones sink.
-        boosts = {s: b for s, b in learned.boosts(vector).items() if s not in exclude}
-        joining = [s for s, b in boosts.items() if b.value > 0 and s not in scores]
-        if allowed is not None:
-            allowed_set = set(allowed.tolist())
-            joining = [s for s in joining if s in allowed_set]
+    scores, boosts, related = dict(fused), {}, {}
+    if learned:
+        if vector is not None:
+            boosts = {s: b for s, b in learned.boosts(vector).items() if s not in exclude}
+        if fused:
+            # The legs' top hit passes its links on: entries that helped together with it before.
+            top_hit = min(fused, key=lambda s: (-fused[s], s))
+            related = {s: r for s, r in learned.related(top_hit).items() if s not in exclude}
+        # Helped entries may join the candidates (only if the filters and the indexes, which hold active
+        # entries only, let them); not-relevant ones can only sink.
+        joining = {s for s, b in boosts.items() if b.value > 0 and s not in scores} | {
+            s for s in related if s not in scores
+        }
+        if joining and allowed is not None:
+            joining &= set(allowed.tolist())
         if joining:
-            live = store.get_many([format_id(s) for s in joining])
-            joining = [s for s in joining if format_id(s) in live and live[format_id(s)].status == "active"]
+            live = store.get_many([format_id(s) for s in sorted(joining)])
+            joining = {s for s in joining if format_id(s) in live and live[format_id(s)].status == "active"}
         boosts = {s: b for s, b in boosts.items() if s in scores or s in joining}
+        related = {s: r for s, r in related.items() if s in scores or s in joining}
         scale = max(fused.values(), default=0.0) or 1.0
-        # An entry neither leg found starts as the last candidate, then takes its boost like the others.
+        # An entry neither leg found starts as the last candidate, then takes its boosts like the others.
         floor = min(fused.values(), default=0.0)
-        for seq, boost in boosts.items():
-            scores[seq] = scores.get(seq, floor) + learned.weight * boost.value * scale
+        for seq in boosts.keys() | related.keys():
+            gain = learned.weight * boosts[seq].value if seq in boosts else 0.0
+            gain += learned.related_weight * related[seq].value if seq in related else 0.0
+            scores[seq] = scores.get(seq, floor) + gain * scale
     ranked = sorted(scores, key=lambda s: (-scores[s], s))[:k]
     entries, links = store.get_many_with_links([format_id(s) for s in ranked])
     wanted = set(query_terms(query)) if query.strip() else set()
@@ -179,6 +188,8 @@ def hybrid_search(
         }
         if seq in boosts:
             explain["judgment_boost"] = boosts[seq].to_dict()
+        if seq in related:
+            explain["related_boost"] = related[seq].to_dict()
         hits.append(
             Hit(
                 entry=entry,

@@ -53,6 +53,29 @@ def test_feedback_is_recorded_and_search_explain_shows_what_it_did(run):
     assert "helped for 'filter clogging with strings'" in out
 
 
+def test_entries_judged_helpful_together_are_explained_for_a_query_in_other_words(run):
+    for ref in ("D1", "F1"):
+        assert run("feedback", "filter clogging with strings", ref, "--helped")[0] == 0
+    # Other words, same problem: D1 comes first; F1 helped together with it, so it follows with a boost.
+    code, out = run("search", "dP 1.5 bar after 30 L", "--explain", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["learning"]["linked_pairs"] == 1
+    assert [h["id"] for h in data["hits"][:2]] == ["KB-000001", "KB-000002"]
+    lifted = data["hits"][1]
+    assert lifted["score"] > lifted["explain"]["fused_score"] + 0.3, "0.4 * tanh(1) of the top score"
+    related = lifted["explain"]["related_boost"]
+    assert related == {
+        "value": pytest.approx(0.7616, abs=1e-4),  # tanh(1): one earlier query
+        "top_hit": "KB-000001",
+        "judged_together": 1,
+        "because": ["filter clogging with strings"],
+    }
+    code, out = run("search", "dP 1.5 bar after 30 L", "--explain")
+    assert "1 pair of entries helped together" in out
+    assert "helped together with the top hit KB-000001: +0.762 (1 earlier query)" in out
+    assert "both helped for 'filter clogging with strings'" in out
+
+
 def test_feedback_errors_name_the_problem(run):
     code, out = run("feedback", "  ", "D1", "--helped")
     assert code == 1 and "error: argument 'QUERY': the query is empty" in out

@@ -41,7 +41,7 @@ def test_with_no_judgments_search_is_exactly_the_default(judged_kb: KnowledgeBas
         plain = hybrid_search(kb.store, kb.index, kb.keywords, kb.embedder, query, k=10)
         assert ranking(kb, query) == [(h.entry.id, h.score) for h in plain]
         assert ranking(kb, query) == ranking(kb, query, learn=False)
-        assert all("judgment_boost" not in h.explain for h in kb.search(query))
+        assert all(not {"judgment_boost", "related_boost"} & set(h.explain) for h in kb.search(query))
 
 
 def test_helped_lifts_an_entry_for_a_similar_query_and_not_relevant_sinks_one(judged_kb: KnowledgeBase):
@@ -59,6 +59,29 @@ def test_helped_lifts_an_entry_for_a_similar_query_and_not_relevant_sinks_one(ju
     assert boost["because"][0]["query"] == ASKED and boost["because"][0]["similarity"] > 0.7
     assert "judgments +" in next(h for h in hits if h.entry.id == lifted).why
     assert ranking(kb, UNRELATED) == ranking(kb, UNRELATED, learn=False), "a distant query is unaffected"
+
+
+def test_entries_that_helped_together_lift_each_other_for_a_query_in_other_words(judged_kb: KnowledgeBase):
+    kb = judged_kb
+    before = [i for i, _ in ranking(kb, UNRELATED)]
+    top = before[0]
+    # An entry the unrelated query does not find, judged helpful together with its top hit for ASKED
+    # (whose words and meaning are far from UNRELATED's: the similarity boost cannot reach it).
+    partner = next(e.id for e in kb.store.iter_entries() if e.id not in before)
+    kb.record_feedback(ASKED, top, helped=True, user="ana")
+    kb.record_feedback(ASKED, partner, helped=True, user="ana")
+    hits = kb.search(UNRELATED, k=10)
+    after = [h.entry.id for h in hits]
+    assert after[0] == top, "the top hit keeps its place"
+    assert partner in after, f"{partner} helped together with the top hit {top}: {after}"
+    lifted = hits[after.index(partner)]
+    assert "judgment_boost" not in lifted.explain, "the queries are too far apart for the similarity boost"
+    related = lifted.explain["related_boost"]
+    assert related["top_hit"] == top and related["because"] == [ASKED] and related["value"] > 0
+    assert f"helped together with the top hit {top}" in lifted.why
+    assert [i for i, _ in ranking(kb, UNRELATED, learn=False)] == before, "learn=False is the default"
+    kb.retire(partner, author="qa", reason="superseded")
+    assert partner not in [i for i, _ in ranking(kb, UNRELATED)], "a retired entry never comes back"
 
 
 def test_an_entry_that_helped_joins_the_results_even_if_neither_leg_found_it(judged_kb: KnowledgeBase):

@@ -71,7 +71,9 @@ def test_undated_records_say_what_is_missing(kb):
         drift_report(kb)
     # A page that still shows the clusters asks for an empty report that says the same.
     empty = drift_report(kb, when_undated="empty")
-    assert empty.params["undated"] and empty.signals == [] and "occurred_at is set on 0 of 8" in empty.notes[0]
+    assert (
+        empty.params["undated"] and empty.signals == [] and "occurred_at is set on 0 of 8" in empty.notes[0]
+    )
     with pytest.raises(KBError, match="argument '--period'"):  # argument errors are still errors
         drift_report(kb, period="day", when_undated="empty")
 

@@ -140,3 +140,38 @@ def test_learner_reads_the_store_at_most_once_per_interval_unless_invalidated():
     learner.invalidate()
     learned = learner.current("fp", encode)
     assert len(learned) == 1 and learned.judgments[0].seq == 4, "another model's query is encoded again"
+
+
+def test_entries_helped_for_the_same_query_are_linked_both_ways():
+    v = unit(1, 0)
+    learned = Learned(
+        [
+            judgment("filter choking", 1, True, v),
+            judgment("filter choking", 2, True, v),
+            judgment("filter choking", 3, False, v),  # not relevant: never linked
+            judgment("strings in the bag", 1, True, unit(0, 1)),
+            judgment("strings in the bag", 2, True, unit(0, 1)),
+            judgment("strings in the bag", 4, True, unit(0, 1)),
+        ]
+    )
+    assert learned.links == 3, "pairs 1-2, 1-4 and 2-4"
+    related = learned.related(1)
+    assert set(related) == {2, 4} and related[2].top_hit == 1
+    assert related[2].queries == ["filter choking", "strings in the bag"]
+    assert related[2].value > related[4].value > 0, "two queries that judged both count more than one"
+    assert related[2].value < 1, "bounded: tanh of the number of queries"
+    assert related[2].to_dict()["top_hit"] == "KB-000001" and related[2].to_dict()["judged_together"] == 2
+    assert learned.related(3) == {} and learned.related(99) == {}
+    assert set(learned.without("strings in the bag").related(1)) == {2}
+
+
+def test_a_change_of_mind_removes_the_link():
+    v = unit(1, 0)
+    learned = Learned(
+        [
+            judgment("q", 1, True, v, "2026-01-01"),
+            judgment("q", 2, True, v, "2026-01-01"),
+            judgment("q", 2, False, v, "2026-01-02"),
+        ]
+    )
+    assert learned.links == 0 and learned.related(1) == {}
