@@ -365,6 +365,7 @@ SECTION_ORDER = (
     "latency",
     "startup",
     "quality",
+    "learning",
     "compare",
     "cluster",
     "twoservers",

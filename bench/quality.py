@@ -8,8 +8,8 @@ and MaintNet problem -> fix. Each candidate (fusion method, RRF k, dense share a
 normalisation, BM25 title weight, vocabulary expansion) is scored by nDCG@10 on each set; the default
 is the candidate with the best mean over the sets among those that, on every set, are at least as good
 as the best of dense alone, BM25 alone and txtai's hybrid measured in the same run (if none is, the
-one with the smallest shortfall on its worst set). The learning from judgments is measured too
-(bench/quality_learning.py).
+one with the smallest shortfall on its worst set). Learning from judgments has its own benchmark
+(bench/quality_learning.py, section 3b).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import DOCS, WORK, CachingEmbedder, loadavg, machine_info, save_result, say, write_section
+from bench.common import WORK, CachingEmbedder, loadavg, machine_info, save_result, say, write_section
 from bench.labelled import (
     LabelledSet,
     Query,
@@ -51,7 +51,6 @@ TITLE_WEIGHTS = (1.0, 2.0, 3.0)  # BM25 weight of a title word (the body's is 1)
 CURRENT = {"fusion": "linear", "rrf_k": 60, "alpha": 0.4, "norm": "max", "title": 1.0, "expand": True}
 PREVIOUS = {"fusion": "rrf", "rrf_k": 60, "alpha": 0.5, "norm": "minmax", "title": 2.0, "expand": False}
 PREVIOUS_BM25 = "BM25 only, previous setting"
-LEARNING_HEADING = "### Learning from judgments"
 BAR = ("dense only", "BM25 only", PREVIOUS_BM25, "txtai hybrid")  # what a default must match on every set
 
 
@@ -179,14 +178,12 @@ def run(
     rebuild: bool = False,
     sample_limit: int | None = None,
     maint_corpus_limit: int | None = None,
-    learning: bool = True,
     txtai_sets: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """Score every candidate on every set, pick the default, measure learning; print and document.
+    """Score every candidate on every set and pick the default; print and document.
 
     `txtai_sets` limits the txtai anchor to these sets (None: all).
     """
-    from bench.quality_learning import learning_eval, query_similarity
     from ingest.vocabulary import load_vocabulary
 
     info = machine_info()
@@ -265,17 +262,7 @@ def run(
         for n in set_names
         if "txtai hybrid" in anchor_pq[n]
     }
-    if learning:
-        by_name = {s.name: s for s in sets}
-        results["learning"] = {
-            n: learning_eval(by_name[n], emb) for n in ("cgt_dev", "samples") if n in by_name
-        }
-        results["query_similarity"] = {
-            n: query_similarity(by_name[n], emb) for n in ("cgt_dev", "samples") if n in by_name
-        }
     info["loadavg_end"] = loadavg()
-    if not learning:  # the docs keep the learning tables of the last run that measured it
-        results["kept_learning"] = kept_learning_section()
     body = quality_doc(info, sets, grid, nd, rc, anchors, choice, results, max_maint)
     print(body)
     if docs:
@@ -331,14 +318,6 @@ def choose(
     }
 
 
-def kept_learning_section() -> str | None:
-    """Return the learning subsection of the quality section of docs/benchmarks.md as it stands, or None."""
-    text = DOCS.read_text(encoding="utf-8") if DOCS.is_file() else ""
-    start, end = text.find("<!-- bench:quality:start -->"), text.find("<!-- bench:quality:end -->")
-    at = text.find(LEARNING_HEADING, start, end) if 0 <= start < end else -1
-    return text[at:end].strip() if at >= 0 else None
-
-
 def quality_doc(info, sets, grid, nd, rc, anchors, choice, results, max_maint) -> str:  # noqa: ANN001
     """Return the docs section."""
     from bench.quality_doc import render
@@ -365,14 +344,12 @@ def main() -> None:
     )
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--no-docs", action="store_true")
-    parser.add_argument("--no-learning", action="store_true")
     parser.add_argument("--txtai-sets", default=None, help="comma-separated sets that get the txtai anchor")
     args = parser.parse_args()
     run(
         args.maint_queries,
         docs=not args.no_docs,
         rebuild=args.rebuild,
-        learning=not args.no_learning,
         txtai_sets=tuple(args.txtai_sets.split(",")) if args.txtai_sets else None,
     )
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from bench.common import machine_line, table
-from kb.retrieval.search import DEFAULT_ALPHA
 
 
 def f4(x: float) -> str:
@@ -150,21 +147,7 @@ def render(info, sets, grid, nd, rc, anchors, choice, results, max_maint, curren
         ["set", "default nDCG@10", "best leg", "margin", "txtai hybrid", "margin", "done-when met"], done_rows
     )
     mism = results.get("product_vs_legs_mismatch", {})
-    kept = results.get("kept_learning")
-    learning = (
-        f"{kept}"
-        if kept and "learning" not in results
-        else f"""### Learning from judgments
-
-{learning_intro()}
-
-{learning_table(results.get("learning", {}))}
-
-{similarity_note(results.get("query_similarity", {}))}"""
-    )
     cmd = "`.venv/bin/python -m bench.quality" + (f" --maint-queries {max_maint}" if max_maint else "") + "`"
-    if "learning" not in results:
-        cmd += " with `--no-learning` (the learning subsection is kept from the last run that measured it)"
     return f"""## 3. Retrieval quality
 
 Command: `.venv/bin/python -m pip install -r bench/requirements.txt`, then {cmd}
@@ -222,81 +205,5 @@ re-embedded; the embedded string stays title + text, as txtai's). With {len(grid
 on three sets, the winner's margin over its neighbours in the grid is partly selection luck: the
 paired intervals above, not the ranking of near-equal candidates, are the evidence.
 
-{learning}
+Learning from judgments: section 3b (bench/quality_learning.py).
 """
-
-
-def learning_table(learning: dict[str, Any]) -> str:
-    """Return the learning measurement as a markdown table."""
-    lrows = []
-    for set_name, splits in learning.items():
-        for split, r in splits.items():
-            t = r["tuning"] or {}
-            lrows.append(
-                [
-                    set_name,
-                    split,
-                    f"{r['shared_topics']} of {r['scored_queries']}",
-                    f"{r['helped']} / {r['not_relevant']}",
-                    r["without"]["ndcg@10"],
-                    r["with"]["ndcg@10"],
-                    r["with"]["ndcg@10"] - r["without"]["ndcg@10"],
-                    f"[{r['paired']['ci95'][0]:+.3f}, {r['paired']['ci95'][1]:+.3f}]",
-                    f"{r['paired']['better']} / {r['paired']['worse']} / {r['paired']['same']}",
-                    r["boost_only"]["ndcg@10"],
-                    t.get("reason", ""),
-                ]
-            )
-    ltable = table(
-        [
-            "set",
-            "split",
-            "scored queries sharing a topic with a judged one",
-            "judgments helped / not relevant",
-            "nDCG@10 without",
-            "with learning",
-            "diff",
-            "95% CI",
-            "better / worse / same",
-            f"boost only (alpha {DEFAULT_ALPHA})",
-            "alpha tuning",
-        ],
-        lrows,
-    )
-    return ltable
-
-
-def similarity_note(sims: dict[str, Any]) -> str:
-    """Return what the model's query similarity says about what the boost can find."""
-    parts = []
-    for name, v in sims.items():
-        if v["same_topic_pairs"]:
-            parts.append(
-                f"{name}: {v['same_topic_pairs']} pairs of queries share relevant entries; their cosine is "
-                f"{v['same_topic_median']:.2f} in the median and {v['same_topic_max']:.2f} at most, while 1% "
-                f"of the pairs that share nothing are above {v['other_pairs_p99']:.2f}"
-            )
-    if not parts:
-        return ""
-    return (
-        "What the boost can reach: it moves an entry for a new query only through judged queries whose "
-        "cosine with it is above 0.7. " + "; ".join(parts) + "."
-    )
-
-
-def learning_intro() -> str:
-    """Return the paragraph describing the simulation."""
-    return """Simulated use (bench/quality_learning.py): on one half of a set's queries a user marks each of the top 10
-hits "helped" (graded relevant or partially relevant) or "not relevant"; the other half is searched with
-learning (the query-similarity boost from `kb/retrieval/learning.py` and, when 5-fold cross-validation on
-the judged queries shows a gain of more than 0.01 nDCG, a tuned dense share) and without it. Each half
-takes each role; "the same again" judges every query and asks it again (not held out: the case of staff
-repeating or rewording a question). "boost only" fixes the dense share at the default to show the boost alone.
-The boost's weight (1.0) was set before any run; its similarity floor was 0.5 in the first run and is
-0.7 since: at 0.5, judgments of queries that share no relevant entry (cosine up to 0.59 on cgt_dev and
-0.68 on the samples) lowered held-out nDCG@10 by up to 0.044 on the samples (interleaved halves) and
-0.015 on cgt_dev. The floor was thus set with these two sets' queries in view, so the held-out rows
-below show that the change removed that harm, not an independent test of it."""
-
-
-__all__ = ["render", "np"]

@@ -30,9 +30,9 @@ def main(workdir: str | None = None) -> dict[str, float]:
 
     importlib.reload(common)  # WORK is read from the environment at import
     common.RESULTS = Path(tmp) / "results"
-    from bench import cluster, compare, ingest, latency, quality, startup
+    from bench import cluster, compare, ingest, latency, quality, quality_learning, startup
 
-    for mod in (ingest, latency, quality, compare, cluster, startup):
+    for mod in (ingest, latency, quality, quality_learning, compare, cluster, startup):
         importlib.reload(mod)
     times: dict[str, float] = {}
     t_all = time.perf_counter()
@@ -62,6 +62,7 @@ def main(workdir: str | None = None) -> dict[str, float]:
         ),
     )
     step("quality", lambda: quality.run(6, docs=False, sample_limit=30, maint_corpus_limit=20))
+    step("learning", lambda: quality_learning.smoke())
     step("compare", lambda: compare.run(5, docs=False, sets=("maintnet",), corpus_limit=20))
     step("cluster", lambda: cluster.run([150], reps=1, docs=False))
     times["total"] = time.perf_counter() - t_all

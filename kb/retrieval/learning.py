@@ -34,8 +34,9 @@ BOOST_WEIGHT = 1.0
 # Share of the best fused score an entry gains when it helped together with the query's top hit (one
 # earlier query: 0.4 * tanh(1) = 0.30; many: up to 0.4). Chosen with judgments simulated on half the
 # queries of samples, cgt_dev and MaintNet and scored on the other half (bench/quality_learning.py,
-# docs/benchmarks.md): 0.4 had the best mean gain over the three sets among the weights whose worst set
-# lost less than 0.002; only the top hit passes its links on (the second and third cost the samples).
+# docs/benchmarks.md section 3b): of what the links add to the similarity boost, 0.4 had the best mean
+# over the three sets among the weights whose worst set lost less than 0.002. Only the top hit passes
+# its links on: letting the second and third do so too cost the samples up to 0.03.
 RELATED_WEIGHT = 0.4
 ALPHA_GRID = (0.3, 0.4, 0.5, 0.6, 0.7)
 # The search's default dense share (kb.retrieval.search.DEFAULT_ALPHA, which imports this module; a test

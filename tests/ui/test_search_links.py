@@ -1,0 +1,20 @@
+"""Search page: entries judged helpful for the same search lift each other for a search in other words."""
+
+from __future__ import annotations
+
+from tests.ui.conftest import assert_clean, texts, unescape
+from tests.ui.test_search_feedback import shown
+
+JUDGED = "filter clogs with snotty strings at harvest"
+
+
+def test_an_entry_that_helped_together_with_the_top_hit_says_so(open_app, check_kb):
+    # Judged by another app server before this one's first search (its own module: a fresh server).
+    for ref in ("CAM-FIX-0010", "LEI-DEV-0062"):
+        check_kb.record_feedback(JUDGED, ref, helped=True, user="ana")
+    at = open_app("search", user=("Olu Bello", "operator"))
+    # Other words: the deviation comes first, and the fix that helped together with it follows.
+    at.text_input(key="s_query").input("harvest hold ran over while we swapped the depth filters").run()
+    assert_clean(at)
+    assert shown(at)[:2] == ["KB-000392", "KB-000071"]
+    assert f"helped together with the top hit KB-000392 +0.76 (for '{JUDGED}')" in unescape(texts(at))
