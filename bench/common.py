@@ -366,6 +366,7 @@ SECTION_ORDER = (
     "startup",
     "quality",
     "learning",
+    "learning_latency",
     "compare",
     "cluster",
     "twoservers",
