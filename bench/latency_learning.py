@@ -42,6 +42,7 @@ def run(n: int, judged: int, queries: int, *, docs: bool = True) -> dict[str, An
     from kb.retrieval.embed import load_embedder
     from kb.retrieval.search import hybrid_search
 
+    info = machine_info()  # the load average before the run
     build_base(n)
     emb = load_embedder()
     kb = KnowledgeBase(base_dir(n), embedder=emb, query_expander=QueryExpander())
@@ -101,7 +102,6 @@ def run(n: int, judged: int, queries: int, *, docs: bool = True) -> dict[str, An
     }
     for name, p in result["latency"].items():
         say(f"latency_learning: {n} {name}: p50 {p['p50_ms']:.1f} ms, p95 {p['p95_ms']:.1f} ms")
-    info = machine_info()
     body = render(info, result)
     print(body)
     if docs:
