@@ -561,8 +561,9 @@ def import_records(
 def _refuse_type_changes(kb: KnowledgeBase, path: Path, rows: list[int], drafts: list[Entry]) -> None:
     """Raise KBError when rows would turn existing entries (found by ext_id) into another type."""
     clashes = []
+    stored = kb.store.find_by_ext_ids([d.ext_id for d in drafts if d.ext_id])
     for row_no, draft in zip(rows, drafts, strict=True):
-        previous = kb.store.find_by_ext_id(draft.ext_id) if draft.ext_id else None
+        previous = stored.get(draft.ext_id) if draft.ext_id else None
         if previous is not None and previous.status == "active" and previous.type != draft.type:
             clashes.append(
                 f"row {row_no}: ext_id '{draft.ext_id}' is {previous.id}, a {previous.type}; the row makes it a {draft.type}"

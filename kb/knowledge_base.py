@@ -200,13 +200,17 @@ class KnowledgeBase:
         changed: list[tuple[Entry, Entry]] = []
         plan: list[tuple[str, Entry]] = []
         seen: dict[str, int] = {}
-        for position, draft in enumerate(drafts):
+        for draft in drafts:
             draft.title = draft.title or default_title(draft.text)
-            digest = draft.compute_hash()
-            previous = self.store.find_by_ext_id(draft.ext_id) if draft.ext_id else None
+        digests = [d.compute_hash() for d in drafts]
+        # What the store holds, looked up for the whole batch at once (one query each, not one per row).
+        by_ext_id = self.store.find_by_ext_ids([d.ext_id for d in drafts if d.ext_id])
+        by_hash = self.store.find_by_hashes(digests)
+        for position, (draft, digest) in enumerate(zip(drafts, digests, strict=True)):
+            previous = by_ext_id.get(draft.ext_id) if draft.ext_id else None
             # Exactly this content, earlier in the batch or stored (also when one source id carries
             # several texts), is a duplicate; a retired record is not brought back by re-importing it.
-            duplicate_of = drafts[seen[digest]] if digest in seen else self.store.find_by_hash(digest)
+            duplicate_of = drafts[seen[digest]] if digest in seen else by_hash.get(digest)
             if duplicate_of is None and previous is not None and previous.content_hash == digest:
                 duplicate_of = previous
             if duplicate_of is not None:

@@ -93,6 +93,12 @@ class Store(Protocol):
     def find_by_hash(self, content_hash: str) -> Entry | None:
         """Return an active entry with exactly this content, if any."""
 
+    def find_by_ext_ids(self, ext_ids: Sequence[str]) -> dict[str, Entry]:
+        """Return find_by_ext_id for many ids at once, keyed by ext_id (ids with no entry left out)."""
+
+    def find_by_hashes(self, content_hashes: Sequence[str]) -> dict[str, Entry]:
+        """Return find_by_hash for many hashes at once, keyed by hash (hashes with no entry left out)."""
+
     def iter_entries(self, *, status: str | None = "active", type: str | None = None) -> Iterator[Entry]:
         """Yield entries in id order, optionally only one status and type."""
 

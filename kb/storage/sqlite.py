@@ -216,6 +216,32 @@ class SQLiteStore(
         row = cur.fetchone()
         return None if row is None else self._row_to_entry(row, ENTRY_COLUMNS)
 
+    def find_by_ext_ids(self, ext_ids: Sequence[str]) -> dict[str, Entry]:
+        """Return find_by_ext_id for many ids at once, keyed by ext_id (ids with no entry left out)."""
+        rows = self._rows_where("ext_id IN ({})", sorted(set(ext_ids)))
+        newest: dict[str, Entry] = {}
+        for entry in sorted(rows, key=lambda e: parse_id(e.id)):
+            newest[entry.ext_id] = entry  # ascending seq: the newest one stays
+        return newest
+
+    def find_by_hashes(self, content_hashes: Sequence[str]) -> dict[str, Entry]:
+        """Return find_by_hash for many hashes at once, keyed by hash (hashes with no entry left out)."""
+        rows = self._rows_where("content_hash IN ({}) AND status = 'active'", sorted(set(content_hashes)))
+        first: dict[str, Entry] = {}
+        for entry in sorted(rows, key=lambda e: parse_id(e.id)):
+            first.setdefault(entry.content_hash, entry)  # ascending seq: the oldest one stays
+        return first
+
+    def _rows_where(self, where: str, values: list[str]) -> list[Entry]:
+        """Return the entries matching `where` (its `{}` an IN list of placeholders), chunk by chunk."""
+        out: list[Entry] = []
+        for chunk, marks in _in_chunks(values):
+            cur = self.conn.execute(
+                f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries WHERE " + where.format(marks), chunk
+            )
+            out.extend(self._row_to_entry(row, ENTRY_COLUMNS) for row in cur)
+        return out
+
     def iter_entries(self, *, status: str | None = "active", type: str | None = None) -> Iterator[Entry]:
         """Yield entries in id order, optionally only one status and type."""
         where, params = [], []

@@ -239,3 +239,18 @@ def test_resolve_takes_an_id_a_number_or_an_ext_id(kb):
         kb.resolve("NOPE")
     with pytest.raises(KBError, match="KB-000002"):
         kb.resolve("2")
+
+
+def test_a_batch_looks_up_what_is_stored_once_not_once_per_row(kb):
+    rows = [{"type": "cue", "text": f"cue number {i}", "ext_id": f"C-{i}"} for i in range(40)]
+    kb.add_many(rows[:10], author="ana")
+    statements: list[str] = []
+    kb.store.conn.set_trace_callback(statements.append)
+    result = kb.add_many(rows, author="ana")
+    kb.store.conn.set_trace_callback(None)
+    assert result.summary() == {"added": 30, "updated": 0, "duplicates": 10}
+    lookups = [
+        s for s in statements if s.startswith("SELECT") and ("ext_id IN" in s or "content_hash IN" in s)
+    ]
+    assert len(lookups) == 2, lookups
+    assert not [s for s in statements if "ext_id = " in s or "content_hash = " in s]

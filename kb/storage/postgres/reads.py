@@ -67,6 +67,26 @@ class PgReads:
         )
         return None if row is None else self._row_to_entry(row, ENTRY_COLUMNS)
 
+    def find_by_ext_ids(self, ext_ids: Sequence[str]) -> dict[str, Entry]:
+        """Return find_by_ext_id for many ids at once, keyed by ext_id: one round trip."""
+        wanted = sorted(set(ext_ids))
+        sql = (
+            f"SELECT DISTINCT ON (ext_id) {', '.join(ENTRY_COLUMNS)} FROM entries "
+            "WHERE ext_id = ANY(%s) ORDER BY ext_id, seq DESC"
+        )
+        entries = [self._row_to_entry(r, ENTRY_COLUMNS) for r in self._all(sql, (wanted,))] if wanted else []
+        return {e.ext_id: e for e in entries}
+
+    def find_by_hashes(self, content_hashes: Sequence[str]) -> dict[str, Entry]:
+        """Return find_by_hash for many hashes at once, keyed by hash: one round trip."""
+        wanted = sorted(set(content_hashes))
+        sql = (
+            f"SELECT DISTINCT ON (content_hash) {', '.join(ENTRY_COLUMNS)} FROM entries "
+            "WHERE content_hash = ANY(%s) AND status = 'active' ORDER BY content_hash, seq"
+        )
+        entries = [self._row_to_entry(r, ENTRY_COLUMNS) for r in self._all(sql, (wanted,))] if wanted else []
+        return {e.content_hash: e for e in entries}
+
     def iter_entries(self, *, status: str | None = "active", type: str | None = None) -> Iterator[Entry]:
         """Yield entries in id order, optionally only one status and type."""
         where, params = ["seq > %s"], []

@@ -88,6 +88,34 @@ def test_lookups_by_ext_id_hash_and_many_ids(store):
     assert sorted(rows) == [1, 3] and rows[3]["text"] == "three" and rows[1]["tags"] == []
 
 
+def test_bulk_lookups_answer_as_the_single_ones_do(store):
+    a, b, c, d, e = store.insert(
+        [
+            cue("one", ext_id="SRC-1"),
+            cue("two"),
+            cue("three", ext_id="SRC-1"),
+            cue("two"),
+            cue("four", ext_id="SRC-2"),
+        ],
+        author="a",
+    )
+    store.set_status(b.id, "retired", author="qa", reason="duplicate")
+    assert b.content_hash == d.content_hash
+    many = store.insert([cue(f"bulk {i}", ext_id=f"B-{i}") for i in range(1203)], author="bulk")
+    ext_ids = ["SRC-1", "SRC-2", "nope", "SRC-1", *(f"B-{i}" for i in range(1203))]
+    found = store.find_by_ext_ids(ext_ids)
+    assert found["SRC-1"].id == c.id, "the newest entry of an ext_id, as find_by_ext_id"
+    assert found["SRC-2"].id == e.id and "nope" not in found and len(found) == 2 + 1203
+    assert {k: v.id for k, v in found.items()} == {k: store.find_by_ext_id(k).id for k in found}
+    assert found["B-1202"].id == many[-1].id, "past SQLite's chunk of 500 parameters"
+    hashes = [a.content_hash, b.content_hash, "0" * 64, *(e.content_hash for e in many[:600])]
+    by_hash = store.find_by_hashes(hashes)
+    assert by_hash[b.content_hash].id == d.id, "the retired copy is left out; the active one answers"
+    assert "0" * 64 not in by_hash and len(by_hash) == 2 + 600
+    assert {k: v.id for k, v in by_hash.items()} == {k: store.find_by_hash(k).id for k in by_hash}
+    assert store.find_by_ext_ids([]) == {} and store.find_by_hashes([]) == {}
+
+
 def test_iter_entries_streams_past_one_page(store):
     store.insert([cue(f"note {i}") for i in range(2105)], author="bulk")
     ids = [e.id for e in store.iter_entries()]
