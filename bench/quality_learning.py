@@ -28,8 +28,8 @@ import numpy as np
 from bench.common import say, table
 from bench.labelled import LabelledSet, Query, copy_kb, evaluate, paired, per_query_ndcg
 from kb.models import parse_id
-from kb.retrieval.learning import RELATED_WEIGHT, SIM_FLOOR, Judgment, Learned
-from kb.retrieval.search import hybrid_search
+from kb.retrieval.learning import RELATED_WEIGHT, SIM_FLOOR, TUNE_CONFIDENCE, Judgment, Learned, tune_alpha
+from kb.retrieval.search import DEFAULT_ALPHA, hybrid_search
 
 SIMULATED_USER = "simulated-user"
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7)
@@ -131,6 +131,87 @@ def _search(kb: Any, q: Query, vector: np.ndarray, learned: Learned) -> list[str
         learned=learned,
     )
     return [h.entry.ext_id or h.entry.id for h in hits]
+
+
+# -- the alpha tuning rule, on all three sets --------------------------------------------------------
+
+
+def alpha_tuning_eval(sets: Sequence[LabelledSet], emb: Any, random_splits: int) -> dict[str, Any]:
+    """Return per set how often each tuning rule picks another alpha, and what that does held out."""
+    out = {s.name: _tuning_on(s, emb, 4 * random_splits if len(s.queries) < 200 else 0) for s in sets}
+    for name, r in out.items():
+        say(f"alpha tuning: {name}: " + ", ".join(f"{k} tuned {len(r[k])}" for k in TUNING_RULES))
+    return out
+
+
+TUNING_RULES = {"margin only": None, "margin and clear of noise": TUNE_CONFIDENCE}
+
+
+def _tuning_on(s: LabelledSet, emb: Any, n_random: int) -> dict[str, Any]:
+    """Return, for one set, the splits where each tuning rule chose another alpha and the held-out change."""
+    kb = s.kb
+    vectors = dict(zip([q.id for q in s.queries], emb.encode([q.text for q in s.queries]), strict=True))
+    by_text = {q.text: q for q in s.queries}
+    ranked: dict[tuple[str, float], tuple[list[str], list[int]]] = {}
+
+    def rank(q: Query, alpha: float) -> tuple[list[str], list[int]]:
+        if (q.id, alpha) not in ranked:
+            hits = hybrid_search(
+                kb.store, kb.index, kb.keywords, kb.embedder, q.text, k=10, alpha=alpha,
+                query_vector=vectors[q.id], expand=kb.query_expander,
+            )  # fmt: skip
+            ranked[(q.id, alpha)] = (
+                [h.entry.ext_id or h.entry.id for h in hits],
+                [parse_id(h.entry.id) for h in hits],
+            )
+        return ranked[(q.id, alpha)]
+
+    def seqs(text: str, _vector: np.ndarray, alpha: float) -> list[int]:
+        return rank(by_text[text], alpha)[1]
+
+    every = splits(s.queries, n_random)
+    out: dict[str, Any] = {"splits": len(every), **{rule: [] for rule in TUNING_RULES}}
+    for name, judged, scored in every:
+        helped = {}
+        for q in judged:
+            ext, ids = rank(q, DEFAULT_ALPHA)
+            good = {seq for e, seq in zip(ext, ids, strict=True) if q.gain(e) > 0}
+            if good:
+                helped[q.text] = (vectors[q.id], good)
+        for rule, confidence in TUNING_RULES.items():
+            t = tune_alpha(helped, seqs, confidence=confidence)
+            if t.alpha is None:
+                continue
+            base = per_query_ndcg({q.id: rank(q, DEFAULT_ALPHA)[0] for q in scored}, scored)
+            tuned = per_query_ndcg({q.id: rank(q, t.alpha)[0] for q in scored}, scored)
+            out[rule].append(
+                {
+                    "split": name,
+                    "alpha": t.alpha,
+                    "reason": t.reason,
+                    "held_out": float((tuned - base).mean()),
+                }
+            )
+    return out
+
+
+def tuning_table(tuning: dict[str, Any]) -> str:
+    """Return how often each rule tuned alpha, and the held-out change when it did."""
+    rows = []
+    for set_name, r in tuning.items():
+        for rule in TUNING_RULES:
+            changes = [x["held_out"] for x in r[rule]]
+            rows.append(
+                [
+                    set_name,
+                    rule,
+                    f"{len(changes)} of {r['splits']}",
+                    " / ".join(f"{c:+.3f}" for c in changes) or "n/a",
+                ]
+            )
+    return table(
+        ["set", "tuning rule", "splits where another alpha was chosen", "held-out nDCG@10 change then"], rows
+    )
 
 
 # -- 2. the product end to end ---------------------------------------------------------------------
@@ -393,6 +474,16 @@ matched by the overlap of their top hits (the samples lost in every setting, up 
 every held-out split in the previous round (docs/benchmarks.md history: w = 0.05 to 0.1, -0.001 to
 -0.035).
 
+### When alpha is tuned
+
+Alpha tuning, alone (the dense share the judged half prefers, applied to the scored half), over the 4
+fixed splits and {4 * info["random_splits"]} random halves for samples and cgt_dev, the 4 fixed splits for
+MaintNet. The product's rule since 2026-12-05 asks for a cross-validated gain above 0.01 **and** clear of
+noise (the lower end of its paired 95% bootstrap interval over the judged queries above zero); before,
+the margin alone.
+
+{tuning_table(results["alpha_tuning"])}
+
 ### The product end to end
 
 Judgments go through `record_feedback` into a copy of the set's knowledge base; `KnowledgeBase.search`
@@ -415,6 +506,7 @@ def smoke() -> str:
     sets = load_sets(emb, max_maint=6, sample_limit=30, maint_corpus_limit=20)
     by_name = {s.name: s for s in sets}
     results: dict[str, Any] = {"weights": choose_related_weight(sets, emb, 1)}
+    results["alpha_tuning"] = alpha_tuning_eval(sets, emb, 1)
     results["learning"] = {"cgt_dev": learning_eval(by_name["cgt_dev"], emb, 1)}
     results["query_similarity"] = {"cgt_dev": query_similarity(by_name["cgt_dev"], emb)}
     info = machine_info()
@@ -443,6 +535,7 @@ def main() -> None:
     sets = load_sets(emb)
     by_name = {s.name: s for s in sets}
     results: dict[str, Any] = {"weights": choose_related_weight(sets, emb, args.random_splits)}
+    results["alpha_tuning"] = alpha_tuning_eval(sets, emb, args.random_splits)
     results["learning"] = {
         n: learning_eval(by_name[n], emb, args.random_splits) for n in ("cgt_dev", "samples")
     }

@@ -88,6 +88,26 @@ def test_alpha_is_tuned_when_it_wins_on_held_out_queries():
     assert "alpha 0.7 chosen" in tuning.reason
 
 
+def test_default_is_kept_when_the_cross_validated_gain_is_not_clear_of_noise():
+    # Two of 12 queries find their entry only with alpha 0.7; for the others every alpha is the same.
+    def rank(query: str, vector: np.ndarray, alpha: float) -> list[int]:
+        i = int(query[1:])
+        return [i] if i >= 2 or alpha == 0.7 else []
+
+    margin_only = tune_alpha(_judged(12), rank, confidence=None)
+    assert margin_only.alpha == 0.7, "the gain (2 queries of 12) clears the margin"
+    kept = tune_alpha(_judged(12), rank)
+    assert kept.alpha is None and kept.cv_tuned == margin_only.cv_tuned and kept.cv_gain_low <= 0
+    assert "not clear of noise" in kept.reason
+
+    def rank4(query: str, vector: np.ndarray, alpha: float) -> list[int]:
+        i = int(query[1:])
+        return [i] if i >= 4 or alpha == 0.7 else []
+
+    tuned = tune_alpha(_judged(12), rank4)
+    assert tuned.alpha == 0.7 and tuned.cv_gain_low > 0, "four of 12 queries: a clear gain"
+
+
 def test_default_is_kept_when_tuning_does_not_generalise():
     # Each query prefers a different alpha: the best on the training folds does nothing held out.
     grid = (0.3, 0.4, 0.5, 0.6, 0.7)
