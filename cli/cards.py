@@ -14,7 +14,6 @@ from ingest.failure_patterns import (
     tag_failure_pattern,
 )
 from ingest.state_cards import step_state_card
-from ingest.vocabulary import load_vocabulary
 
 
 @click.command()
@@ -25,7 +24,7 @@ from ingest.vocabulary import load_vocabulary
 def card(ctx: Context, process: str, step: str, as_json: bool) -> None:
     """Show the state card of a step: readiness, transition, success cues, stabilisers, reversion risks."""
 
-    result = step_state_card(ctx.kb, process, step, vocabulary=load_vocabulary())
+    result = step_state_card(ctx.kb, process, step, vocabulary=ctx.vocabulary())
     if as_json:
         emit(result.to_dict())
     else:
@@ -55,7 +54,7 @@ def failure_pattern_suggest(
     """Suggest a failure pattern for an entry (id or ext_id) or a description, from similar tagged entries."""
 
     result = suggest_failure_pattern(
-        ctx.kb, entry_or_text, k=k, min_similarity=min_similarity, vocabulary=load_vocabulary()
+        ctx.kb, entry_or_text, k=k, min_similarity=min_similarity, vocabulary=ctx.vocabulary()
     )
     if as_json:
         emit(result.to_dict())
@@ -84,7 +83,7 @@ def failure_pattern_set(ctx: Context, entry_id: str, pattern: str, reason: str, 
 
     before = find_entry(ctx.kb, entry_id)
     entry = tag_failure_pattern(
-        ctx.kb, entry_id, pattern, author=ctx.user, reason=reason, vocabulary=load_vocabulary()
+        ctx.kb, entry_id, pattern, author=ctx.user, reason=reason, vocabulary=ctx.vocabulary()
     )
     changed = entry.revision != before.revision
     if as_json:

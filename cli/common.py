@@ -8,13 +8,16 @@ import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kb.knowledge_base import KnowledgeBase
 from kb.models import ENTRY_TYPES, Entry, Hit, KBError, Link
 from kb.retrieval.search import SearchFilters
+
+if TYPE_CHECKING:
+    from ingest.vocabulary import Vocabulary
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
 
@@ -42,12 +45,18 @@ class Context:
             from ingest.vocabulary import QueryExpander
 
             # Searches expand the query with the vocabulary's synonyms by default (`search --no-expand`).
-            kb = KnowledgeBase(self.home, db=self.db_url, query_expander=QueryExpander())
+            kb = KnowledgeBase(self.home, db=self.db_url, query_expander=QueryExpander(home=self.home))
             # No account yet: unchanged (attributed by --as). Once accounts exist, the --as name must be an
             # active account, and its role is checked on every write.
             kb.actor = actor_for_cli(kb, self.user)
             self._kb = kb
         return self._kb
+
+    def vocabulary(self) -> Vocabulary:
+        """Return the vocabulary: the shipped one extended by this knowledge base's vocabulary.yaml."""
+        from ingest.vocabulary import load_vocabulary
+
+        return load_vocabulary(home=self.home)
 
 
 pass_ctx = click.make_pass_decorator(Context)

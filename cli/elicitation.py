@@ -16,16 +16,16 @@ from ingest.workshops import WorkshopBook, parse_participant
 from kb.models import KBError
 
 
-def load_catalogue() -> tuple[dict[str, Template], Vocabulary, list[str]]:
-    """Return the templates, the vocabulary and the problems found loading them (as messages)."""
-    vocabulary = load_vocabulary()
-    templates, errors = load_templates(vocabulary=vocabulary)
+def load_catalogue(home: Path | None = None) -> tuple[dict[str, Template], Vocabulary, list[str]]:
+    """Return the templates, the vocabulary and the problems loading them (home's own files included)."""
+    vocabulary = load_vocabulary(home=home)
+    templates, errors = load_templates(vocabulary=vocabulary, home=home)
     return templates, vocabulary, [str(e) for e in errors if e.fatal]
 
 
-def get_template(template_id: str) -> tuple[Template, Vocabulary]:
+def get_template(template_id: str, home: Path | None = None) -> tuple[Template, Vocabulary]:
     """Return one template and the vocabulary, or raise KBError listing the known ids."""
-    templates, vocabulary, _ = load_catalogue()
+    templates, vocabulary, _ = load_catalogue(home)
     if template_id not in templates:
         raise KBError(
             f"argument 'TEMPLATE': unknown template '{template_id}' (known: {', '.join(sorted(templates))})"
@@ -60,7 +60,7 @@ def templates(click_ctx: click.Context, as_json: bool) -> None:
     if click_ctx.invoked_subcommand:
         return
 
-    found, _, problems = load_catalogue()
+    found, _, problems = load_catalogue(click_ctx.find_object(Context).home)
     rows = [
         {
             "id": t.id,
@@ -84,10 +84,11 @@ def templates(click_ctx: click.Context, as_json: bool) -> None:
 @templates.command(name="show")
 @click.argument("template_id")
 @json_option
-def templates_show(template_id: str, as_json: bool) -> None:
+@pass_ctx
+def templates_show(ctx: Context, template_id: str, as_json: bool) -> None:
     """Show a template's fields and probes."""
 
-    template, _ = get_template(template_id)
+    template, _ = get_template(template_id, ctx.home)
     if as_json:
         emit(
             {
@@ -129,7 +130,7 @@ def capture(
 ) -> None:
     """Fill a template from an answers file and store the entries (non-interactive)."""
 
-    template, vocabulary = get_template(template_id)
+    template, vocabulary = get_template(template_id, ctx.home)
     answers = read_answers(answers_file)
     context = {k: v for k, v in context_values.items() if v} | {"author": ctx.user}
     try:
@@ -177,7 +178,7 @@ def workshop_start(
 ) -> None:
     """Open a workshop for a template."""
 
-    template, vocabulary = get_template(template_id)
+    template, vocabulary = get_template(template_id, ctx.home)
     book = WorkshopBook(ctx.kb)
     ws = book.start(
         template,
@@ -204,7 +205,7 @@ def workshop_save(ctx: Context, workshop_id: str, answers_file: Path, as_json: b
     """Save answers into a workshop's draft (kept even when incomplete)."""
 
     book = WorkshopBook(ctx.kb)
-    template, vocabulary = get_template(book.get(workshop_id).template_id)
+    template, vocabulary = get_template(book.get(workshop_id).template_id, ctx.home)
     ws, problems = book.save_draft(workshop_id, read_answers(answers_file), template, vocabulary)
     if as_json:
         emit({"workshop": ws.to_dict(), "problems": [vars(p) for p in problems]})
@@ -225,7 +226,7 @@ def workshop_resume(ctx: Context, workshop_id: str, as_json: bool) -> None:
 
     book = WorkshopBook(ctx.kb)
     ws = book.get(workshop_id)
-    template, _ = get_template(ws.template_id)
+    template, _ = get_template(ws.template_id, ctx.home)
     answered = set((ws.answers.get("probes") or {}).keys())
     open_probes = [p.id for p in template.probes if p.id not in answered]
     if as_json:
@@ -270,7 +271,7 @@ def workshop_commit(ctx: Context, workshop_id: str, as_json: bool) -> None:
     """Turn a workshop's draft into searchable entries."""
 
     book = WorkshopBook(ctx.kb)
-    template, vocabulary = get_template(book.get(workshop_id).template_id)
+    template, vocabulary = get_template(book.get(workshop_id).template_id, ctx.home)
     try:
         ws, ids = book.commit(workshop_id, template, vocabulary, author=ctx.user)
     except TemplateValidationError as exc:
@@ -287,7 +288,7 @@ def workshop_commit(ctx: Context, workshop_id: str, as_json: bool) -> None:
 def coverage(ctx: Context, process: str | None, as_json: bool) -> None:
     """Which steps and ACTA probe categories are still empty, per site."""
 
-    report = knowledge_coverage(ctx.kb, load_vocabulary(), process=process)
+    report = knowledge_coverage(ctx.kb, ctx.vocabulary(), process=process)
     if as_json:
         emit(report.to_dict())
         return

@@ -186,10 +186,10 @@ class TemplateValidationError(KBError):
 # --- loading --------------------------------------------------------------------------------------
 
 
-def default_template_dirs() -> list[Path]:
-    """Return the shipped template dir plus $TACITKB_HOME/templates when that dir exists."""
+def default_template_dirs(home: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Return the shipped template dir plus HOME/templates when that dir exists (None: $TACITKB_HOME)."""
     dirs = [SHIPPED_TEMPLATES_DIR]
-    home = os.environ.get("TACITKB_HOME")
+    home = home if home is not None else os.environ.get("TACITKB_HOME")
     if home and (Path(home) / "templates").is_dir():
         dirs.append(Path(home) / "templates")
     return dirs
@@ -202,12 +202,15 @@ def template_schema() -> dict[str, Any]:
 
 
 def load_templates(
-    dirs: Sequence[str | os.PathLike[str]] | None = None, vocabulary: Vocabulary | None = None
+    dirs: Sequence[str | os.PathLike[str]] | None = None,
+    vocabulary: Vocabulary | None = None,
+    *,
+    home: str | os.PathLike[str] | None = None,
 ) -> tuple[dict[str, Template], list[TemplateError]]:
-    """Load every *.yaml/*.yml template from the dirs in order; later dirs override by id."""
+    """Load every *.yaml/*.yml template from the dirs in order (None: home's defaults); later dirs override by id."""
     templates: dict[str, Template] = {}
     errors: list[TemplateError] = []
-    for directory in default_template_dirs() if dirs is None else [Path(d) for d in dirs]:
+    for directory in default_template_dirs(home) if dirs is None else [Path(d) for d in dirs]:
         if not directory.is_dir():
             errors.append(TemplateError(directory, "template directory not found", "missing_dir"))
             continue

@@ -193,18 +193,23 @@ def _merge_groups(groups: Iterable[Sequence[str]]) -> list[tuple[str, ...]]:
 # --- loading ----------------------------------------------------------------------------------------
 
 
-def default_vocabulary_paths() -> list[Path]:
-    """Return the shipped vocabulary plus $TACITKB_HOME/vocabulary.yaml when that file exists."""
+def default_vocabulary_paths(home: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Return the shipped vocabulary plus HOME/vocabulary.yaml when that file exists.
+
+    HOME is the knowledge base folder (the CLI's --kb); None: $TACITKB_HOME.
+    """
     paths = [SHIPPED_VOCABULARY]
-    home = os.environ.get("TACITKB_HOME")
+    home = home if home is not None else os.environ.get("TACITKB_HOME")
     if home and (Path(home) / "vocabulary.yaml").is_file():
         paths.append(Path(home) / "vocabulary.yaml")
     return paths
 
 
-def load_vocabulary(paths: Sequence[str | os.PathLike[str]] | None = None) -> Vocabulary:
-    """Load and merge vocabulary files in order (later files extend/override); None = defaults."""
-    files = default_vocabulary_paths() if paths is None else [Path(p) for p in paths]
+def load_vocabulary(
+    paths: Sequence[str | os.PathLike[str]] | None = None, *, home: str | os.PathLike[str] | None = None
+) -> Vocabulary:
+    """Load and merge vocabulary files in order (later files extend/override); None = the defaults of home."""
+    files = default_vocabulary_paths(home) if paths is None else [Path(p) for p in paths]
     processes: dict[str, Term] = {}
     steps: dict[str, dict[str, Term]] = {}
     lists: dict[str, dict[str, Term]] = {}
@@ -247,8 +252,14 @@ class QueryExpander:
     off the start-up of commands that never search.
     """
 
-    def __init__(self, paths: Sequence[str | os.PathLike[str]] | None = None) -> None:
+    def __init__(
+        self,
+        paths: Sequence[str | os.PathLike[str]] | None = None,
+        *,
+        home: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.paths = paths
+        self.home = home  # whose vocabulary.yaml extends the shipped one (None: $TACITKB_HOME)
         self._vocabulary: Vocabulary | None = None
         # Why expansion is off, when the vocabulary files cannot be read: searches then run on the words
         # as typed and the CLI and the app show this (an import names the same problem as an error).
@@ -257,7 +268,7 @@ class QueryExpander:
     def __call__(self, query: str) -> str:
         if self._vocabulary is None and self.problem is None:
             try:
-                self._vocabulary = load_vocabulary(self.paths)
+                self._vocabulary = load_vocabulary(self.paths, home=self.home)
             except VocabularyError as exc:
                 self.problem = f"{exc}\nsearching without vocabulary expansion until it is fixed"
         return query if self._vocabulary is None else self._vocabulary.expand_query(query)

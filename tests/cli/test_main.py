@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ingest.templates import SHIPPED_TEMPLATES_DIR
+
 CSV = (
     "ext_id,type,text,process,step,site,occurred_at,severity,shift\n"
     'D1,deviation,"Depth filter blocked after 30 L, dP 1.5 bar, clumps",LVV,clarification,LEI,2025-06-01,major,night\n'
@@ -191,3 +193,27 @@ def test_console_script_entry_point(tmp_path):
     )
     assert json.loads(done.stdout)[0]["ext_id"] == "D1"
     assert "Loading weights" not in done.stderr
+
+
+def test_the_kb_folder_own_vocabulary_and_templates_are_used_not_tacitkb_home(run, tmp_path, monkeypatch):
+    (tmp_path / "x.csv").write_text(CSV)
+    assert run("import", str(tmp_path / "x.csv"))[0] == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("TACITKB_HOME", str(elsewhere))  # another knowledge base, named by the environment
+    (elsewhere / "vocabulary.yaml").write_text("processes: [unclosed\n")  # broken: must not be read
+    # This knowledge base's own synonym: "squeezing" means differential pressure here.
+    (run.home / "vocabulary.yaml").write_text("synonyms:\n  - [squeezing, differential pressure]\n")
+    code, out = run("search", "squeezing", "--mode", "keyword", "--json")
+    assert code == 0 and "warning" not in out and json.loads(out), out
+    code, out = run("search", "squeezing", "--mode", "keyword", "--no-expand", "--json")
+    assert code == 0 and json.loads(out) == [], "the hit came from the folder's synonym"
+    shipped = SHIPPED_TEMPLATES_DIR / "quick_cue_log.yaml"
+    (run.home / "templates").mkdir()
+    (run.home / "templates" / "cue.yaml").write_text(
+        shipped.read_text().replace("title: Quick cue log", "title: Cue log (this site)")
+    )
+    code, out = run("templates", "--json")
+    assert code == 0 and {"Cue log (this site)"} <= {t["title"] for t in json.loads(out)["templates"]}
+    code, out = run("templates", "show", "quick_cue_log", "--json")
+    assert code == 0 and json.loads(out)["title"] == "Cue log (this site)"
