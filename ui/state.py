@@ -81,7 +81,7 @@ def open_kb(home: str) -> KnowledgeBase:
     embedder = load_model()
     start = time.perf_counter()
     # Searches expand the query with the vocabulary's synonyms (the default chosen on the labelled sets).
-    kb = KnowledgeBase(home, embedder=embedder, query_expander=QueryExpander())
+    kb = KnowledgeBase(home, embedder=embedder, query_expander=QueryExpander(home=home))
     kb.ensure_index()
     seconds = time.perf_counter() - start
     with _startup_lock:
@@ -135,8 +135,8 @@ def require(kb: KnowledgeBase, action: str) -> None:
 
 @st.cache_resource(show_spinner=False)
 def _catalogue(home: str) -> tuple[dict[str, Template], Vocabulary, list[str]]:
-    vocabulary = load_vocabulary()
-    templates, errors = load_templates(vocabulary=vocabulary)
+    vocabulary = load_vocabulary(home=home)
+    templates, errors = load_templates(vocabulary=vocabulary, home=home)
     return templates, vocabulary, [str(e) for e in errors if e.fatal]
 
 
