@@ -257,8 +257,16 @@ def show(ctx: Context, entry_id: str, as_json: bool) -> None:
     entry = kb.resolve(entry_id)
     links = kb.links(entry.id)
     history = kb.history(entry.id)
+    together = kb.helped_together(entry.id)
     if as_json:
-        emit({**entry.to_dict(), "links": [vars(x) for x in links], "history": [vars(r) for r in history]})
+        emit(
+            {
+                **entry.to_dict(),
+                "links": [vars(x) for x in links],
+                "helped_together": [{"id": e.id, "title": e.title, "searches": q} for e, q in together],
+                "history": [vars(r) for r in history],
+            }
+        )
         return
     click.echo(click.style(f"{entry.id}  {entry.title}", bold=True))
     shown = ("status", *(f for f in TEXT_FIELDS if f not in ("title", "text")), "created_at", "revision")
@@ -278,6 +286,14 @@ def show(ctx: Context, entry_id: str, as_json: bool) -> None:
         click.echo("\nlinks:")
         for link in links:
             click.echo(f"  {link_line(kb, entry.id, link)}")
+    if together:
+        # Search lifts these when this entry is a query's top hit (learned from judgments).
+        click.echo("\nhelped together with (judged helpful for the same searches):")
+        for other, searches in together:
+            quoted = "; ".join(f"'{q}'" for q in searches[:3]) + ("; ..." if len(searches) > 3 else "")
+            click.echo(
+                f"  {other.id}  {other.title}  ({len(searches)} search{'es' * (len(searches) != 1)}: {quoted})"
+            )
     click.echo("\nhistory:")
     for rev in history:
         changed = ", ".join(sorted(rev.changes))

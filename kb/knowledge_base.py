@@ -29,7 +29,7 @@ from kb.models import (
 from kb.retrieval.caches import IndexCaches, cache_ok
 from kb.retrieval.embed import Embedder, load_embedder
 from kb.retrieval.keyword_index import KeywordIndex
-from kb.retrieval.learning import Learned, Learner
+from kb.retrieval.learning import Learned, Learner, helped_together
 from kb.retrieval.search import DEFAULT_ALPHA, DEFAULT_FUSION, DEFAULT_NORM, hybrid_search
 from kb.retrieval.vector_index import EXACT_LIMIT, VectorIndex
 from kb.storage.base import Store
@@ -358,6 +358,21 @@ class KnowledgeBase:
     def links(self, entry_id: str) -> list[Link]:
         """Return an entry's links in both directions."""
         return self.store.links(entry_id)
+
+    def helped_together(self, entry_id: str) -> list[tuple[Entry, list[str]]]:
+        """Return the active entries judged helpful for the same searches as this one, with those searches.
+
+        Most searches first. Read from the stored judgments alone (no model): what search's links use.
+        """
+        seq = parse_id(entry_id)
+        rows = self.store.feedback_rows()
+        together = helped_together((r["query"], r["seq"], r["judgment"] == "helped", r["at"]) for r in rows)
+        others = together.get(seq, {})
+        entries = self.store.get_many([format_id(s) for s in others])
+        found = [(entries[format_id(s)], q) for s, q in others.items() if format_id(s) in entries]
+        return sorted(
+            [(e, q) for e, q in found if e.status == "active"], key=lambda x: (-len(x[1]), parse_id(x[0].id))
+        )
 
     def search(
         self,

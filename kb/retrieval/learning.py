@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -218,26 +218,42 @@ def ndcg_helped(ranked: Sequence[int], helped: set[int], k: int = 10) -> float:
     return dcg / ideal if ideal else 0.0
 
 
-def judged_queries(judgments: Sequence[Judgment]) -> dict[str, tuple[np.ndarray, set[int]]]:
-    """Return, per judged query with at least one helpful entry, its vector and the entries that helped.
+def helped_sets(verdicts: Iterable[tuple[str, int, bool, str]]) -> dict[str, set[int]]:
+    """Return, per query, the entries whose latest judgment for it (query, seq, helped, at) is "helped".
 
-    The latest judgment of an entry for a query wins (a user may change their mind).
+    The latest judgment of an entry for a query wins (a user may change their mind); queries left with
+    no helpful entry are left out. Queries keep the order of their first judgment.
     """
-    latest: dict[tuple[str, int], Judgment] = {}
+    latest: dict[tuple[str, int], bool] = {}
+    for query, seq, helped, _ in sorted(verdicts, key=lambda v: v[3]):
+        latest[(query, seq)] = helped
+    out: dict[str, set[int]] = {}
+    for (query, seq), helped in latest.items():
+        entries = out.setdefault(query, set())
+        if helped:
+            entries.add(seq)
+    return {q: entries for q, entries in out.items() if entries}
+
+
+def judged_queries(judgments: Sequence[Judgment]) -> dict[str, tuple[np.ndarray, set[int]]]:
+    """Return, per judged query with at least one helpful entry, its vector and the entries that helped."""
+    vectors: dict[str, np.ndarray] = {}
     for j in sorted(judgments, key=lambda j: j.at):
-        latest[(j.query, j.seq)] = j
-    out: dict[str, tuple[np.ndarray, set[int]]] = {}
-    for (query, seq), j in latest.items():
-        vector, helped = out.setdefault(query, (j.vector, set()))
-        if j.helped:
-            helped.add(seq)
-    return {q: v for q, v in out.items() if v[1]}
+        vectors.setdefault(j.query, j.vector)
+    helped = helped_sets((j.query, j.seq, j.helped, j.at) for j in judgments)
+    return {q: (vectors[q], entries) for q, entries in helped.items()}
 
 
-def helped_together(judgments: Sequence[Judgment]) -> dict[int, dict[int, list[str]]]:
-    """Return, per entry, the other entries judged helpful for the same query, with those queries."""
+def helped_together(
+    judgments: Sequence[Judgment] | Iterable[tuple[str, int, bool, str]],
+) -> dict[int, dict[int, list[str]]]:
+    """Return, per entry, the other entries judged helpful for the same query, with those queries.
+
+    Takes Judgments or bare (query, seq, helped, at) verdicts (what the store holds, no model needed).
+    """
+    verdicts = [(j.query, j.seq, j.helped, j.at) if isinstance(j, Judgment) else j for j in judgments]
     together: dict[int, dict[int, list[str]]] = {}
-    for query, (_, helped) in judged_queries(judgments).items():
+    for query, helped in helped_sets(verdicts).items():
         for a in helped:
             for b in helped - {a}:
                 together.setdefault(a, {}).setdefault(b, []).append(query)

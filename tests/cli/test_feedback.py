@@ -75,6 +75,20 @@ def test_entries_judged_helpful_together_are_explained_for_a_query_in_other_word
     assert "helped together with the top hit KB-000001: +0.762 (1 earlier query)" in out
     assert "both helped for 'filter clogging with strings'" in out
 
+    code, out = run("show", "D1")
+    assert code == 0 and "helped together with (judged helpful for the same searches):" in out
+    assert "KB-000002  " in out and "(1 search: 'filter clogging with strings')" in out
+    code, out = run("show", "D1", "--json")
+    assert json.loads(out)["helped_together"] == [
+        {
+            "id": "KB-000002",
+            "title": json.loads(run("show", "F1", "--json")[1])["title"],
+            "searches": ["filter clogging with strings"],
+        }
+    ]
+    code, out = run("show", "C1", "--json")
+    assert json.loads(out)["helped_together"] == []
+
 
 def test_feedback_errors_name_the_problem(run):
     code, out = run("feedback", "  ", "D1", "--helped")

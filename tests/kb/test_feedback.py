@@ -84,6 +84,23 @@ def test_entries_that_helped_together_lift_each_other_for_a_query_in_other_words
     assert partner not in [i for i, _ in ranking(kb, UNRELATED)], "a retired entry never comes back"
 
 
+def test_an_entry_lists_the_entries_that_helped_together_with_it(judged_kb: KnowledgeBase):
+    kb = judged_kb
+    a, b, c, d = [e.id for e in list(kb.store.iter_entries())[:4]]
+    for ref in (a, b, c):
+        kb.record_feedback(ASKED, ref, helped=True, user="ana")
+    for ref in (a, b):
+        kb.record_feedback(UNRELATED, ref, helped=True, user="ana")
+    kb.record_feedback(UNRELATED, d, helped=False, user="ana")  # not relevant: never together
+    together = [(e.id, q) for e, q in kb.helped_together(a)]
+    assert together == [(b, [ASKED, UNRELATED]), (c, [ASKED])], "most searches first"
+    assert [e.id for e, _ in kb.helped_together(d)] == []
+    kb.record_feedback(UNRELATED, b, helped=False, user="ana")  # a change of mind
+    assert [(e.id, q) for e, q in kb.helped_together(a)][0] == (b, [ASKED])
+    kb.retire(c, author="qa", reason="superseded")
+    assert [e.id for e, _ in kb.helped_together(a)] == [b], "a retired entry is not offered"
+
+
 def test_an_entry_that_helped_joins_the_results_even_if_neither_leg_found_it(judged_kb: KnowledgeBase):
     kb = judged_kb
     found = {i for i, _ in ranking(kb, REWORDED)}

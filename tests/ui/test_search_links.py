@@ -18,3 +18,11 @@ def test_an_entry_that_helped_together_with_the_top_hit_says_so(open_app, check_
     assert_clean(at)
     assert shown(at)[:2] == ["KB-000392", "KB-000071"]
     assert f"helped together with the top hit KB-000392 +0.76 (for '{JUDGED}')" in unescape(texts(at))
+
+
+def test_the_entry_page_lists_what_helped_together_with_it(open_app, check_kb):
+    for ref in ("CAM-FIX-0010", "LEI-DEV-0062"):  # as in the test above (judging again changes nothing)
+        check_kb.record_feedback(JUDGED, ref, helped=True, user="ana")
+    at = open_app("entry", user=("Olu Bello", "operator"), id="KB-000392")
+    page = unescape(texts(at))
+    assert "Helped together with" in page and "KB-000071" in page and f"for '{JUDGED}'" in page

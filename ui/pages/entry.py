@@ -114,6 +114,16 @@ def render_links_and_similar(kb: KnowledgeBase, entry: Entry) -> None:
             render_links(rows, key="e-links", limit=20)
         else:
             st.caption("No links yet.")
+        together = kb.helped_together(entry.id)
+        if together:
+            # What search's learned links use: these move up when this entry is a search's top hit.
+            st.markdown("**Helped together with** (judged helpful for the same searches)")
+            for i, (other, searches) in enumerate(together[:10]):
+                cols = st.columns([5, 1])
+                quoted = "; ".join(f"'{md_escape(q)}'" for q in searches[:3])
+                cols[0].markdown(f"**{other.id}** {md_escape(other.title)}  \n:gray[for {quoted}]")
+                with cols[1]:
+                    open_button(other.id, key=f"e-together-{i}", label="Open")
     with right:
         st.subheader("Similar entries")
         if entry.status != "active":
