@@ -5,8 +5,10 @@
 Uses the base `bench.latency` built (synthetic entries, `/tmp/tacitkb-bench/latency/base-N`), read only.
 A simulated user runs `--judged` queries and judges each one's top 10 (the first three "helped", the
 rest "not relevant": 10 judgments per query, three links each). Then `--queries` other queries are timed
-end to end (query encoding included, as `KnowledgeBase.search` runs them: the product's `hybrid_search`
-with the vocabulary expansion) without judgments and with them, alternating which goes first.
+end to end (query encoding included) through the product's `hybrid_search` with the vocabulary
+expansion, without judgments and with them, alternating which goes first. That is what
+`KnowledgeBase.search` calls, less its lock and its check for new judgments (the judgments are held in
+memory here, and alpha is not tuned).
 """
 
 from __future__ import annotations

@@ -436,8 +436,8 @@ Splits: first/second half and odd/even queries (each half in each role), and ran
 halves share no topic (nothing judged can be about a scored query's problem) and odd/even halves share
 12 of 25; the random halves are the honest middle. Learning (kb/retrieval/learning.py) is three things:
 the similarity boost (judged queries with cosine above 0.7 to the new one), **links between entries that
-helped for the same query** (the new query's top hit lifts the entries that helped together with it, by
-`RELATED_WEIGHT` * tanh(queries) of the top score), and alpha tuned when 5-fold cross-validation on the
+helped for the same query** (the new query's best match, after the similarity boost, lifts the entries
+that helped together with it, by `RELATED_WEIGHT` * tanh(queries) of the top score), and alpha tuned when 5-fold cross-validation on the
 judged queries shows a gain above 0.01.
 
 ### The weight of the links, chosen on all three sets
@@ -467,7 +467,7 @@ questions separately to show what a higher floor would cost them. Real judgments
 
 Tried before this table, in an exploratory run over the same splits and not kept in the product: letting
 the second and third hits pass their links on too (cgt_dev gained up to +0.023 but the samples lost
-0.002 to 0.029), negative links (an entry judged not relevant where the top hit helped sinks; it cost
+0.002 to 0.029), negative links (an entry judged not relevant where the best match helped sinks; it cost
 the samples and MaintNet more than it moved cgt_dev), gating links by the cosine of the two queries (it
 removed most of the cgt_dev gain: the queries that share a topic are far apart, below), and queries
 matched by the overlap of their top hits (the samples lost in every setting, up to 0.05). A query-independent prior (entries judged helpful rank higher for any query) lowered

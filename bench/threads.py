@@ -59,7 +59,7 @@ def main() -> None:
     built = samples_kb(CachingEmbedder())  # built once by bench.quality, reused
     built.close()
     # The real model: the cached vectors of the quality runs would hide the cost of encoding a query.
-    kb = KnowledgeBase(built.home, embedder=load_embedder(), query_expander=QueryExpander())
+    kb = KnowledgeBase(built.home, embedder=load_embedder(), query_expander=QueryExpander(home=built.home))
     queries = [q.text for q in samples_set()]
     for q in queries[:5]:
         kb.search(q)

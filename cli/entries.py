@@ -287,7 +287,7 @@ def show(ctx: Context, entry_id: str, as_json: bool) -> None:
         for link in links:
             click.echo(f"  {link_line(kb, entry.id, link)}")
     if together:
-        # Search lifts these when this entry is a query's top hit (learned from judgments).
+        # Search lifts these when this entry is a query's best match (learned from judgments).
         click.echo("\nhelped together with (judged helpful for the same searches):")
         for other, searches in together:
             quoted = "; ".join(f"'{q}'" for q in searches[:3]) + ("; ..." if len(searches) > 3 else "")

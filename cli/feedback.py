@@ -80,7 +80,7 @@ def print_explained(kb: KnowledgeBase, hits: list[Hit], as_json: bool) -> None:
         if related:
             n = related["judged_together"]
             click.echo(
-                f"    helped together with the top hit {related['top_hit']}: {related['value']:+.3f} "
+                f"    helped together with the best match {related['best_match']}: {related['value']:+.3f} "
                 f"({n} earlier quer{'ies' if n != 1 else 'y'})"
             )
             for query in related["because"]:

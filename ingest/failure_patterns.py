@@ -102,7 +102,7 @@ def suggest_failure_pattern(
     """Suggest a failure pattern by a similarity-weighted vote of the k nearest tagged deviations/fixes."""
     if k < 1:
         raise KBError(f"argument '-k': must be at least 1, got {k}")
-    vocabulary = vocabulary or load_vocabulary()
+    vocabulary = vocabulary or load_vocabulary(home=kb.home)
     text = (entry_or_text or "").strip()
     if not text:
         raise KBError("argument 'ID_OR_TEXT': give an entry id, an ext_id or a description")
@@ -221,7 +221,7 @@ def tag_failure_pattern(
     vocabulary: Vocabulary | None = None,
 ) -> Entry:
     """Set fields.failure_pattern and the tag failure:<pattern> on a deviation or fix, as a new revision."""
-    vocabulary = vocabulary or load_vocabulary()
+    vocabulary = vocabulary or load_vocabulary(home=kb.home)
     code = resolve_pattern(vocabulary, pattern)
     if not reason or not reason.strip():
         raise KBError("argument '--reason': a reason is required to tag a failure pattern")

@@ -390,7 +390,7 @@ def step_state_card(
     kb: KnowledgeBase, process: str, step: str, *, vocabulary: Vocabulary | None = None
 ) -> StateCard:
     """Assemble the state card of one process step from active entries (retired ones are left out)."""
-    vocabulary = vocabulary or load_vocabulary()
+    vocabulary = vocabulary or load_vocabulary(home=kb.home)
     process, step = resolve_step(vocabulary, process, step)
     normaliser = ConditionNormaliser(vocabulary)
     part_codes = vocabulary.codes("state_parts")

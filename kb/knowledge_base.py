@@ -388,18 +388,16 @@ class KnowledgeBase:
         With `learn` (the default), earlier judgments of similar queries boost or sink entries, and a
         fusion weight tuned on them is used when the caller sets none; with no judgments nothing changes.
         """
-        if (
-            options.get("query_vector") is None
-            and options.get("mode", "hybrid") in ("hybrid", "dense")
-            and query.strip()
-        ):
+        learned = self.learned() if learn else None  # a snapshot: reloaded only when judgments change
+        # Keyword mode needs the query's vector only for the judgments of similar queries.
+        wants_vector = options.get("mode", "hybrid") in ("hybrid", "dense") or bool(learned)
+        if wants_vector and options.get("query_vector") is None and query.strip():
             # Encoding needs no knowledge-base state, so it runs outside the lock. The encoder still runs
             # one text at a time (searches per second stay ~105 on the samples, 2 cores), but a search no
             # longer waits behind other threads' whole searches: p95 with 8 searching threads 344 -> 84 ms.
             options["query_vector"] = self.embedder.encode([query])[0]
         with self._lock:
             index, keywords = self.caches.current()
-            learned = self.learned() if learn else None
             # The tuned alpha was chosen under the default fusion: it applies only to that fusion.
             default_fusion = (
                 options.get("fusion", DEFAULT_FUSION) == DEFAULT_FUSION

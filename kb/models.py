@@ -160,7 +160,7 @@ class Hit:
         related = self.explain.get("related_boost")
         if related:
             parts.append(
-                f"helped together with the top hit {related['top_hit']} {related['value']:+.2f} "
+                f"helped together with the best match {related['best_match']} {related['value']:+.2f} "
                 f"({related['judged_together']} earlier quer{'ies' if related['judged_together'] != 1 else 'y'})"
             )
         return ", ".join(parts) or "filter match"

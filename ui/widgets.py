@@ -487,7 +487,7 @@ def explain_lines(hit: Hit) -> list[str]:
     if related:
         because = "; ".join(f"'{q}'" for q in related["because"])
         out.append(
-            f"helped together with the top hit {related['top_hit']} {related['value']:+.2f} (for {because})"
+            f"helped together with the best match {related['best_match']} {related['value']:+.2f} (for {because})"
         )
     return out
 

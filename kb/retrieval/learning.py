@@ -5,8 +5,8 @@ A judgment says that an entry helped (or was not relevant) for a query. Judgment
   up (or down) in proportion to that closeness;
 - entries that helped together: entries judged helpful for the same query are linked (often one problem
   written down in different words: the operator's cue, the sending site's know-how, the receiving site's
-  deviation). When a new query's top hit is one of them, the others move up, however the new query is
-  worded;
+  deviation). When a new query's best match is one of them, the others move up, however the new query
+  is worded;
 - with enough judged queries, the dense share of the fusion (alpha) is tuned for this knowledge base, but
   only when the tuned choice beats the default on judgments it was not chosen on (k-fold cross-validation).
 """
@@ -31,12 +31,12 @@ SIM_FLOOR = 0.7
 # The boost is added as a share of the best fused score of the query, so it means the same under RRF
 # (scores ~0.03) and linear fusion (scores ~1): a full boost lifts an entry to the top.
 BOOST_WEIGHT = 1.0
-# Share of the best fused score an entry gains when it helped together with the query's top hit (one
+# Share of the best fused score an entry gains when it helped together with the query's best match (one
 # earlier query: 0.4 * tanh(1) = 0.30; many: up to 0.4). Chosen with judgments simulated on half the
 # queries of samples, cgt_dev and MaintNet and scored on the other half (bench/quality_learning.py,
 # docs/benchmarks.md section 3b): of what the links add to the similarity boost, 0.4 had the best mean
-# over the three sets among the weights whose worst set lost less than 0.002. Only the top hit passes
-# its links on: letting the second and third do so too cost the samples up to 0.03.
+# over the three sets among the weights whose worst set lost less than 0.002. Only the best match passes
+# its links on: letting the second and third hits do so too cost the samples up to 0.03.
 RELATED_WEIGHT = 0.4
 ALPHA_GRID = (0.3, 0.4, 0.5, 0.6, 0.7)
 # The search's default dense share (kb.retrieval.search.DEFAULT_ALPHA, which imports this module; a test
@@ -90,17 +90,17 @@ class Boost:
 
 @dataclass
 class Related:
-    """What the links did to one entry: it helped together with the query's top hit for earlier queries."""
+    """What the links did to one entry: it helped together with the query's best match for earlier queries."""
 
-    value: float
-    top_hit: int
+    value: float  # the share of the query's best fused score added: RELATED_WEIGHT * tanh(queries)
+    best_match: int  # the query's first hit before links (the legs and the similarity boost)
     queries: list[str] = field(default_factory=list)  # the earlier queries both entries helped for
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the link boost as JSON-ready data (the top hit by id, the first three queries)."""
+        """Return the link boost as JSON-ready data (the best match by id, the first three queries)."""
         return {
             "value": round(self.value, 4),
-            "top_hit": format_id(self.top_hit),
+            "best_match": format_id(self.best_match),
             "judged_together": len(self.queries),
             "because": self.queries[:3],
         }
@@ -180,11 +180,11 @@ class Learned:
         """Return how many pairs of entries helped together for some query."""
         return sum(len(others) for others in self._together.values()) // 2
 
-    def related(self, top_hit: int) -> dict[int, Related]:
-        """Return the boost per entry that helped together with the top hit (tanh of the queries, in [0, 1))."""
+    def related(self, best_match: int) -> dict[int, Related]:
+        """Return the boost per entry that helped together with the best match: related_weight * tanh(queries)."""
         return {
-            seq: Related(math.tanh(len(queries)), top_hit, queries)
-            for seq, queries in sorted(self._together.get(top_hit, {}).items())
+            seq: Related(self.related_weight * math.tanh(len(queries)), best_match, queries)
+            for seq, queries in sorted(self._together.get(best_match, {}).items())
         }
 
     def boosts(self, vector: np.ndarray) -> dict[int, Boost]:
@@ -291,7 +291,8 @@ def tune_alpha(
         train = np.setdiff1d(np.arange(len(queries)), test)
         held_out[test] = scores[test, _best(scores[train], grid, default)]
     cv_default, cv_tuned = float(scores[:, d].mean()), float(held_out.mean())
-    low = gain_lower_bound(held_out - scores[:, d], confidence or TUNE_CONFIDENCE)
+    level = TUNE_CONFIDENCE if confidence is None else confidence
+    low = gain_lower_bound(held_out - scores[:, d], level)
     best = grid[_best(scores, grid, default)]
     facts = (best, default, len(queries), cv_default, cv_tuned, low)
     if best == default or cv_tuned <= cv_default + margin:
@@ -302,12 +303,12 @@ def tune_alpha(
     if confidence is not None and low <= 0:
         reason = (
             f"default kept: cross-validated nDCG {cv_tuned:.3f} when tuned vs {cv_default:.3f} for {default}, "
-            f"a gain not clear of noise (95% interval from {low:+.3f})"
+            f"a gain not clear of noise ({level:.0%} interval from {low:+.3f})"
         )
         return Tuning(None, *facts[1:], reason=reason)
     reason = (
         f"alpha {best} chosen: cross-validated nDCG {cv_tuned:.3f} vs {cv_default:.3f} for {default} "
-        f"(gain's 95% interval from {low:+.3f})"
+        f"(gain's {level:.0%} interval from {low:+.3f})"
     )
     return Tuning(*facts, reason=reason)
 

@@ -143,31 +143,25 @@ def hybrid_search(
     fused = fuse(kw_rank, kw_score, dn_rank, dn_score, fusion, alpha, rrf_k or RRF_K, norm)
     scores, boosts, related = dict(fused), {}, {}
     if learned:
-        if vector is not None:
-            boosts = {s: b for s, b in learned.boosts(vector).items() if s not in exclude}
-        if fused:
-            # The legs' top hit passes its links on: entries that helped together with it before.
-            top_hit = min(fused, key=lambda s: (-fused[s], s))
-            related = {s: r for s, r in learned.related(top_hit).items() if s not in exclude}
-        # Helped entries may join the candidates (only if the filters and the indexes, which hold active
-        # entries only, let them); not-relevant ones can only sink.
-        joining = {s for s, b in boosts.items() if b.value > 0 and s not in scores} | {
-            s for s in related if s not in scores
-        }
-        if joining and allowed is not None:
-            joining &= set(allowed.tolist())
-        if joining:
-            live = store.get_many([format_id(s) for s in sorted(joining)])
-            joining = {s for s in joining if format_id(s) in live and live[format_id(s)].status == "active"}
-        boosts = {s: b for s, b in boosts.items() if s in scores or s in joining}
-        related = {s: r for s, r in related.items() if s in scores or s in joining}
         scale = max(fused.values(), default=0.0) or 1.0
         # An entry neither leg found starts as the last candidate, then takes its boosts like the others.
         floor = min(fused.values(), default=0.0)
-        for seq in boosts.keys() | related.keys():
-            gain = learned.weight * boosts[seq].value if seq in boosts else 0.0
-            gain += learned.related_weight * related[seq].value if seq in related else 0.0
-            scores[seq] = scores.get(seq, floor) + gain * scale
+        # 1. Judgments of similar queries: helped entries move up (and may join), not-relevant ones sink.
+        if vector is not None:
+            found = {s: b for s, b in learned.boosts(vector).items() if s not in exclude}
+            joining = _may_join(store, allowed, {s for s, b in found.items() if b.value > 0} - scores.keys())
+            boosts = {s: b for s, b in found.items() if s in scores or s in joining}
+            for seq, boost in boosts.items():
+                scores[seq] = scores.get(seq, floor) + learned.weight * boost.value * scale
+        # 2. The best match so far (the legs and step 1) passes its links on: entries that helped together
+        # with it for earlier queries move up, however this query is worded.
+        if scores:
+            best_match = min(scores, key=lambda s: (-scores[s], s))
+            found = {s: r for s, r in learned.related(best_match).items() if s not in exclude}
+            joining = _may_join(store, allowed, found.keys() - scores.keys())
+            related = {s: r for s, r in found.items() if s in scores or s in joining}
+            for seq, link in related.items():
+                scores[seq] = scores.get(seq, floor) + link.value * scale
     ranked = sorted(scores, key=lambda s: (-scores[s], s))[:k]
     entries, links = store.get_many_with_links([format_id(s) for s in ranked])
     wanted = set(query_terms(query)) if query.strip() else set()
@@ -204,6 +198,16 @@ def hybrid_search(
             )
         )
     return hits
+
+
+def _may_join(store: Store, allowed: np.ndarray | None, seqs: set[int]) -> set[int]:
+    """Return the entries, of those neither leg found, that may join the results: active and allowed."""
+    if seqs and allowed is not None:
+        seqs &= set(allowed.tolist())
+    if not seqs:
+        return set()
+    live = store.get_many([format_id(s) for s in sorted(seqs)])
+    return {s for s in seqs if format_id(s) in live and live[format_id(s)].status == "active"}
 
 
 def matched_words(text: str, wanted: set[str]) -> list[str]:

@@ -218,7 +218,7 @@ class SQLiteStore(
 
     def find_by_ext_ids(self, ext_ids: Sequence[str]) -> dict[str, Entry]:
         """Return find_by_ext_id for many ids at once, keyed by ext_id (ids with no entry left out)."""
-        rows = self._rows_where("ext_id IN ({})", sorted(set(ext_ids)))
+        rows = self._rows_where("ext_id IN ({})", sorted({x for x in ext_ids if x is not None}))
         newest: dict[str, Entry] = {}
         for entry in sorted(rows, key=lambda e: parse_id(e.id)):
             newest[entry.ext_id] = entry  # ascending seq: the newest one stays
@@ -226,7 +226,8 @@ class SQLiteStore(
 
     def find_by_hashes(self, content_hashes: Sequence[str]) -> dict[str, Entry]:
         """Return find_by_hash for many hashes at once, keyed by hash (hashes with no entry left out)."""
-        rows = self._rows_where("content_hash IN ({}) AND status = 'active'", sorted(set(content_hashes)))
+        wanted = sorted({x for x in content_hashes if x is not None})
+        rows = self._rows_where("content_hash IN ({}) AND status = 'active'", wanted)
         first: dict[str, Entry] = {}
         for entry in sorted(rows, key=lambda e: parse_id(e.id)):
             first.setdefault(entry.content_hash, entry)  # ascending seq: the oldest one stays

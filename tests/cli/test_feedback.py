@@ -61,18 +61,20 @@ def test_entries_judged_helpful_together_are_explained_for_a_query_in_other_word
     data = json.loads(out)
     assert code == 0 and data["learning"]["linked_pairs"] == 1
     assert [h["id"] for h in data["hits"][:2]] == ["KB-000001", "KB-000002"]
-    lifted = data["hits"][1]
-    assert lifted["score"] > lifted["explain"]["fused_score"] + 0.3, "0.4 * tanh(1) of the top score"
+    lifted, top_score = data["hits"][1], data["hits"][0]["explain"]["fused_score"]
     related = lifted["explain"]["related_boost"]
+    assert lifted["score"] == pytest.approx(
+        lifted["explain"]["fused_score"] + related["value"] * top_score, abs=1e-4
+    )
     assert related == {
-        "value": pytest.approx(0.7616, abs=1e-4),  # tanh(1): one earlier query
-        "top_hit": "KB-000001",
+        "value": pytest.approx(0.3046, abs=1e-4),  # 0.4 * tanh(1): one earlier query
+        "best_match": "KB-000001",
         "judged_together": 1,
         "because": ["filter clogging with strings"],
     }
     code, out = run("search", "dP 1.5 bar after 30 L", "--explain")
     assert "1 pair of entries helped together" in out
-    assert "helped together with the top hit KB-000001: +0.762 (1 earlier query)" in out
+    assert "helped together with the best match KB-000001: +0.305 (1 earlier query)" in out
     assert "both helped for 'filter clogging with strings'" in out
 
     code, out = run("show", "D1")

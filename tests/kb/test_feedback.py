@@ -11,7 +11,7 @@ import pytest
 
 from kb.governance.roles import Actor, PermissionDenied
 from kb.knowledge_base import KnowledgeBase
-from kb.models import KBError, NotFoundError
+from kb.models import KBError, NotFoundError, SearchFilters, parse_id
 from kb.retrieval.learning import RECHECK_SECONDS
 from kb.retrieval.search import hybrid_search
 
@@ -72,14 +72,37 @@ def test_entries_that_helped_together_lift_each_other_for_a_query_in_other_words
     kb.record_feedback(ASKED, partner, helped=True, user="ana")
     hits = kb.search(UNRELATED, k=10)
     after = [h.entry.id for h in hits]
-    assert after[0] == top, "the top hit keeps its place"
-    assert partner in after, f"{partner} helped together with the top hit {top}: {after}"
+    assert after[0] == top, "the best match keeps its place"
+    assert partner in after, f"{partner} helped together with the best match {top}: {after}"
     lifted = hits[after.index(partner)]
     assert "judgment_boost" not in lifted.explain, "the queries are too far apart for the similarity boost"
     related = lifted.explain["related_boost"]
-    assert related["top_hit"] == top and related["because"] == [ASKED] and related["value"] > 0
-    assert f"helped together with the top hit {top}" in lifted.why
-    assert [i for i, _ in ranking(kb, UNRELATED, learn=False)] == before, "learn=False is the default"
+    assert related["best_match"] == top and related["because"] == [ASKED] and related["value"] > 0
+    assert f"helped together with the best match {top}" in lifted.why
+    assert [i for i, _ in ranking(kb, UNRELATED, learn=False)] == before, "learn=False: as before judging"
+    # Filters and exclusions hold for entries that join through a link, as for any other.
+    other_site = next(s for s in ("CAM", "LEI") if s != kb.get(partner).site)
+    filtered = kb.search(UNRELATED, k=10, filters=SearchFilters(site=other_site))
+    assert partner not in [h.entry.id for h in filtered]
+    assert partner not in [h.entry.id for h in kb.search(UNRELATED, k=10, exclude={parse_id(partner)})]
+
+
+def test_links_work_in_keyword_mode_and_a_sunk_best_match_passes_none_on(judged_kb: KnowledgeBase):
+    kb = judged_kb
+    before = [h.entry.id for h in kb.search(UNRELATED, k=10, mode="keyword")]
+    top = before[0]
+    partner = next(e.id for e in kb.store.iter_entries() if e.id not in before)
+    kb.record_feedback(ASKED, top, helped=True, user="ana")
+    kb.record_feedback(ASKED, partner, helped=True, user="ana")
+    hits = kb.search(UNRELATED, k=10, mode="keyword")
+    lifted = next(h for h in hits if h.entry.id == partner)
+    assert lifted.explain["related_boost"]["best_match"] == top
+    # Judged not relevant for this very query, the former best match sinks and passes nothing on.
+    kb.record_feedback(UNRELATED, top, helped=False, user="ana")
+    hits = kb.search(UNRELATED, k=10, mode="keyword")
+    assert hits[0].entry.id != top
+    assert partner not in [h.entry.id for h in hits]
+    assert not any("related_boost" in h.explain for h in hits)
     kb.retire(partner, author="qa", reason="superseded")
     assert partner not in [i for i, _ in ranking(kb, UNRELATED)], "a retired entry never comes back"
 

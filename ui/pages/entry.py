@@ -116,7 +116,7 @@ def render_links_and_similar(kb: KnowledgeBase, entry: Entry) -> None:
             st.caption("No links yet.")
         together = kb.helped_together(entry.id)
         if together:
-            # What search's learned links use: these move up when this entry is a search's top hit.
+            # What search's learned links use: these move up when this entry is a search's best match.
             st.markdown("**Helped together with** (judged helpful for the same searches)")
             for i, (other, searches) in enumerate(together[:10]):
                 cols = st.columns([5, 1])

@@ -69,7 +69,7 @@ class PgReads:
 
     def find_by_ext_ids(self, ext_ids: Sequence[str]) -> dict[str, Entry]:
         """Return find_by_ext_id for many ids at once, keyed by ext_id: one round trip."""
-        wanted = sorted(set(ext_ids))
+        wanted = sorted({x for x in ext_ids if x is not None})
         sql = (
             f"SELECT DISTINCT ON (ext_id) {', '.join(ENTRY_COLUMNS)} FROM entries "
             "WHERE ext_id = ANY(%s) ORDER BY ext_id, seq DESC"
@@ -79,7 +79,7 @@ class PgReads:
 
     def find_by_hashes(self, content_hashes: Sequence[str]) -> dict[str, Entry]:
         """Return find_by_hash for many hashes at once, keyed by hash: one round trip."""
-        wanted = sorted(set(content_hashes))
+        wanted = sorted({x for x in content_hashes if x is not None})
         sql = (
             f"SELECT DISTINCT ON (content_hash) {', '.join(ENTRY_COLUMNS)} FROM entries "
             "WHERE content_hash = ANY(%s) AND status = 'active' ORDER BY content_hash, seq"

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from kb.retrieval.learning import (
+    RELATED_WEIGHT,
     SIM_FLOOR,
     Judgment,
     Learned,
@@ -98,7 +99,8 @@ def test_default_is_kept_when_the_cross_validated_gain_is_not_clear_of_noise():
     assert margin_only.alpha == 0.7, "the gain (2 queries of 12) clears the margin"
     kept = tune_alpha(_judged(12), rank)
     assert kept.alpha is None and kept.cv_tuned == margin_only.cv_tuned and kept.cv_gain_low <= 0
-    assert "not clear of noise" in kept.reason
+    assert "not clear of noise (95% interval from" in kept.reason
+    assert "(90% interval from" in tune_alpha(_judged(12), rank, confidence=0.9).reason
 
     def rank4(query: str, vector: np.ndarray, alpha: float) -> list[int]:
         i = int(query[1:])
@@ -176,11 +178,11 @@ def test_entries_helped_for_the_same_query_are_linked_both_ways():
     )
     assert learned.links == 3, "pairs 1-2, 1-4 and 2-4"
     related = learned.related(1)
-    assert set(related) == {2, 4} and related[2].top_hit == 1
+    assert set(related) == {2, 4} and related[2].best_match == 1
     assert related[2].queries == ["filter choking", "strings in the bag"]
     assert related[2].value > related[4].value > 0, "two queries that judged both count more than one"
-    assert related[2].value < 1, "bounded: tanh of the number of queries"
-    assert related[2].to_dict()["top_hit"] == "KB-000001" and related[2].to_dict()["judged_together"] == 2
+    assert related[2].value < RELATED_WEIGHT, "bounded: RELATED_WEIGHT * tanh of the number of queries"
+    assert related[2].to_dict()["best_match"] == "KB-000001" and related[2].to_dict()["judged_together"] == 2
     assert learned.related(3) == {} and learned.related(99) == {}
     assert set(learned.without("strings in the bag").related(1)) == {2}
 

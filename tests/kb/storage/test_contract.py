@@ -114,6 +114,8 @@ def test_bulk_lookups_answer_as_the_single_ones_do(store):
     assert "0" * 64 not in by_hash and len(by_hash) == 2 + 600
     assert {k: v.id for k, v in by_hash.items()} == {k: store.find_by_hash(k).id for k in by_hash}
     assert store.find_by_ext_ids([]) == {} and store.find_by_hashes([]) == {}
+    assert set(store.find_by_ext_ids([None, "SRC-2"])) == {"SRC-2"}, "no ext_id: nothing to find"
+    assert store.find_by_hashes([None]) == {}
 
 
 def test_iter_entries_streams_past_one_page(store):
