@@ -3,46 +3,33 @@
     .venv/bin/python -m bench.threads [--seconds 8] [--threads 1,2,4,8]
 
 Uses the samples knowledge base `bench.quality` built (`/tmp/tacitkb-bench/quality/samples`) and loops
-over the labelled sample queries, each thread starting at its own query, as the CLI and the app search.
+over the labelled sample queries with the searcher threads of `bench.two_servers`, as the app searches.
 """
 
 from __future__ import annotations
 
 import argparse
 import threading
-import time
 from typing import Any
 
 import numpy as np
 
 from bench.common import CachingEmbedder, loadavg, say
 from bench.labelled import samples_kb, samples_set
+from bench.two_servers import search_threads
 
 
-def run(threads: int, seconds: float, kb: Any, queries: list[str]) -> dict[str, float]:
+def run(threads: int, seconds: float, kb: Any) -> dict[str, float]:
     """Return searches per second and latency percentiles with `threads` threads searching for `seconds`."""
-    latencies: list[list[float]] = [[] for _ in range(threads)]
-    stop = time.perf_counter() + seconds
-
-    def loop(n: int) -> None:
-        i = n
-        while time.perf_counter() < stop:
-            t = time.perf_counter()
-            kb.search(queries[i % len(queries)], k=10)
-            latencies[n].append(time.perf_counter() - t)
-            i += threads
-
-    workers = [threading.Thread(target=loop, args=(n,)) for n in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    ms = np.concatenate([np.array(x) for x in latencies]) * 1000
+    # The searcher loop of bench.two_servers, on one server: every thread starts at once.
+    out = search_threads(kb, threads, seconds, threading.Barrier(1))
+    ms = np.array(out["latencies"]) * 1000
     return {
         "threads": threads,
-        "per_second": len(ms) / seconds,
+        "per_second": len(ms) / out["wall_s"],
         "p50_ms": float(np.percentile(ms, 50)),
         "p95_ms": float(np.percentile(ms, 95)),
+        "errors": len(out["errors"]),
     }
 
 
@@ -60,12 +47,11 @@ def main() -> None:
     built.close()
     # The real model: the cached vectors of the quality runs would hide the cost of encoding a query.
     kb = KnowledgeBase(built.home, embedder=load_embedder(), query_expander=QueryExpander(home=built.home))
-    queries = [q.text for q in samples_set()]
-    for q in queries[:5]:
-        kb.search(q)
+    for q in samples_set()[:5]:
+        kb.search(q.text)
     say(f"threads: load average before {loadavg()}")
     for n in (int(x) for x in args.threads.split(",")):
-        r = run(n, args.seconds, kb, queries)
+        r = run(n, args.seconds, kb)
         print(
             f"threads {n}: {r['per_second']:.1f} searches/s, p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms"
         )

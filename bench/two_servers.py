@@ -78,8 +78,8 @@ def _open(home: str, url: str) -> tuple[Any, float]:
     return KnowledgeBase(home, db=url, embedder=embedder), time.perf_counter() - t0
 
 
-def _searchers(kb: Any, threads: int, seconds: float, start: multiprocessing.synchronize.Barrier) -> dict:
-    """Run `threads` searcher threads on one KnowledgeBase for `seconds`; return latencies (s)."""
+def search_threads(kb: Any, threads: int, seconds: float, start: Any) -> dict:
+    """Run `threads` searcher threads on one KnowledgeBase for `seconds` after `start` (a Barrier); return latencies (s)."""
     queries = _queries()
     latencies: list[list[float]] = [[] for _ in range(threads)]
     errors: list[str] = []
@@ -145,7 +145,7 @@ def server_a(
         write_s.append(time.perf_counter() - t)
         notes.put((i, text, entry.id, confirmed))
     notes.put(None)
-    search = _searchers(kb, threads, seconds, start)
+    search = search_threads(kb, threads, seconds, start)
     kb.close()
     out.put({"server": "A", "model_load_s": load_s, "base": loaded, "base_s": base_s, "write_s": write_s,
              "texts": source, **search})  # fmt: skip
@@ -187,7 +187,7 @@ def server_b(
             if n >= 1000:
                 raise AssertionError(f"{entry_id} is not the top hit for its own text after {n} searches")
         tries.append(n)
-    search = _searchers(kb, threads, seconds, start)
+    search = search_threads(kb, threads, seconds, start)
     kb.close()
     out.put({"server": "B", "model_load_s": load_s, "cache_build_s": open_s, "delays": delays, "tries": tries,
              "delay_search_s": search_s, **search})  # fmt: skip
