@@ -146,7 +146,7 @@ class Learned:
         self.weight = weight
         self.related_weight = related_weight
         self.tuning = tuning
-        self._together = helped_together(self.judgments)
+        self._together = helped_together((j.query, j.seq, j.helped, j.at) for j in self.judgments)
         dim = self.judgments[0].vector.shape[0] if self.judgments else 0
         self._matrix = (
             np.vstack([j.vector for j in self.judgments]).astype(np.float32)
@@ -244,14 +244,11 @@ def judged_queries(judgments: Sequence[Judgment]) -> dict[str, tuple[np.ndarray,
     return {q: (vectors[q], entries) for q, entries in helped.items()}
 
 
-def helped_together(
-    judgments: Sequence[Judgment] | Iterable[tuple[str, int, bool, str]],
-) -> dict[int, dict[int, list[str]]]:
+def helped_together(verdicts: Iterable[tuple[str, int, bool, str]]) -> dict[int, dict[int, list[str]]]:
     """Return, per entry, the other entries judged helpful for the same query, with those queries.
 
-    Takes Judgments or bare (query, seq, helped, at) verdicts (what the store holds, no model needed).
+    Takes (query, seq, helped, at) verdicts: what the store holds, no model needed.
     """
-    verdicts = [(j.query, j.seq, j.helped, j.at) if isinstance(j, Judgment) else j for j in judgments]
     together: dict[int, dict[int, list[str]]] = {}
     for query, helped in helped_sets(verdicts).items():
         for a in helped:
