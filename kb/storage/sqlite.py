@@ -35,6 +35,7 @@ from kb.storage.base import (
     links_by_entry,
     vector_to_blob,
 )
+from kb.storage.entry_lookups import EntryLookups
 from kb.storage.entry_writes import AuditEvent, EntryWrites, RevisionRow
 from kb.storage.feedback_queries import FeedbackQueries
 from kb.storage.governance_queries import GovernanceQueries
@@ -63,7 +64,13 @@ def storage_error(exc: sqlite3.Error, path: Path) -> KBError:
 
 
 class SQLiteStore(
-    GovernanceQueries, AnalyticsQueries, FeedbackQueries, WorkshopQueries, EntryWrites, schema.MigratedStore
+    GovernanceQueries,
+    AnalyticsQueries,
+    FeedbackQueries,
+    WorkshopQueries,
+    EntryWrites,
+    EntryLookups,
+    schema.MigratedStore,
 ):
     """The embedded Store: one SQLite file (WAL, busy timeout, migrations); every write to entries."""
 
@@ -216,29 +223,13 @@ class SQLiteStore(
         row = cur.fetchone()
         return None if row is None else self._row_to_entry(row, ENTRY_COLUMNS)
 
-    def find_by_ext_ids(self, ext_ids: Sequence[str]) -> dict[str, Entry]:
-        """Return find_by_ext_id for many ids at once, keyed by ext_id (ids with no entry left out)."""
-        rows = self._rows_where("ext_id IN ({})", sorted({x for x in ext_ids if x is not None}))
-        newest: dict[str, Entry] = {}
-        for entry in sorted(rows, key=lambda e: parse_id(e.id)):
-            newest[entry.ext_id] = entry  # ascending seq: the newest one stays
-        return newest
-
-    def find_by_hashes(self, content_hashes: Sequence[str]) -> dict[str, Entry]:
-        """Return find_by_hash for many hashes at once, keyed by hash (hashes with no entry left out)."""
-        wanted = sorted({x for x in content_hashes if x is not None})
-        rows = self._rows_where("content_hash IN ({}) AND status = 'active'", wanted)
-        first: dict[str, Entry] = {}
-        for entry in sorted(rows, key=lambda e: parse_id(e.id)):
-            first.setdefault(entry.content_hash, entry)  # ascending seq: the oldest one stays
-        return first
-
-    def _rows_where(self, where: str, values: list[str]) -> list[Entry]:
-        """Return the entries matching `where` (its `{}` an IN list of placeholders), chunk by chunk."""
+    def _entries_with(self, column: str, values: list[str], *, active_only: bool = False) -> list[Entry]:
+        """Return the entries whose `column` is one of `values`, chunk by chunk (SQLite's parameter limit)."""
+        active = " AND status = 'active'" if active_only else ""
         out: list[Entry] = []
         for chunk, marks in _in_chunks(values):
             cur = self.conn.execute(
-                f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries WHERE " + where.format(marks), chunk
+                f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries WHERE {column} IN ({marks}){active}", chunk
             )
             out.extend(self._row_to_entry(row, ENTRY_COLUMNS) for row in cur)
         return out

@@ -10,6 +10,7 @@ import numpy as np
 
 from kb.models import Entry, Link, NotFoundError, Revision, SearchFilters, parse_id
 from kb.storage.base import ENTRY_COLUMNS, blob_to_vector, links_by_entry
+from kb.storage.entry_lookups import EntryLookups
 from kb.storage.sqlite import SQLiteStore
 
 PAGE = 2000  # rows per round trip when a result is streamed
@@ -18,7 +19,7 @@ SELECT_ENTRIES = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries"
 _LINKS_OF = f"SELECT {LINK_COLUMNS} FROM links WHERE source = ANY(%s) OR target = ANY(%s) ORDER BY source, relation, target"
 
 
-class PgReads:
+class PgReads(EntryLookups):
     """The Store's read methods on PostgreSQL (mixed into PostgresStore, which supplies _all/_one)."""
 
     _row_to_entry = staticmethod(SQLiteStore._row_to_entry)
@@ -67,25 +68,11 @@ class PgReads:
         )
         return None if row is None else self._row_to_entry(row, ENTRY_COLUMNS)
 
-    def find_by_ext_ids(self, ext_ids: Sequence[str]) -> dict[str, Entry]:
-        """Return find_by_ext_id for many ids at once, keyed by ext_id: one round trip."""
-        wanted = sorted({x for x in ext_ids if x is not None})
-        sql = (
-            f"SELECT DISTINCT ON (ext_id) {', '.join(ENTRY_COLUMNS)} FROM entries "
-            "WHERE ext_id = ANY(%s) ORDER BY ext_id, seq DESC"
-        )
-        entries = [self._row_to_entry(r, ENTRY_COLUMNS) for r in self._all(sql, (wanted,))] if wanted else []
-        return {e.ext_id: e for e in entries}
-
-    def find_by_hashes(self, content_hashes: Sequence[str]) -> dict[str, Entry]:
-        """Return find_by_hash for many hashes at once, keyed by hash: one round trip."""
-        wanted = sorted({x for x in content_hashes if x is not None})
-        sql = (
-            f"SELECT DISTINCT ON (content_hash) {', '.join(ENTRY_COLUMNS)} FROM entries "
-            "WHERE content_hash = ANY(%s) AND status = 'active' ORDER BY content_hash, seq"
-        )
-        entries = [self._row_to_entry(r, ENTRY_COLUMNS) for r in self._all(sql, (wanted,))] if wanted else []
-        return {e.content_hash: e for e in entries}
+    def _entries_with(self, column: str, values: list[str], *, active_only: bool = False) -> list[Entry]:
+        """Return the entries whose `column` is one of `values`: one round trip."""
+        active = " AND status = 'active'" if active_only else ""
+        rows = self._all(f"{SELECT_ENTRIES} WHERE {column} = ANY(%s){active}", (values,)) if values else []
+        return [self._row_to_entry(r, ENTRY_COLUMNS) for r in rows]
 
     def iter_entries(self, *, status: str | None = "active", type: str | None = None) -> Iterator[Entry]:
         """Yield entries in id order, optionally only one status and type."""
