@@ -30,7 +30,7 @@ from kb.retrieval.caches import IndexCaches, cache_ok
 from kb.retrieval.embed import Embedder, load_embedder
 from kb.retrieval.keyword_index import KeywordIndex
 from kb.retrieval.learning import Learned, Learner, helped_together
-from kb.retrieval.search import DEFAULT_ALPHA, DEFAULT_FUSION, DEFAULT_NORM, hybrid_search
+from kb.retrieval.search import DEFAULT_ALPHA, DEFAULT_FUSION, DEFAULT_NORM, hybrid_search, needs_query_vector
 from kb.retrieval.vector_index import EXACT_LIMIT, VectorIndex
 from kb.storage.base import Store
 from kb.storage.entry_writes import default_title
@@ -389,9 +389,8 @@ class KnowledgeBase:
         fusion weight tuned on them is used when the caller sets none; with no judgments nothing changes.
         """
         learned = self.learned() if learn else None  # a snapshot: reloaded only when judgments change
-        # Keyword mode needs the query's vector only for the judgments of similar queries.
-        wants_vector = options.get("mode", "hybrid") in ("hybrid", "dense") or bool(learned)
-        if wants_vector and options.get("query_vector") is None and query.strip():
+        mode = options.get("mode", "hybrid")
+        if options.get("query_vector") is None and query.strip() and needs_query_vector(mode, learned):
             # Encoding needs no knowledge-base state, so it runs outside the lock. The encoder still runs
             # one text at a time (searches per second stay ~105 on the samples, 2 cores), but a search no
             # longer waits behind other threads' whole searches: p95 with 8 searching threads 344 -> 84 ms.

@@ -79,6 +79,12 @@ def best_sentence(text: str, query: str, limit: int = 240) -> str:
     return best if len(best) <= limit else best[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+def needs_query_vector(mode: str, learned: Learned | None) -> bool:
+    """Return whether a search must encode its query: the dense leg, or judgments of similar queries."""
+    # Keyword mode needs the vector only for the similarity boost; with no judgments it is skipped.
+    return mode in ("hybrid", "dense") or bool(learned)
+
+
 def hybrid_search(
     store: Store,
     index: VectorIndex,
@@ -127,9 +133,7 @@ def hybrid_search(
         keyword = keyword_ranks(keywords, keyword_query, allowed, depth)
     dense_seqs, dense_sims = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     vector = query_vector
-    # The learned boost needs the query's vector even in keyword mode; with no judgments it is skipped.
-    wants_vector = mode in ("hybrid", "dense") or (learned is not None and bool(learned))
-    if wants_vector and vector is None and query.strip():
+    if vector is None and query.strip() and needs_query_vector(mode, learned):
         vector = embedder.encode([query])[0]
     if mode in ("hybrid", "dense") and vector is not None:
         dense_seqs, dense_sims = index.search(vector, depth, allowed)
