@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import say, table
-from bench.labelled import LabelledSet, Query, copy_kb, evaluate, paired, per_query_ndcg
+from bench.labelled import LabelledSet, Query, copy_kb, evaluate, ext_ids, paired, per_query_ndcg
 from kb.models import parse_id
 from kb.retrieval.learning import RELATED_WEIGHT, SIM_FLOOR, TUNE_CONFIDENCE, Judgment, Learned, tune_alpha
 from kb.retrieval.search import DEFAULT_ALPHA, hybrid_search
@@ -72,7 +72,8 @@ def choose_related_weight(sets: Sequence[LabelledSet], emb: Any, random_splits: 
         kb = s.kb
         vectors = dict(zip([q.id for q in s.queries], emb.encode([q.text for q in s.queries]), strict=True))
         ids = {q.id: [h.entry.id for h in kb.search(q.text, k=10, learn=False)] for q in s.queries}
-        ext = {q.id: _ext(kb, ids[q.id]) for q in s.queries}
+        ext_of = ext_ids(kb)
+        ext = {q.id: [ext_of[parse_id(i)] for i in ids[q.id]] for q in s.queries}
         n_random = random_splits if len(s.queries) < 200 else 0  # MaintNet: 804 queries, the 4 fixed splits
         for name, judged, scored in splits(s.queries, n_random):
             judgments = [
@@ -109,12 +110,6 @@ def choose_related_weight(sets: Sequence[LabelledSet], emb: Any, random_splits: 
         "chosen": chosen,
         "product": RELATED_WEIGHT,
     }
-
-
-def _ext(kb: Any, ids: list[str]) -> list[str]:
-    """Return the ext_ids (or ids) of entries given by id."""
-    entries = kb.store.get_many(ids)
-    return [entries[i].ext_id or i for i in ids]
 
 
 def _search(kb: Any, q: Query, vector: np.ndarray, learned: Learned) -> list[str]:
